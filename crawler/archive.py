@@ -1,0 +1,242 @@
+"""The archive: the one module that writes ``archive.db``.
+
+Every attempt is a ``captures`` row; raw bytes are stored once per distinct body (content-addressed,
+compressed); a ``versions`` row exists per distinct normalised text of a variant, and a ``changes``
+row for each step from one version to another. Nothing is updated in place but a version's
+``last_seen`` and a run's end and counters; nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from crawler import diff as diffing
+from crawler.catalog import Catalog
+from crawler.classify import FAILURES, OK, Analysis
+from crawler.items import Capture
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+OUTCOMES = (NEW, CHANGED, UNCHANGED) + FAILURES
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["documents"].create({"id": str, "service": str, "type": str, "title": str}, pk="id")
+    db["variants"].create(
+        {"id": str, "document_id": str, "service": str, "region": str, "language": str, "url": str,
+         "fetch": str, "declared_in": str},
+        pk="id", foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["runs"].create(
+        {"id": int, "started_at": str, "ended_at": str, "trigger": str, "status": str, "only": str,
+         "attempted": int, **{o.replace("-", "_"): int for o in OUTCOMES}},
+        pk="id",
+    )
+    db["bodies"].create({"sha256": str, "size": int, "stored_size": int, "compression": str, "content": bytes}, pk="sha256")
+    db["captures"].create(
+        {"id": int, "variant_id": str, "run_id": int, "fetched_at": str, "outcome": str, "status": int,
+         "requested_url": str, "final_url": str, "content_type": str, "body_sha256": str, "body_size": int,
+         "version_id": int, "detail": str, "renderer": str, "region": str, "language": str, "proxy": str,
+         "user_agent": str, "elapsed_ms": int, "source": str, "memento_url": str},
+        pk="id",
+        foreign_keys=[("variant_id", "variants", "id"), ("run_id", "runs", "id"), ("body_sha256", "bodies", "sha256")],
+    )
+    db["capture_headers"].create({"capture_id": int, "headers": str}, pk="capture_id", foreign_keys=[("capture_id", "captures", "id")])
+    db["versions"].create(
+        {"id": int, "variant_id": str, "text_sha256": str, "first_seen": str, "last_seen": str,
+         "capture_id": int, "words": int, "text": str},
+        pk="id", foreign_keys=[("variant_id", "variants", "id"), ("capture_id", "captures", "id")],
+    )
+    db["changes"].create(
+        {"id": int, "variant_id": str, "from_version_id": int, "to_version_id": int, "detected_at": str,
+         "capture_id": int, "words_added": int, "words_removed": int, "is_return": int,
+         "added_text": str, "removed_text": str, "diff": str},
+        pk="id",
+        foreign_keys=[("variant_id", "variants", "id"), ("from_version_id", "versions", "id"),
+                      ("to_version_id", "versions", "id"), ("capture_id", "captures", "id")],
+    )
+    db["captures"].create_index(["variant_id", "fetched_at"])
+    db["captures"].create_index(["run_id"])
+    db["captures"].create_index(["outcome"])
+    db["versions"].create_index(["variant_id", "text_sha256"], unique=True)
+    db["versions"].create_index(["first_seen"])
+    db["changes"].create_index(["variant_id", "detected_at"])
+    db["changes"].create_index(["detected_at"])
+    db["versions"].enable_fts(["text"], tokenize="porter", create_triggers=False)
+    db["changes"].enable_fts(["added_text", "removed_text"], tokenize="porter", create_triggers=False)
+
+
+MIGRATIONS = [_migration_1]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    capture_id: int
+    outcome: str
+    version_id: int | None = None
+    change_id: int | None = None
+
+
+class Archive:
+    """``archive.db`` opened for writing: schema migrated, WAL on, one transaction per capture."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
+        done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number in done:
+                continue
+            with self.db.atomic():
+                migration(self.db)
+                self.db.execute("INSERT INTO _migrations VALUES (?, ?)", [number, utcnow()])
+
+    def sync_catalog(self, catalog: Catalog) -> None:
+        """Mirror the declarations' documents and variants, so captures can refer to them."""
+        with self.db.atomic():
+            for doc in catalog.documents:
+                self.db["documents"].upsert({"id": doc.id, "service": doc.service, "type": doc.type, "title": doc.title}, pk="id")
+                for v in doc.variants:
+                    self.db["variants"].upsert(
+                        {"id": v.id, "document_id": doc.id, "service": v.service, "region": v.region, "language": v.language,
+                         "url": v.url, "fetch": v.fetch, "declared_in": Path(v.source).name},
+                        pk="id",
+                    )
+
+    def start_run(self, trigger: str, only: tuple[str, ...] = ()) -> int:
+        with self.db.atomic():
+            return self.db["runs"].insert(
+                {"started_at": utcnow(), "trigger": trigger, "status": "running", "only": " ".join(only) or None}
+            ).last_pk
+
+    def run_counts(self, run_id: int) -> dict[str, int]:
+        counts = {o: 0 for o in OUTCOMES}
+        for outcome, n in self.db.execute("SELECT outcome, count(*) FROM captures WHERE run_id = ? GROUP BY outcome", [run_id]):
+            counts[outcome] = n
+        return counts
+
+    def end_run(self, run_id: int, status: str) -> dict[str, int]:
+        counts = self.run_counts(run_id)
+        with self.db.atomic():
+            self.db["runs"].update(
+                run_id,
+                {"ended_at": utcnow(), "status": status, "attempted": sum(counts.values()),
+                 **{k.replace("-", "_"): v for k, v in counts.items()}},
+            )
+        return counts
+
+    def keep_body(self, body: bytes) -> str | None:
+        """Store the raw bytes once (content-addressed, compressed); return their SHA-256."""
+        if not body:
+            return None
+        digest = sha256(body)
+        packed = zlib.compress(body, 9)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO bodies (sha256, size, stored_size, compression, content) VALUES (?, ?, ?, 'zlib', ?)",
+                [digest, len(body), len(packed), packed],
+            )
+        return digest
+
+    def body(self, digest: str) -> bytes:
+        row = self.db.execute("SELECT compression, content FROM bodies WHERE sha256 = ?", [digest]).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        return zlib.decompress(row[1]) if row[0] == "zlib" else row[1]
+
+    def latest_version(self, variant_id: str) -> dict | None:
+        """The version the variant's most recent successful capture saw."""
+        row = self.db.execute(
+            """SELECT v.id, v.text_sha256, v.text FROM captures c JOIN versions v ON v.id = c.version_id
+               WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
+            [variant_id],
+        ).fetchone()
+        return dict(zip(("id", "text_sha256", "text"), row)) if row else None
+
+    def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None) -> Recorded:
+        """Write one capture and, when its text is new for the variant, the version and change it makes."""
+        digest = self.keep_body(capture.body)
+        with self.db.atomic():
+            row = {
+                "variant_id": capture.variant_id, "run_id": run_id, "fetched_at": capture.fetched_at,
+                "outcome": analysis.outcome, "status": capture.status, "requested_url": capture.requested_url,
+                "final_url": capture.final_url, "content_type": capture.content_type, "body_sha256": digest,
+                "body_size": len(capture.body), "detail": analysis.detail, "renderer": capture.renderer,
+                "region": capture.region, "language": capture.language, "proxy": capture.proxy,
+                "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
+                "memento_url": capture.memento_url,
+            }
+            if analysis.outcome != OK:
+                return self._insert_capture(row, capture)
+            return self._version(row, capture, analysis.text)
+
+    def _insert_capture(self, row: dict, capture: Capture) -> Recorded:
+        capture_id = self.db["captures"].insert(row).last_pk
+        if capture.headers:
+            self.db["capture_headers"].insert({"capture_id": capture_id, "headers": json.dumps(capture.headers, sort_keys=True)})
+        return Recorded(capture_id, row["outcome"], row.get("version_id"))
+
+    def _version(self, row: dict, capture: Capture, text: str) -> Recorded:
+        text_hash = sha256(text)
+        latest = self.latest_version(capture.variant_id)
+        if latest and latest["text_sha256"] == text_hash:
+            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": latest["id"]}, capture)
+            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [capture.fetched_at, latest["id"]])
+            return recorded
+        outcome = CHANGED if latest else NEW
+        recorded = self._insert_capture({**row, "outcome": outcome}, capture)
+        earlier = self.db.execute(
+            "SELECT id FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
+        ).fetchone()
+        if earlier:
+            version_id = earlier[0]
+            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [capture.fetched_at, version_id])
+        else:
+            version_id = self.db["versions"].insert(
+                {"variant_id": capture.variant_id, "text_sha256": text_hash, "first_seen": capture.fetched_at,
+                 "last_seen": capture.fetched_at, "capture_id": recorded.capture_id,
+                 "words": len(text.split()), "text": text}
+            ).last_pk
+            self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
+        self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
+        change_id = self._change(capture, latest, version_id, text, recorded.capture_id, bool(earlier)) if latest else None
+        return Recorded(recorded.capture_id, outcome, version_id, change_id)
+
+    def _change(self, capture: Capture, latest: dict, version_id: int, text: str, capture_id: int, is_return: bool) -> int:
+        d = diffing.diff(latest["text"], text)
+        change_id = self.db["changes"].insert(
+            {"variant_id": capture.variant_id, "from_version_id": latest["id"], "to_version_id": version_id,
+             "detected_at": capture.fetched_at, "capture_id": capture_id, "words_added": d.words_added,
+             "words_removed": d.words_removed, "is_return": int(is_return), "added_text": d.added_text,
+             "removed_text": d.removed_text, "diff": json.dumps(diffing.compact(d.ops), ensure_ascii=False)}
+        ).last_pk
+        self.db.execute(
+            "INSERT INTO changes_fts (rowid, added_text, removed_text) VALUES (?, ?, ?)", [change_id, d.added_text, d.removed_text]
+        )
+        return change_id

@@ -1,0 +1,77 @@
+"""What a capture is: a policy text to version, or a failure to record as such.
+
+``analyse`` runs in worker processes (it parses and converts whole pages), so it takes and returns
+plain data. A capture is a version candidate only when it is ``ok``; everything else (HTTP errors,
+bot walls, empty pages, network errors, bodies over the size limit) is recorded with its outcome
+and never starts or ends a version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.catalog import Rules
+from crawler.extract import SelectorMiss, decode, extract, normalize
+
+OK, HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE = "ok", "http-error", "blocked", "empty", "network-error", "too-large"
+FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE)
+
+# Fewer words than this is not a policy: a stub, a shell page, an error text.
+MIN_WORDS = 30
+
+# Markers of challenge, captcha and access-denied pages, checked on the first bytes of a body.
+_WALL = re.compile(
+    rb"cf-chl-|challenge-platform|cf-browser-verification|<title>\s*just a moment|attention required! \| cloudflare"
+    rb"|g-recaptcha|h-captcha|hcaptcha\.com|captcha-delivery|px-captcha|<title>\s*access denied"
+    rb"|are you a robot|verify you are (a )?human|unusual traffic from your computer",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    outcome: str
+    text: str | None = None
+    detail: str | None = None
+
+
+def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None) -> Analysis | None:
+    """The failure outcome of a response, or None when its body is worth extracting."""
+    if error_kind == TOO_LARGE:
+        return Analysis(TOO_LARGE, detail=error)
+    if error is not None:
+        return Analysis(NETWORK_ERROR, detail=error)
+    if _WALL.search(body[:200_000]):
+        return Analysis(BLOCKED, detail=f"challenge or captcha page (HTTP {status})")
+    if status is None:  # a saved file: no HTTP exchange to judge
+        return None if body.strip() else Analysis(EMPTY, detail="empty file")
+    if status in (401, 403, 429):
+        return Analysis(BLOCKED, detail=f"HTTP {status}")
+    if status >= 400:
+        return Analysis(HTTP_ERROR, detail=f"HTTP {status}")
+    if not body.strip():
+        return Analysis(EMPTY, detail="empty body")
+    return None
+
+
+def analyse(status: int | None, body: bytes, content_type: str | None, url: str | None, rules: Rules,
+            error_kind: str | None = None, error: str | None = None, is_text: bool = False) -> Analysis:
+    """Classify a capture and, when it is a page, extract its normalised text.
+
+    ``is_text`` marks a body that is already extracted Markdown (imports of other archives' versions).
+    """
+    failure = classify_response(status, body, error_kind, error)
+    if failure:
+        return failure
+    if is_text:
+        text = normalize(body.decode("utf-8"))
+    else:
+        try:
+            text = extract(decode(body, content_type), rules, url)
+        except SelectorMiss as exc:
+            return Analysis(EMPTY, detail=str(exc))
+    words = len(re.findall(r"\w+", text))
+    if words < MIN_WORDS:
+        return Analysis(EMPTY, detail=f"extracted text has {words} words")
+    return Analysis(OK, text=text)

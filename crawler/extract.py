@@ -1,0 +1,134 @@
+"""From a page to the normalised Markdown that versions are made of.
+
+Declared selectors (CSS, or a start..end range) pick the policy out of the page, ``remove``
+drops what is not policy (icons, banners), and the rest becomes Markdown. Where no selector is
+declared, trafilatura finds the main text. ``normalize`` then removes what is not a wording
+change (Unicode forms, invisible characters, whitespace), so that the hash of its output changes
+only when the words do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import lxml.html
+import trafilatura
+from lxml import etree
+from markdownify import MarkdownConverter
+from w3lib.encoding import html_to_unicode
+
+from crawler.catalog import Rules, Selector
+
+ALWAYS_REMOVE = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
+
+# Invisible characters that differ between renderings of the same text.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class SelectorMiss(ValueError):
+    """The declared selectors matched nothing: the page was redesigned, or is not the policy."""
+
+
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order."""
+    _, text = html_to_unicode(content_type, body)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Text as compared and hashed: NFKC, no invisible characters, one space, at most one blank line."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
+    lines = [line if line.strip() else "" for line in lines]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _in_range(root: etree._Element, start: etree._Element, end: etree._Element | None) -> etree._Element:
+    """A copy of the document holding only what lies between ``start`` and ``end`` in document order."""
+    keep_path = set(start.iterancestors())
+    state = "before"
+    doomed = []
+    for el in root.iter():
+        if el is start:
+            state = "inside"
+        elif end is not None and el is end:
+            state = "after"
+        if state == "before" and el not in keep_path:
+            doomed.append(el)
+        elif state == "after" and not any(a is el for a in end.iterancestors()):
+            doomed.append(el)
+    for el in keep_path:
+        el.text = None
+    for el in end.iterancestors() if end is not None else ():
+        el.tail = None
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    return root
+
+
+def _select(doc: etree._Element, selector: Selector) -> list[etree._Element]:
+    if selector.css is not None:
+        return doc.cssselect(selector.css)
+    starts = doc.cssselect(selector.start)
+    if not starts:
+        return []
+    copy = lxml.html.fromstring(etree.tostring(doc))
+    start = copy.cssselect(selector.start)[0]
+    end = None
+    if selector.end:
+        ends = [e for e in copy.cssselect(selector.end) if _follows(start, e, copy)]
+        end = ends[0] if ends else None
+    body = _in_range(copy, start, end)
+    return [body.find("body") if body.find("body") is not None else body]
+
+
+def _follows(start: etree._Element, other: etree._Element, root: etree._Element) -> bool:
+    seen = False
+    for el in root.iter():
+        if el is start:
+            seen = True
+        elif el is other:
+            return seen
+    return False
+
+
+class _Markdown(MarkdownConverter):
+    """Markdown as policies need it: ATX headings, '-' bullets, no images (their URLs churn)."""
+
+    def convert_img(self, el, text, *args, **kwargs):
+        return el.attrs.get("alt", "") or ""
+
+
+def to_markdown(fragments: list[etree._Element]) -> str:
+    html = "".join(etree.tostring(f, encoding="unicode", method="html") for f in fragments)
+    return _Markdown(heading_style="ATX", bullets="-").convert(html)
+
+
+def extract(html: str, rules: Rules, url: str | None = None) -> str:
+    """The declared part of ``html`` as normalised Markdown; trafilatura when nothing is declared.
+
+    Raises SelectorMiss when selectors are declared and none matches.
+    """
+    if not rules.select:
+        text = trafilatura.extract(html, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
+        return normalize(text or "")
+    doc = lxml.html.fromstring(html)
+    for el in doc.iter(*ALWAYS_REMOVE):
+        el.drop_tree()
+    fragments: list[etree._Element] = []
+    for selector in rules.select:
+        fragments += _select(doc, selector)
+    if not fragments:
+        wanted = ", ".join(str(s.to_json()) for s in rules.select)
+        raise SelectorMiss(f"no element matches select: {wanted}")
+    for fragment in fragments:
+        for css in rules.remove:
+            for el in fragment.cssselect(css):
+                el.drop_tree()
+    return normalize(to_markdown(fragments))

@@ -1,0 +1,1 @@
+"""Spiders of policyarchive: ``policies`` snapshots every declared variant."""
