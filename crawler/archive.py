@@ -21,6 +21,7 @@ import sqlite_utils
 from crawler import diff as diffing
 from crawler.catalog import Catalog
 from crawler.classify import FAILURES, OK, Analysis
+from crawler.extract import comparable
 from crawler.items import Capture
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -203,7 +204,7 @@ class Archive:
         return Recorded(capture_id, row["outcome"], row.get("version_id"))
 
     def _version(self, row: dict, capture: Capture, text: str) -> Recorded:
-        text_hash = sha256(text)
+        text_hash = sha256(comparable(text))
         latest = self.latest_version(capture.variant_id)
         if latest and latest["text_sha256"] == text_hash:
             recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": latest["id"]}, capture)

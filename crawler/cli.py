@@ -15,9 +15,6 @@ import click
 
 from crawler.catalog import CatalogError, load_catalog
 
-PROJECT = Path(__file__).resolve().parent.parent
-DATASETTE_DIR = PROJECT / "datasette"
-
 # Exit codes, for cron and schedulers.
 EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED = 0, 1, 3
 
@@ -144,21 +141,6 @@ def import_(paths, variant_id, policies, db):
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
 
 
-def datasette_command(db: str, host: str, port: int) -> list[str]:
-    """The Datasette command line that publishes ``db`` read-only with our metadata and plugins."""
-    return [
-        sys.executable, "-m", "datasette", "serve", db,
-        "--metadata", str(DATASETTE_DIR / "metadata.yml"),
-        "--template-dir", str(DATASETTE_DIR / "templates"),
-        "--plugins-dir", str(DATASETTE_DIR / "plugins"),
-        "--setting", "suggest_facets", "off",
-        "--setting", "sql_time_limit_ms", "3000",
-        "--setting", "default_page_size", "50",
-        "--setting", "allow_download", "on",
-        "-h", host, "-p", str(port),
-    ]
-
-
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
@@ -172,10 +154,11 @@ def serve(host, port, db, policies):
         policyarchive serve --port 8001
     """
     from crawler.archive import Archive
+    from crawler.publish import serve_command
 
     Archive(db).close()
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
-    os.execv(sys.executable, datasette_command(db, host, port))
+    os.execv(sys.executable, serve_command(db, host, port))
 
 
 @cli.command()

@@ -26,6 +26,7 @@ ALWAYS_REMOVE = ("script", "style", "noscript", "template", "svg", "iframe", "ob
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
 
 class SelectorMiss(ValueError):
@@ -45,6 +46,15 @@ def normalize(text: str) -> str:
     lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
     lines = [line if line.strip() else "" for line in lines]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def comparable(text: str) -> str:
+    """The text as versions are told apart: Markdown link targets dropped, their words kept.
+
+    A link moving from http to https, or a tracking parameter in its URL, is not a new wording;
+    the stored text keeps the links, and the raw capture keeps everything.
+    """
+    return _LINK_TARGET.sub("]", text)
 
 
 def _in_range(root: etree._Element, start: etree._Element, end: etree._Element | None) -> etree._Element:

@@ -1,0 +1,61 @@
+"""Datasette over the archive: the same settings, metadata and plugins for ``serve`` and for tests.
+
+Datasette names a database after its file, while ``datasette/metadata.yml`` describes it as
+``archive``; ``metadata_for`` puts that description under the real name.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
+
+# Fast on a big archive (no facet suggestions), bounded SQL, and the whole file downloadable.
+SETTINGS = {
+    "suggest_facets": False,
+    "sql_time_limit_ms": 3000,
+    "default_page_size": 50,
+    "truncate_cells_html": 300,
+    "allow_download": True,
+}
+
+
+def metadata_for(db: str | Path) -> dict:
+    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text())
+    databases = metadata.get("databases", {})
+    if "archive" in databases:
+        databases[Path(db).stem] = databases.pop("archive")
+    return metadata
+
+
+def datasette_app(db: str | Path):
+    """A Datasette instance as ``policyarchive serve`` runs it, for ``.client`` tests."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        [str(db)],
+        metadata=metadata_for(db),
+        template_dir=str(DATASETTE_DIR / "templates"),
+        plugins_dir=str(DATASETTE_DIR / "plugins"),
+        settings=SETTINGS,
+    )
+
+
+def serve_command(db: str | Path, host: str, port: int) -> list[str]:
+    """The ``datasette serve`` command line, with the metadata written for this database."""
+    handle, path = tempfile.mkstemp(prefix="policyarchive-metadata-", suffix=".json")
+    with open(handle, "w") as f:
+        json.dump(metadata_for(db), f)
+    command = [
+        sys.executable, "-m", "datasette", "serve", str(db), "--metadata", path,
+        "--template-dir", str(DATASETTE_DIR / "templates"), "--plugins-dir", str(DATASETTE_DIR / "plugins"),
+        "-h", host, "-p", str(port),
+    ]
+    for name, value in SETTINGS.items():
+        command += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    return command

@@ -1,0 +1,115 @@
+"""Declarations: loaded into typed objects, and every error named by file, line and field."""
+
+import pytest
+
+from conftest import PROJECT, policyarchive, write_declaration
+from crawler.catalog import CatalogError, Selector, load_catalog
+
+GOOD = """\
+service: Acme Cloud
+documents:
+  - type: privacy-policy
+    variants:
+      - region: US
+        language: en
+        url: https://acme.example.com/privacy
+        select: ["main article", {start: "#us", end: "#eea"}]
+        remove: [".icon"]
+        history:
+          - until: 2021-07-15
+            select: [{start: "#privacy-us", end: "#privacy-eea"}]
+      - region: EEA
+        language: de
+        url: https://acme.example.com/de/privacy
+        fetch: browser
+"""
+
+
+def errors_of(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "acme.yml"
+    path.write_text(text)
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(path)
+    return [str(e) for e in exc.value.errors]
+
+
+def test_a_valid_declaration_loads_into_ids_and_rules(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD)
+    catalog = load_catalog(tmp_path)
+
+    us, de = catalog.variants
+    assert us.id == "acme-cloud/privacy-policy/us-en" and de.id == "acme-cloud/privacy-policy/eea-de"
+    assert us.document_id == "acme-cloud/privacy-policy"
+    assert us.rules.select == (Selector(css="main article"), Selector(start="#us", end="#eea"))
+    assert de.fetch == "browser" and us.fetch == "http"
+
+
+def test_past_selectors_apply_to_captures_before_their_date(tmp_path):
+    from datetime import datetime, timezone
+
+    (tmp_path / "acme.yml").write_text(GOOD)
+    us = load_catalog(tmp_path).variants[0]
+
+    assert us.rules_at(datetime(2020, 8, 1, tzinfo=timezone.utc)).select == (Selector(start="#privacy-us", end="#privacy-eea"),)
+    assert us.rules_at(datetime(2022, 1, 1, tzinfo=timezone.utc)) == us.rules
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace('remove: [".icon"]', 'remove: [".icon"'))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:10: (yaml):")
+
+
+def test_a_missing_url_names_the_variant_and_field(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("        url: https://acme.example.com/de/privacy\n", ""))
+    assert error == f"{tmp_path / 'acme.yml'}:13: documents[0].variants[1].url: is required"
+
+
+def test_an_unknown_fetch_mode_is_refused(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("fetch: browser", "fetch: selenium"))
+    assert error == f"{tmp_path / 'acme.yml'}:16: documents[0].variants[1].fetch: 'selenium' is not one of http, browser"
+
+
+def test_an_invalid_css_selector_is_refused(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace('end: "#eea"', 'end: "##eea"'))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:8: documents[0].variants[0].select[1].end: invalid CSS selector '##eea'")
+
+
+def test_an_unknown_field_is_refused_rather_than_ignored(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", "        fetch: browser\n        selct: [main]"))
+    assert error == f"{tmp_path / 'acme.yml'}:17: documents[0].variants[1].selct: unknown field"
+
+
+def test_two_variants_for_the_same_region_and_language_are_refused(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("region: EEA\n        language: de", "region: US\n        language: en"))
+    assert "duplicate variant us-en" in error
+
+
+def test_every_file_in_a_folder_is_checked_and_all_errors_reported(tmp_path):
+    (tmp_path / "a.yml").write_text(GOOD.replace("fetch: browser", "fetch: curl"))
+    (tmp_path / "b.yml").write_text("service: B\ndocuments: []\n")
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(tmp_path)
+    assert [e.path.rsplit("/", 1)[1] for e in exc.value.errors] == ["a.yml", "b.yml"]
+
+
+def test_validate_exits_1_and_prints_file_line_field(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD.replace("fetch: browser", "fetch: selenium"))
+    result = policyarchive("validate", "--policies", str(tmp_path))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'acme.yml'}:16: documents[0].variants[1].fetch:" in result.stderr
+
+
+def test_crawl_refuses_a_broken_catalog_and_fetches_nothing(tmp_path, site):
+    write_declaration(tmp_path / "policies", "Good", [{"region": "US", "language": "en", "url": site.url("/us")}])
+    (tmp_path / "policies" / "broken.yml").write_text("service: Broken\ndocuments:\n  - type: privacy-policy\n    variants:\n      - region: US\n        language: en\n")
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"))
+
+    assert result.returncode == 1
+    assert "broken.yml:5: documents[0].variants[0].url: is required" in result.stderr
+    assert site.hits == [] and not (tmp_path / "a.db").exists()
+
+
+def test_the_bundled_catalogs_validate():
+    for folder in ("policies", "demo/policies"):
+        result = policyarchive("validate", "--policies", str(PROJECT / folder))
+        assert result.returncode == 0, result.stderr

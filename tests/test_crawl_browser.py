@@ -1,0 +1,56 @@
+"""Crawling through a real headless Chromium (Debian's), for pages whose text only JavaScript writes."""
+
+import pytest
+
+from conftest import LOREM, Route, crawl, rows, write_declaration
+
+pytestmark = pytest.mark.browser
+
+JS_ONLY = f"""<html><head><title>Policy</title></head><body>
+<div id="root"></div><noscript>Enable JavaScript.</noscript>
+<script>
+  setTimeout(function () {{
+    var a = document.createElement('article'); a.className = 'policy';
+    a.innerHTML = '<h1>Privacy Policy</h1><p>{LOREM}</p><p>Written by script for ' + navigator.language + '.</p>';
+    document.getElementById('root').appendChild(a);
+  }}, 50);
+</script></body></html>""".encode()
+
+
+def test_a_page_written_by_javascript_is_captured_through_chromium(tmp_path, site):
+    site.set("/row", Route(body=JS_ONLY))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "ROW", "language": "en", "url": site.url("/row"), "fetch": "browser",
+         "wait_for": "article.policy", "select": ["article.policy"]},
+    ])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+
+    [capture] = rows(tmp_path / "archive.db", "select * from captures")
+    assert capture["outcome"] == "new" and capture["renderer"] == "browser"
+    assert "HeadlessChrome" in capture["user_agent"]
+    [version] = rows(tmp_path / "archive.db", "select text from versions")
+    assert "We collect information you provide" in version["text"]
+
+
+def test_the_browser_presents_the_variant_locale(tmp_path, site):
+    site.set("/de", Route(body=JS_ONLY))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "DE", "language": "de", "url": site.url("/de"), "fetch": "browser",
+         "wait_for": "article.policy", "select": ["article.policy"]},
+    ])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+
+    [version] = rows(tmp_path / "archive.db", "select text from versions")
+    assert "Written by script for de-DE." in version["text"]
+
+
+def test_the_same_page_over_plain_http_is_recorded_as_empty(tmp_path, site):
+    site.set("/row", Route(body=JS_ONLY))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "ROW", "language": "en", "url": site.url("/row"), "select": ["article.policy"]},
+    ])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+
+    [capture] = rows(tmp_path / "archive.db", "select * from captures")
+    assert capture["outcome"] == "empty" and "no element matches" in capture["detail"]
+    assert rows(tmp_path / "archive.db", "select * from versions") == []

@@ -1,0 +1,107 @@
+"""Crawling a local site over plain HTTP: versions, changes, and failures that never become versions."""
+
+from conftest import LOREM, Route, crawl, policy_page, rows, write_declaration
+
+US = {"region": "US", "language": "en", "select": ["article.policy"]}
+
+
+def one_variant(tmp_path, site, path="/us"):
+    write_declaration(tmp_path / "policies", "Acme", [{**US, "url": site.url(path)}])
+    return tmp_path / "archive.db", tmp_path / "policies"
+
+
+def test_a_changed_page_gives_two_versions_and_one_change(tmp_path, site):
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", policy_page(LOREM))
+    crawl(db, policies)
+    site.set("/us", policy_page(LOREM, "We may collect faceprints and voiceprints from your User Content."))
+    crawl(db, policies)
+
+    assert [r["outcome"] for r in rows(db, "select outcome from captures order by id")] == ["new", "changed"]
+    assert len(rows(db, "select id from versions")) == 2
+    [change] = rows(db, "select * from changes")
+    assert "faceprints and voiceprints" in change["added_text"]
+    assert change["words_added"] == 10 and change["words_removed"] == 0
+
+
+def test_an_unchanged_recrawl_adds_a_capture_and_nothing_else(tmp_path, site):
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", policy_page(LOREM, noise="a1"))
+    crawl(db, policies)
+    crawl(db, policies)
+
+    assert [r["outcome"] for r in rows(db, "select outcome from captures order by id")] == ["new", "unchanged"]
+    assert len(rows(db, "select * from bodies")) == 1
+    [version] = rows(db, "select * from versions")
+    captures = rows(db, "select fetched_at from captures order by id")
+    assert version["first_seen"] == captures[0]["fetched_at"] and version["last_seen"] == captures[1]["fetched_at"]
+
+
+def test_markup_noise_outside_the_selection_is_not_a_change(tmp_path, site):
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", policy_page(LOREM, noise="request-1"))
+    crawl(db, policies)
+    site.set("/us", policy_page(LOREM, noise="request-2"))
+    crawl(db, policies)
+
+    assert [r["outcome"] for r in rows(db, "select outcome from captures order by id")] == ["new", "unchanged"]
+    assert len(rows(db, "select * from bodies")) == 2
+
+
+def test_failures_are_recorded_and_never_start_or_end_a_version(tmp_path, site):
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", policy_page(LOREM))
+    crawl(db, policies)
+    for route in (Route(status=500, body=b"oops"), Route(body=policy_page(LOREM), delay=5), Route(body=b"")):
+        site.set("/us", route)
+        crawl(db, policies)
+    site.set("/us", policy_page(LOREM))
+    crawl(db, policies)
+
+    outcomes = [r["outcome"] for r in rows(db, "select outcome from captures order by id")]
+    assert outcomes == ["new", "http-error", "network-error", "empty", "unchanged"]
+    assert len(rows(db, "select id from versions")) == 1
+    assert rows(db, "select * from changes") == []
+    failed = rows(db, "select outcome, status, version_id, detail from captures where outcome not in ('new', 'unchanged')")
+    assert all(r["version_id"] is None and r["detail"] for r in failed)
+    assert failed[0]["status"] == 500
+
+
+def test_a_failed_run_exits_3_and_says_what_failed(tmp_path, site):
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", Route(status=503, body=b"down"))
+    result = crawl(db, policies)
+
+    assert result.returncode == 3
+    assert "1 http-error" in result.stdout
+    [run] = rows(db, "select * from runs")
+    assert run["status"] == "finished" and run["http_error"] == 1 and run["attempted"] == 1
+
+
+def test_the_request_carries_the_variant_language(tmp_path, site):
+    headers = {}
+
+    write_declaration(tmp_path / "policies", "Acme", [{**US, "language": "de", "region": "EEA", "url": site.url("/de")}])
+    site.set("/de", policy_page(LOREM))
+    original = site.server.RequestHandlerClass.do_GET
+
+    def spy(handler):
+        headers.update(handler.headers)
+        original(handler)
+
+    site.server.RequestHandlerClass.do_GET = spy
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+    assert headers["Accept-Language"].startswith("de")
+
+
+def test_only_narrows_the_crawl_to_one_variant(tmp_path, site):
+    write_declaration(tmp_path / "policies", "Acme", [
+        {**US, "url": site.url("/us")},
+        {**US, "region": "EEA", "url": site.url("/eea")},
+    ])
+    site.set("/us", policy_page(LOREM))
+    site.set("/eea", policy_page(LOREM))
+    crawl(tmp_path / "archive.db", tmp_path / "policies", "--only", "acme/privacy-policy/eea-en")
+
+    assert site.hits == ["/eea"]
+    assert [r["variant_id"] for r in rows(tmp_path / "archive.db", "select variant_id from captures")] == ["acme/privacy-policy/eea-en"]

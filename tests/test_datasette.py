@@ -1,0 +1,109 @@
+"""Datasette publishes an archive built by the real pipeline: every table browsable, texts searchable."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import LOREM, PROJECT, crawl, policy_page, write_declaration
+from crawler.publish import datasette_app
+
+TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_headers", "versions", "changes"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Two crawls of a two-region site whose US page gains a biometric clause."""
+    from conftest import PolicySite
+
+    tmp = tmp_path_factory.mktemp("archive")
+    site = PolicySite()
+    try:
+        write_declaration(tmp / "policies", "Acme", [
+            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
+        ])
+        site.set("/us", policy_page(LOREM))
+        site.set("/eea", policy_page(LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."))
+        crawl(tmp / "archive.db", tmp / "policies")
+        site.set("/us", policy_page(LOREM, "We may collect biometric identifiers such as faceprints and voiceprints."))
+        crawl(tmp / "archive.db", tmp / "policies")
+    finally:
+        site.close()
+    return tmp / "archive.db"
+
+
+async def get(archive, path):
+    response = await datasette_app(archive).client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    return response
+
+
+@pytest.mark.asyncio
+async def test_every_table_is_browsable(archive):
+    for table in TABLES:
+        response = await get(archive, f"/archive/{table}.json?_shape=array")
+        assert isinstance(response.json(), list)
+
+
+@pytest.mark.asyncio
+async def test_the_home_page_describes_the_archive(archive):
+    response = await get(archive, "/")
+    assert "policyarchive" in response.text and "version" in response.text
+
+
+@pytest.mark.asyncio
+async def test_version_texts_are_searchable(archive):
+    response = await get(archive, "/archive/versions.json?_search=faceprints&_shape=array")
+    [hit] = response.json()
+    assert hit["variant_id"] == "acme/privacy-policy/us-en"
+
+
+@pytest.mark.asyncio
+async def test_recent_changes_lists_the_us_change(archive):
+    response = await get(archive, "/archive/recent_changes.json?_shape=array")
+    [change] = response.json()
+    assert change["region"] == "US" and "faceprints" in change["added"]
+
+
+@pytest.mark.asyncio
+async def test_search_query_gives_highlighted_snippets(archive):
+    response = await get(archive, "/archive/search_versions.json?q=supervisory&_shape=array")
+    [hit] = response.json()
+    assert hit["region"] == "EEA" and "[supervisory]" in hit["snippet"]
+
+
+@pytest.mark.asyncio
+async def test_sql_cannot_write_to_the_archive(archive):
+    response = await datasette_app(archive).client.get("/archive.json?sql=delete+from+versions")
+    assert response.status_code == 400
+    count = await get(archive, "/archive.json?sql=select+count(*)+as+n+from+versions&_shape=array")
+    assert count.json() == [{"n": 3}]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_starts_a_real_datasette_on_the_archive(archive):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(archive), "--port", str(port)],
+                              cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/changes", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"datasette did not start: {server.stdout.read1().decode()}")
+        assert "acme/privacy-policy/us-en" in body
+    finally:
+        server.terminate()
+        server.wait(10)
