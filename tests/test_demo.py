@@ -1,0 +1,21 @@
+"""The demo: crawl the bundled site, change it, crawl again: one regional change, seen by Datasette."""
+
+import pytest
+
+from conftest import policyarchive, rows
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_demo_records_one_us_only_change_across_four_variants(tmp_path):
+    db = tmp_path / "demo.db"
+    result = policyarchive("demo", "--no-serve", "--db", str(db))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    captures = rows(db, "select variant_id, outcome, renderer from captures order by id")
+    assert len(captures) == 8
+    assert {c["variant_id"] for c in captures if c["renderer"] == "browser"} == {"lumen/privacy-policy/row-en"}
+    [change] = rows(db, "select variant_id, added_text from changes")
+    assert change["variant_id"] == "lumen/privacy-policy/us-en"
+    assert "faceprints and voiceprints" in change["added_text"]
+    assert {c["outcome"] for c in captures[4:] if c["variant_id"] != "lumen/privacy-policy/us-en"} == {"unchanged"}
