@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PROJECT, policyarchive, write_declaration
+from helpers import PROJECT, policyarchive, write_declaration
 from crawler.catalog import CatalogError, Selector, load_catalog
 
 GOOD = """\

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import LOREM, Route, crawl, rows, write_declaration
+from helpers import LOREM, Route, crawl, rows, write_declaration
 
 pytestmark = pytest.mark.browser
 

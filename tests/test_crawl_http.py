@@ -1,6 +1,6 @@
 """Crawling a local site over plain HTTP: versions, changes, and failures that never become versions."""
 
-from conftest import LOREM, Route, crawl, policy_page, rows, write_declaration
+from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
 
 US = {"region": "US", "language": "en", "select": ["article.policy"]}
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from conftest import LOREM, PROJECT, crawl, policy_page, write_declaration
+from helpers import LOREM, PROJECT, crawl, policy_page, write_declaration
 from crawler.publish import datasette_app
 
 TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_headers", "versions", "changes"]
@@ -17,7 +17,7 @@ TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_header
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     """Two crawls of a two-region site whose US page gains a biometric clause."""
-    from conftest import PolicySite
+    from helpers import PolicySite
 
     tmp = tmp_path_factory.mktemp("archive")
     site = PolicySite()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import policyarchive, rows
+from helpers import policyarchive, rows
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,110 @@
+"""Test tools: a programmable policy site on 127.0.0.1, declarations written on the fly, and the
+real CLI run in a subprocess (Twisted's reactor runs once per process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import sqlite_utils
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+REALDATA = Path(os.environ.get("POLICYARCHIVE_REALDATA", PROJECT.parent / "shared" / "realdata"))
+
+
+def policy_page(*paragraphs: str, title: str = "Privacy Policy", noise: str = "") -> bytes:
+    """A policy page with site chrome around an ``article.policy``; ``noise`` goes outside it."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html><head><title>{title}</title><meta name='nonce' content='{noise}'></head><body>"
+        f"<nav>Home · Help · Log in</nav><article class='policy'><h1>{title}</h1>{body}</article>"
+        f"<footer>build {noise}</footer></body></html>"
+    ).encode()
+
+
+LOREM = (
+    "We collect information you provide when you create an account, such as your name, email address "
+    "and date of birth, and information about how you use the service, such as the content you view."
+)
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    delay: float = 0.0
+
+
+class PolicySite:
+    """A local site whose pages tests set and change: ``site.set('/us', Route(...))``."""
+
+    def __init__(self):
+        self.routes: dict[str, Route] = {}
+        self.hits: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                site.hits.append(self.path)
+                route = site.routes.get(self.path, Route(status=404, body=b"not found"))
+                time.sleep(min(route.delay, 10))
+                try:
+                    self.send_response(route.status)
+                    for k, v in route.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(route.body)))
+                    self.end_headers()
+                    self.wfile.write(route.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def set(self, path: str, route: Route | bytes) -> None:
+        self.routes[path] = route if isinstance(route, Route) else Route(body=route)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_declaration(folder: Path, service: str, variants: list[dict], doc_type: str = "privacy-policy") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{service.lower()}.yml"
+    path.write_text(yaml.safe_dump({"service": service, "documents": [{"type": doc_type, "variants": variants}]}, sort_keys=False))
+    return path
+
+
+def policyarchive(*args: str, timeout: float = 180, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real CLI, in its own process."""
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=PROJECT, env={**os.environ, **(env or {})},
+    )
+
+
+def crawl(db: Path, policies: Path, *args: str) -> subprocess.CompletedProcess:
+    result = policyarchive("crawl", "--db", str(db), "--policies", str(policies),
+                           "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0", *args)
+    assert result.returncode in (0, 3), result.stderr[-3000:]
+    return result
+
+
+def rows(db: Path, sql: str, params=()) -> list[dict]:
+    return list(sqlite_utils.Database(db).query(sql, params))
