@@ -82,7 +82,9 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["changes"].enable_fts(["added_text", "removed_text"], tokenize="porter", create_triggers=False)
 
 
-MIGRATIONS = [_migration_1]
+# Numbered schema changes, applied in order, each once, each in one transaction. Published column
+# names change only through a new migration and a note in the changelog.
+MIGRATIONS = {1: _migration_1}
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class Archive:
     def _migrate(self) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
         done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
-        for number, migration in enumerate(MIGRATIONS, start=1):
+        for number, migration in sorted(MIGRATIONS.items()):
             if number in done:
                 continue
             with self.db.atomic():
