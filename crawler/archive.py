@@ -20,12 +20,17 @@ import sqlite_utils
 
 from crawler import diff as diffing
 from crawler.catalog import Catalog
-from crawler.classify import FAILURES, OK, Analysis
+from crawler.classify import FAILURES, OK, SUSPECT, Analysis
 from crawler.extract import comparable
 from crawler.items import Capture
+from crawler.terms import watched_in
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 OUTCOMES = (NEW, CHANGED, UNCHANGED) + FAILURES
+# A text shorter than this fraction of the version before it is suspect (a shell page, a partial
+# render), until as many captures in a row as CONFIRMATIONS show the same text.
+COLLAPSE = 1 / 3
+CONFIRMATIONS = 3
 
 
 def utcnow() -> str:
@@ -45,7 +50,8 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
     db["runs"].create(
         {"id": int, "started_at": str, "ended_at": str, "trigger": str, "status": str, "only": str,
-         "attempted": int, **{o.replace("-", "_"): int for o in OUTCOMES}},
+         "attempted": int, "new": int, "changed": int, "unchanged": int, "http_error": int, "blocked": int,
+         "empty": int, "network_error": int, "too_large": int},
         pk="id",
     )
     db["bodies"].create({"sha256": str, "size": int, "stored_size": int, "compression": str, "content": bytes}, pk="sha256")
@@ -84,7 +90,21 @@ def _migration_1(db: sqlite_utils.Database) -> None:
 
 # Numbered schema changes, applied in order, each once, each in one transaction. Published column
 # names change only through a new migration and a note in the changelog.
-MIGRATIONS = {1: _migration_1}
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Language detection, suspect texts, and watched terms touched by each change."""
+    db["captures"].add_column("detected_language", str)
+    db["captures"].add_column("text_sha256", str)
+    db["runs"].add_column("wrong_language", int)
+    db["runs"].add_column("suspect", int)
+    db["change_terms"].create(
+        {"change_id": int, "variant_id": str, "term": str, "side": str, "matches": str},
+        pk=("change_id", "term", "side"),
+        foreign_keys=[("change_id", "changes", "id"), ("variant_id", "variants", "id")],
+    )
+    db["change_terms"].create_index(["term", "variant_id"])
+
+
+MIGRATIONS = {1: _migration_1, 5: _migration_5}
 
 
 @dataclass(frozen=True)
@@ -176,11 +196,11 @@ class Archive:
     def latest_version(self, variant_id: str) -> dict | None:
         """The version the variant's most recent successful capture saw."""
         row = self.db.execute(
-            """SELECT v.id, v.text_sha256, v.text FROM captures c JOIN versions v ON v.id = c.version_id
+            """SELECT v.id, v.text_sha256, v.text, v.words FROM captures c JOIN versions v ON v.id = c.version_id
                WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
             [variant_id],
         ).fetchone()
-        return dict(zip(("id", "text_sha256", "text"), row)) if row else None
+        return dict(zip(("id", "text_sha256", "text", "words"), row)) if row else None
 
     def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None) -> Recorded:
         """Write one capture and, when its text is new for the variant, the version and change it makes."""
@@ -193,7 +213,7 @@ class Archive:
                 "body_size": len(capture.body), "detail": analysis.detail, "renderer": capture.renderer,
                 "region": capture.region, "language": capture.language, "proxy": capture.proxy,
                 "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
-                "memento_url": capture.memento_url,
+                "memento_url": capture.memento_url, "detected_language": analysis.language,
             }
             if analysis.outcome != OK:
                 return self._insert_capture(row, capture)
@@ -205,9 +225,23 @@ class Archive:
             self.db["capture_headers"].insert({"capture_id": capture_id, "headers": json.dumps(capture.headers, sort_keys=True)})
         return Recorded(capture_id, row["outcome"], row.get("version_id"))
 
+    def _collapsed(self, variant_id: str, latest: dict | None, text: str, text_hash: str) -> bool:
+        """Whether ``text`` is a collapse of the latest version not yet confirmed by repeated captures."""
+        if not latest or len(text.split()) >= latest["words"] * COLLAPSE:
+            return False
+        before = self.db.execute(
+            "SELECT outcome, text_sha256 FROM captures WHERE variant_id = ? ORDER BY fetched_at DESC, id DESC LIMIT ?",
+            [variant_id, CONFIRMATIONS - 1],
+        ).fetchall()
+        return len(before) < CONFIRMATIONS - 1 or any(r != (SUSPECT, text_hash) for r in before)
+
     def _version(self, row: dict, capture: Capture, text: str) -> Recorded:
         text_hash = sha256(comparable(text))
+        row = {**row, "text_sha256": text_hash}
         latest = self.latest_version(capture.variant_id)
+        if latest and latest["text_sha256"] != text_hash and self._collapsed(capture.variant_id, latest, text, text_hash):
+            detail = f"text collapsed from {latest['words']} to {len(text.split())} words; a version once {CONFIRMATIONS} captures agree"
+            return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail}, capture)
         if latest and latest["text_sha256"] == text_hash:
             recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": latest["id"]}, capture)
             self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [capture.fetched_at, latest["id"]])
@@ -242,4 +276,10 @@ class Archive:
         self.db.execute(
             "INSERT INTO changes_fts (rowid, added_text, removed_text) VALUES (?, ?, ?)", [change_id, d.added_text, d.removed_text]
         )
+        for side, changed in (("added", d.added_text), ("removed", d.removed_text)):
+            for term, matches in watched_in(changed).items():
+                self.db["change_terms"].insert(
+                    {"change_id": change_id, "variant_id": capture.variant_id, "term": term, "side": side,
+                     "matches": json.dumps(matches, ensure_ascii=False)}
+                )
         return change_id

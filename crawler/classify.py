@@ -11,22 +11,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import py3langid
+
 from crawler.catalog import Rules
 from crawler.extract import SelectorMiss, decode, extract, normalize
 
 OK, HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE = "ok", "http-error", "blocked", "empty", "network-error", "too-large"
-FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE)
+WRONG_LANGUAGE, SUSPECT = "wrong-language", "suspect"
+FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE, WRONG_LANGUAGE, SUSPECT)
 
 # Fewer words than this is not a policy: a stub, a shell page, an error text.
 MIN_WORDS = 30
 
-# Markers of challenge, captcha and access-denied pages, checked on the first bytes of a body.
+# Markers of challenge, captcha, access-denied and consent-wall pages, checked on the first bytes of a body.
 _WALL = re.compile(
     rb"cf-chl-|challenge-platform|cf-browser-verification|<title>\s*just a moment|attention required! \| cloudflare"
     rb"|g-recaptcha|h-captcha|hcaptcha\.com|captcha-delivery|px-captcha|<title>\s*access denied"
-    rb"|are you a robot|verify you are (a )?human|unusual traffic from your computer",
+    rb"|are you a robot|verify you are (a )?human|unusual traffic from your computer"
+    rb"|consent\.google\.com|consent\.youtube\.com|<title>\s*before you continue|/consent/|guce\.oath\.com|consent\.yahoo\.com",
     re.IGNORECASE,
 )
+# Where a redirect to a sign-in page ends: the policy was not served.
+_LOGIN = re.compile(r"/(log-?in|sign-?in|signin|accounts/login|auth/|sso/|session/new)|[?&](next|return_?to|redirect_uri)=", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,14 +40,23 @@ class Analysis:
     outcome: str
     text: str | None = None
     detail: str | None = None
+    language: str | None = None
 
 
-def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None) -> Analysis | None:
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language (py3langid, on its first 20,000 characters)."""
+    return py3langid.classify(text[:20_000])[0]
+
+
+def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None,
+                      requested_url: str | None = None, final_url: str | None = None) -> Analysis | None:
     """The failure outcome of a response, or None when its body is worth extracting."""
     if error_kind == TOO_LARGE:
         return Analysis(TOO_LARGE, detail=error)
     if error is not None:
         return Analysis(NETWORK_ERROR, detail=error)
+    if final_url and final_url != requested_url and _LOGIN.search(final_url) and not _LOGIN.search(requested_url or ""):
+        return Analysis(BLOCKED, detail=f"redirected to a sign-in page: {final_url}")
     if _WALL.search(body[:200_000]):
         return Analysis(BLOCKED, detail=f"challenge or captcha page (HTTP {status})")
     if status is None:  # a saved file: no HTTP exchange to judge
@@ -56,12 +71,14 @@ def classify_response(status: int | None, body: bytes, error_kind: str | None, e
 
 
 def analyse(status: int | None, body: bytes, content_type: str | None, url: str | None, rules: Rules,
-            error_kind: str | None = None, error: str | None = None, is_text: bool = False) -> Analysis:
+            error_kind: str | None = None, error: str | None = None, is_text: bool = False,
+            language: str | None = None, requested_url: str | None = None) -> Analysis:
     """Classify a capture and, when it is a page, extract its normalised text.
 
     ``is_text`` marks a body that is already extracted Markdown (imports of other archives' versions).
+    ``language`` is the declared one: a text detected in another language is not a version of it.
     """
-    failure = classify_response(status, body, error_kind, error)
+    failure = classify_response(status, body, error_kind, error, requested_url, url)
     if failure:
         return failure
     if is_text:
@@ -74,4 +91,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     words = len(re.findall(r"\w+", text))
     if words < MIN_WORDS:
         return Analysis(EMPTY, detail=f"extracted text has {words} words")
-    return Analysis(OK, text=text)
+    detected = detect_language(text)
+    if language and detected != language.split("-")[0].lower():
+        return Analysis(WRONG_LANGUAGE, detail=f"text is in {detected!r}, the variant in {language!r}", language=detected)
+    return Analysis(OK, text=text, language=detected)

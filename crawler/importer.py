@@ -92,7 +92,8 @@ def saved_captures(paths: list[Path], variant: Variant) -> list[Saved]:
 def _analyse(saved: Saved, variant: Variant):
     c = saved.capture
     rules = variant.rules_at(datetime.fromisoformat(c.fetched_at.replace("Z", "+00:00")))
-    return analyse(c.status, c.body, c.content_type, c.final_url or c.requested_url, rules, is_text=saved.is_text)
+    return analyse(c.status, c.body, c.content_type, c.final_url or c.requested_url, rules, is_text=saved.is_text,
+                   language=variant.language, requested_url=c.requested_url)
 
 
 def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], workers: int = 2) -> dict[str, int]:

@@ -50,7 +50,8 @@ class ArchivePipeline:
         variant = self.crawler.spider.catalog.variant(item.variant_id)
         rules = variant.rules_at(datetime.fromisoformat(item.fetched_at.replace("Z", "+00:00")))
         future = self.executor.submit(
-            analyse, item.status, item.body, item.content_type, item.final_url, rules, item.error_kind, item.error
+            analyse, item.status, item.body, item.content_type, item.final_url, rules, item.error_kind, item.error,
+            language=variant.language, requested_url=item.requested_url,
         )
         analysis = await asyncio.wrap_future(future)
         recorded = self.archive.record(item, analysis, self.run_id)

@@ -105,3 +105,14 @@ def test_only_narrows_the_crawl_to_one_variant(tmp_path, site):
 
     assert site.hits == ["/eea"]
     assert [r["variant_id"] for r in rows(tmp_path / "archive.db", "select variant_id from captures")] == ["acme/privacy-policy/eea-en"]
+
+
+def test_a_redirect_is_followed_and_the_final_url_recorded(tmp_path, site):
+    db, policies = one_variant(tmp_path, site, "/old")
+    site.set("/old", Route(status=301, headers={"Location": "/new"}))
+    site.set("/new", policy_page(LOREM))
+    crawl(db, policies)
+
+    [capture] = rows(db, "select outcome, status, requested_url, final_url from captures")
+    assert capture["outcome"] == "new" and capture["status"] == 200
+    assert capture["requested_url"].endswith("/old") and capture["final_url"].endswith("/new")

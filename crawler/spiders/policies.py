@@ -22,6 +22,11 @@ from crawler.items import Capture
 from crawler.regions import accept_language, locale_for, timezone_for
 
 
+# Error responses reach the spider, to be recorded; redirects are still followed (handle_httpstatus_all
+# would stop RedirectMiddleware too).
+ERROR_STATUSES = list(range(400, 600))
+
+
 class PoliciesSpider(scrapy.Spider):
     name = "policies"
 
@@ -55,7 +60,7 @@ class PoliciesSpider(scrapy.Spider):
 
     def request_for(self, variant: Variant) -> scrapy.Request:
         egress, proxy_url = self.egress(variant)
-        meta: dict[str, Any] = {"variant_id": variant.id, "egress": egress, "handle_httpstatus_all": True}
+        meta: dict[str, Any] = {"variant_id": variant.id, "egress": egress, "handle_httpstatus_list": ERROR_STATUSES}
         headers = {"Accept-Language": accept_language(variant.language), **variant.headers}
         if variant.fetch == "browser":
             locale = variant.locale or locale_for(variant.region, variant.language)

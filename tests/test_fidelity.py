@@ -1,0 +1,70 @@
+"""What must never become a version: bot walls, sign-in redirects, wrong languages, collapsed texts;
+and what a change must say: the watched terms it touches."""
+
+import pytest
+
+from crawler.archive import Archive
+from crawler.classify import Analysis
+from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
+from test_archive import CATALOG, capture
+
+GERMAN = ("Wir erheben Informationen, die Sie uns bei der Erstellung eines Kontos mitteilen, etwa Ihren Namen, "
+          "Ihre E-Mail-Adresse und Ihr Geburtsdatum, sowie Informationen darüber, wie Sie den Dienst nutzen.")
+CHALLENGE = b"""<html><head><title>Just a moment...</title></head><body>
+<div id="challenge-platform"><p>Checking your browser before accessing the site.</p></div></body></html>"""
+CONSENT = b"""<html><head><title>Before you continue</title></head><body><form action="https://consent.google.com/save">
+<p>We use cookies and data to deliver and maintain services.</p><button>Accept all</button></form></body></html>"""
+
+
+def crawl_once(tmp_path, site, route, language="en"):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": language, "url": site.url("/p"), "select": ["article.policy"]}])
+    site.set("/p", route)
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    return rows(tmp_path / "a.db", "select outcome, detail, detected_language from captures order by id")
+
+
+@pytest.mark.parametrize("route", [Route(status=503, body=CHALLENGE), Route(body=CHALLENGE), Route(body=CONSENT)],
+                         ids=["challenge-503", "challenge-200", "consent-wall"])
+def test_bot_and_consent_walls_are_blocked_not_versions(tmp_path, site, route):
+    [capture_row] = crawl_once(tmp_path, site, route)
+    assert capture_row["outcome"] == "blocked"
+    assert rows(tmp_path / "a.db", "select * from versions") == []
+
+
+def test_a_redirect_to_a_sign_in_page_is_blocked(tmp_path, site):
+    site.set("/login", policy_page(LOREM, title="Log in to continue"))
+    [capture_row] = crawl_once(tmp_path, site, Route(status=302, headers={"Location": "/login?next=/p"}))
+    assert capture_row["outcome"] == "blocked" and "sign-in" in capture_row["detail"]
+
+
+def test_a_page_in_another_language_than_declared_is_flagged_and_not_versioned(tmp_path, site):
+    [capture_row] = crawl_once(tmp_path, site, Route(body=policy_page(GERMAN)), language="en")
+    assert capture_row["outcome"] == "wrong-language" and capture_row["detected_language"] == "de"
+    assert rows(tmp_path / "a.db", "select * from versions") == []
+
+
+def test_the_declared_language_is_recorded_as_detected(tmp_path, site):
+    [capture_row] = crawl_once(tmp_path, site, Route(body=policy_page(GERMAN)), language="de")
+    assert capture_row["outcome"] == "new" and capture_row["detected_language"] == "de"
+
+
+def test_a_collapsed_text_is_suspect_until_repeated_captures_confirm_it(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", " ".join(["word"] * 300)))
+    outcomes = [archive.record(capture(f"2021-01-0{d}T00:00:00Z"), Analysis("ok", "Page moved. " * 20)).outcome for d in (2, 3, 4)]
+
+    assert outcomes == ["suspect", "suspect", "changed"]
+    assert archive.db["versions"].count == 2
+    archive.close()
+
+
+def test_a_change_records_the_watched_terms_it_adds(tmp_path, site):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p"), "select": ["article.policy"]}])
+    site.set("/p", policy_page(LOREM))
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    site.set("/p", policy_page(LOREM, "We may collect biometric identifiers, such as faceprints and voiceprints."))
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+
+    [term] = rows(tmp_path / "a.db", "select term, side, matches from change_terms")
+    assert term == {"term": "biometric", "side": "added", "matches": '["biometric", "faceprints", "voiceprints"]'}
