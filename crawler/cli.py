@@ -195,5 +195,72 @@ def demo(port, serve, serve_port, db, policies):
         os.execv(sys.executable, serve_cmd)
 
 
+def _read_only(db: str):
+    """The archive opened read-only, or exit 1 if there is none: reading never creates or migrates it."""
+    import sqlite3
+
+    import sqlite_utils
+
+    if not Path(db).exists():
+        click.echo(f"no archive at {db}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
+
+
+@cli.command()
+@click.argument("term")
+@click.option("--document", "document_id", metavar="ID", help="Only this document's variants, e.g. tiktok/privacy-policy.")
+@db_option
+@click.option("--policies", default="policies", hidden=True)
+def term(term, document_id, db, policies):
+    """Whether each variant's current text carries TERM, since when, and when it was last absent.
+
+    TERM is a watched term (biometric, precise-location, children, sale-or-sharing, retention,
+    ai-training: matched in English, German, French and Spanish) or any phrase.
+
+    \b
+    Example:
+        policyarchive term biometric --document tiktok/privacy-policy
+        policyarchive term "voiceprint"
+    """
+    from crawler.history import term_presence
+
+    rows = term_presence(_read_only(db), term, document_id)
+    if not rows:
+        click.echo("no versions in the archive" + (f" for {document_id}" if document_id else ""), err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    width = max(len(r.variant_id) for r in rows)
+    click.echo(f"{'variant':<{width}}  now  {'first seen with it':<20}  {'last seen without it':<20}  matches")
+    for r in rows:
+        click.echo(f"{r.variant_id:<{width}}  {'yes' if r.current else 'no ':<3}  {(r.first_seen or '-')[:19]:<20}  "
+                   f"{(r.last_absent or '-')[:19]:<20}  {', '.join(r.matches)}")
+
+
+@cli.command()
+@click.argument("variant_id")
+@db_option
+@click.option("--policies", default="policies", hidden=True)
+def history(variant_id, db, policies):
+    """A variant's versions and changes, with back-and-forth runs folded into one line.
+
+    \b
+    Example:
+        policyarchive history tiktok/privacy-policy/eea-en
+    """
+    from crawler.history import alternations
+
+    archive = _read_only(db)
+    versions = list(archive.query("select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen", [variant_id]))
+    if not versions:
+        click.echo(f"no versions of {variant_id} in {db}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    click.echo(f"{variant_id}: {len(versions)} versions")
+    for v in versions:
+        click.echo(f"  version {v['id']}: first seen {v['first_seen'][:19]}, last seen {v['last_seen'][:19]}, {v['words']} words")
+    for a in alternations(archive, variant_id):
+        click.echo(f"  alternating between versions {a.versions[0]} and {a.versions[1]}: {a.changes} changes "
+                   f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
+
+
 if __name__ == "__main__":
     cli()

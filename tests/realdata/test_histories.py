@@ -1,0 +1,59 @@
+"""Real version histories published by Open Terms Archive, imported as Markdown: the seed story,
+flip-flops, and texts filed under the wrong language."""
+
+import pytest
+
+from helpers import policyarchive, rows
+
+pytestmark = pytest.mark.realdata
+
+HISTORIES = {
+    "us-en": "ota-vlopses-us-versions/TikTok/Privacy Policy",
+    "ie-en": "ota-vlopses-ie-versions/TikTok/Privacy Policy",
+    "eea-en": "ota-contrib-versions/TikTok/Privacy Policy",
+    "eea-fr": "ota-france-versions/TikTok/Privacy Policy",
+}
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory, realdata):
+    db = tmp_path_factory.mktemp("seed") / "archive.db"
+    for variant, folder in HISTORIES.items():
+        result = policyarchive("import", str(realdata / folder), "--variant", f"tiktok/privacy-policy/{variant}", "--db", str(db))
+        assert result.returncode == 0, result.stderr[-2000:]
+    return db
+
+
+def term_table(db, *args):
+    result = policyarchive("term", "biometric", "--document", "tiktok/privacy-policy", "--db", str(db), *args)
+    assert result.returncode == 0, result.stderr
+    return {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]}
+
+
+def test_only_the_us_text_mentions_biometric_data_and_since_its_first_capture(seed):
+    table = term_table(seed)
+    assert table["tiktok/privacy-policy/us-en"][:2] == ["yes", "2025-09-13T00:31:19"]
+    for variant in ("ie-en", "eea-en", "eea-fr"):
+        assert table[f"tiktok/privacy-policy/{variant}"][:2] == ["no", "-"]
+
+
+def test_the_us_clause_is_the_one_reporters_quoted(seed):
+    [first] = rows(seed, "select text from versions where variant_id = 'tiktok/privacy-policy/us-en' order by first_seen limit 1")
+    assert "biometric identifiers and biometric information as defined under U" in first["text"]
+    assert "faceprints and voiceprints" in first["text"]
+
+
+def test_the_2026_eea_banner_flip_flop_is_two_versions_and_one_alternation(seed):
+    since_may = rows(seed, """select distinct v.id from captures c join versions v on v.id = c.version_id
+                              where c.variant_id = 'tiktok/privacy-policy/eea-en' and c.fetched_at >= '2026-05-20'""")
+    assert len(since_may) == 2
+    result = policyarchive("history", "tiktok/privacy-policy/eea-en", "--db", str(seed))
+    alternations = [line for line in result.stdout.splitlines() if "alternating" in line]
+    assert len(alternations) == 1 and ": 46 changes from 2026-05-20 to 2026-08-17" in alternations[0]
+
+
+def test_texts_filed_under_the_wrong_language_are_flagged_not_versioned(seed):
+    flagged = rows(seed, "select variant_id, detected_language from captures where outcome = 'wrong-language'")
+    assert {(r["variant_id"], r["detected_language"]) for r in flagged} == {
+        ("tiktok/privacy-policy/eea-en", "fr"), ("tiktok/privacy-policy/eea-fr", "en")}
+    assert len(flagged) == 8
