@@ -18,6 +18,8 @@ import jsonschema
 import yaml
 from cssselect import GenericTranslator, SelectorError
 
+from crawler.hosts import refusal
+
 FETCH_MODES = ("http", "browser")
 
 
@@ -266,6 +268,9 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                     errors.append(DeclarationError(source, _line_of(lines, where), _field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
+            reason = refusal(var["url"])
+            if reason:
+                errors.append(DeclarationError(source, _line_of(lines, base + ("url",)), _field_name(base + ("url",)), reason))
     return errors
 
 

@@ -20,8 +20,9 @@ OK, HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE = "ok", "http-error", "
 WRONG_LANGUAGE, SUSPECT = "wrong-language", "suspect"
 FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE, WRONG_LANGUAGE, SUSPECT)
 
-# Fewer words than this is not a policy: a stub, a shell page, an error text.
-MIN_WORDS = 30
+# Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
+# a shell page, an error text.
+MIN_WORDS, MIN_LETTERS = 30, 150
 
 # Markers of challenge, captcha, access-denied and consent-wall pages, checked on the first bytes of a body.
 _WALL = re.compile(
@@ -31,8 +32,8 @@ _WALL = re.compile(
     rb"|consent\.google\.com|consent\.youtube\.com|<title>\s*before you continue|/consent/|guce\.oath\.com|consent\.yahoo\.com",
     re.IGNORECASE,
 )
-# Where a redirect to a sign-in page ends: the policy was not served.
-_LOGIN = re.compile(r"/(log-?in|sign-?in|signin|accounts/login|auth/|sso/|session/new)|[?&](next|return_?to|redirect_uri)=", re.IGNORECASE)
+# Where a redirect to a sign-in or consent page ends: the policy was not served.
+_LOGIN = re.compile(r"/(log-?in|sign-?in|accounts/login|auth|sso|session/new|consent)(/|\?|$)|//consent\.", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,10 @@ def detect_language(text: str) -> str:
 def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None,
                       requested_url: str | None = None, final_url: str | None = None) -> Analysis | None:
     """The failure outcome of a response, or None when its body is worth extracting."""
-    if error_kind == TOO_LARGE:
-        return Analysis(TOO_LARGE, detail=error)
     if error is not None:
-        return Analysis(NETWORK_ERROR, detail=error)
+        return Analysis(error_kind or NETWORK_ERROR, detail=error)
     if final_url and final_url != requested_url and _LOGIN.search(final_url) and not _LOGIN.search(requested_url or ""):
-        return Analysis(BLOCKED, detail=f"redirected to a sign-in page: {final_url}")
+        return Analysis(BLOCKED, detail=f"redirected to a sign-in or consent page: {final_url}")
     if _WALL.search(body[:200_000]):
         return Analysis(BLOCKED, detail=f"challenge or captcha page (HTTP {status})")
     if status is None:  # a saved file: no HTTP exchange to judge
@@ -89,7 +88,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
         except SelectorMiss as exc:
             return Analysis(EMPTY, detail=str(exc))
     words = len(re.findall(r"\w+", text))
-    if words < MIN_WORDS:
+    if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
         return Analysis(EMPTY, detail=f"extracted text has {words} words")
     detected = detect_language(text)
     if language and detected != language.split("-")[0].lower():

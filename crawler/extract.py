@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import charset_normalizer
 import lxml.html
 import trafilatura
 from lxml import etree
@@ -29,13 +30,32 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
 
+_SINGLE_BYTE_LATIN = {"cp437", "cp775", "cp850", "cp852", "mac_roman", "mac_latin2"}
+
+
 class SelectorMiss(ValueError):
     """The declared selectors matched nothing: the page was redesigned, or is not the policy."""
 
 
+def _detect(body: bytes) -> str | None:
+    """Charset of an undeclared page: UTF-8 if it decodes, else a detected multi-byte charset
+    (Shift_JIS, GB18030, ...), else windows-1252, the web's default for undeclared legacy pages:
+    short Latin texts are too ambiguous to tell cp1252 from cp1250 or cp1257 by statistics."""
+    sample = body[:100_000]
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(sample).best()
+    if best and best.encoding not in _SINGLE_BYTE_LATIN and not best.encoding.startswith(("cp12", "iso8859", "latin")):
+        return best.encoding
+    return "cp1252"
+
+
 def decode(body: bytes, content_type: str | None = None) -> str:
     """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order."""
-    _, text = html_to_unicode(content_type, body)
+    _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
     return text
 
 

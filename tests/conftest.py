@@ -1,8 +1,13 @@
 """Fixtures shared by the suite; the tools they use are in helpers.py."""
 
+import os
+
 import pytest
 
 from helpers import REALDATA, PolicySite
+
+# The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/hosts.py).
+os.environ["POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_bot_and_consent_walls_are_blocked_not_versions(tmp_path, site, route):
 def test_a_redirect_to_a_sign_in_page_is_blocked(tmp_path, site):
     site.set("/login", policy_page(LOREM, title="Log in to continue"))
     [capture_row] = crawl_once(tmp_path, site, Route(status=302, headers={"Location": "/login?next=/p"}))
-    assert capture_row["outcome"] == "blocked" and "sign-in" in capture_row["detail"]
+    assert capture_row["outcome"] == "blocked" and "sign-in or consent page" in capture_row["detail"]
 
 
 def test_a_page_in_another_language_than_declared_is_flagged_and_not_versioned(tmp_path, site):

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 from crawler.archive import utcnow
 from crawler.catalog import Catalog, Variant, load_catalog
-from crawler.classify import NETWORK_ERROR, TOO_LARGE
+from crawler.classify import BLOCKED, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
 from crawler.items import Capture
 from crawler.regions import accept_language, locale_for, timezone_for
 
@@ -25,6 +25,19 @@ from crawler.regions import accept_language, locale_for, timezone_for
 # Error responses reach the spider, to be recorded; redirects are still followed (handle_httpstatus_all
 # would stop RedirectMiddleware too).
 ERROR_STATUSES = list(range(400, 600))
+
+
+def failure_kind(message: str) -> str:
+    """The outcome of a request that got no usable response, from Scrapy's failure message."""
+    if "larger than download max size" in message or "exceeded DOWNLOAD_MAXSIZE" in message:
+        return TOO_LARGE
+    if message == "DownloadCancelledError: ":  # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE
+        return TOO_LARGE
+    if "max redirections reached" in message:
+        return HTTP_ERROR
+    if message.startswith("IgnoreRequest: refused "):
+        return BLOCKED
+    return NETWORK_ERROR
 
 
 class PoliciesSpider(scrapy.Spider):
@@ -122,6 +135,6 @@ class PoliciesSpider(scrapy.Spider):
         if page is not None:
             await page.close()
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        kind = TOO_LARGE if "larger than download max size" in message else NETWORK_ERROR
+        kind = failure_kind(message)
         self.logger.warning("%s failed: %s", request.meta["variant_id"], message)
         yield self._capture(request, error=message, error_kind=kind)
