@@ -22,10 +22,13 @@ def allowed_private_hosts() -> set[str]:
 
 def refusal(url: str, allowed: set[str] | None = None) -> str | None:
     """Why ``url`` may not be fetched, or None when it may."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
     if parts.scheme not in ("http", "https"):
         return f"scheme {parts.scheme or '(none)'!r} is not fetched; only http and https"
-    host = (parts.hostname or "").lower()
     if not host:
         return "no host"
     allowed = allowed_private_hosts() if allowed is None else allowed
