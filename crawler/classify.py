@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import py3langid
 
 from crawler.catalog import Rules
-from crawler.extract import SelectorMiss, decode, extract, normalize
+from crawler.extract import SelectorMiss, comparable, decode, extract, normalize
 
 OK, HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE = "ok", "http-error", "blocked", "empty", "network-error", "too-large"
 WRONG_LANGUAGE, SUSPECT = "wrong-language", "suspect"
@@ -23,6 +23,9 @@ FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE, WRONG_LANGUAGE
 # Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
 # a shell page, an error text.
 MIN_WORDS, MIN_LETTERS = 30, 150
+# A text whose words are mostly link labels is a menu or a script-rendered shell, not a policy.
+MAX_LINK_SHARE = 0.5
+_LINK_LABEL = re.compile(r"\[([^\]]*)\]\(")
 
 # Markers of challenge, captcha, access-denied and consent-wall pages, checked on the first bytes of a body.
 _WALL = re.compile(
@@ -90,6 +93,10 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     words = len(re.findall(r"\w+", text))
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
         return Analysis(EMPTY, detail=f"extracted text has {words} words")
+    visible = len(re.findall(r"\w+", comparable(text)))
+    linked = sum(len(re.findall(r"\w+", label)) for label in _LINK_LABEL.findall(text))
+    if linked > MAX_LINK_SHARE * visible:
+        return Analysis(EMPTY, detail=f"navigation only: {linked} of {visible} words are links (a page shell, not the policy)")
     detected = detect_language(text)
     if language and detected != language.split("-")[0].lower():
         return Analysis(WRONG_LANGUAGE, detail=f"text is in {detected!r}, the variant in {language!r}", language=detected)
