@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import zlib
 from dataclasses import dataclass
@@ -35,6 +37,17 @@ CONFIRMATIONS = 3
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def sha256(data: bytes | str) -> str:
@@ -88,8 +101,72 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["changes"].enable_fts(["added_text", "removed_text"], tokenize="porter", create_triggers=False)
 
 
-# Numbered schema changes, applied in order, each once, each in one transaction. Published column
-# names change only through a new migration and a note in the changelog.
+_BROWSE_JOINS = "JOIN variants ON variants.id = {0}.variant_id JOIN documents ON documents.id = variants.document_id"
+_BROWSE_LABELS = "variants.service, documents.type AS document_type, variants.region, variants.language"
+_CHANGES_BROWSE = f"""SELECT changes.id, changes.variant_id, {_BROWSE_LABELS}, changes.detected_at,
+    changes.words_added, changes.words_removed, changes.is_return, changes.from_version_id, changes.to_version_id
+    FROM changes {_BROWSE_JOINS.format("changes")}"""
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Narrow views of versions and changes with their variant's service, document type, region and
+    language, for Datasette's search and facets; and the index the version page's captures need."""
+    db.create_view("versions_browse", f"""SELECT versions.id, versions.variant_id, {_BROWSE_LABELS}, versions.first_seen,
+        versions.last_seen, versions.words, versions.capture_id, versions.text_sha256
+        FROM versions {_BROWSE_JOINS.format("versions")}""")
+    db.create_view("changes_browse", _CHANGES_BROWSE)
+    db["captures"].create_index(["version_id"])
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The run log (variants a run set out to capture, versions it made, how its process ended and
+    why, where its log is, which process ran it) and ``variant_status``, each variant's freshness.
+
+    A variant is stale when its last successful capture is more than 48 hours old, or it has none;
+    ``hours_since_ok`` lets a query pick another threshold, as ``policyarchive status`` does.
+    """
+    for column, kind in (("planned", int), ("new_versions", int), ("exit_code", int), ("detail", str),
+                         ("log_path", str), ("pid", int), ("host", str)):
+        db["runs"].add_column(column, kind)
+    ok = "('new', 'changed', 'unchanged')"
+    latest = "SELECT id FROM captures WHERE variant_id = variants.id {} ORDER BY fetched_at DESC, id DESC LIMIT 1"
+    db.create_view("variant_status", f"""SELECT variants.id AS variant_id, variants.service, variants.region,
+        variants.language, variants.url, last.fetched_at AS last_capture_at, last.outcome AS last_outcome,
+        last.detail AS last_detail, ok.fetched_at AS last_ok_at,
+        round((julianday('now') - julianday(ok.fetched_at)) * 24, 1) AS hours_since_ok,
+        CASE WHEN ok.id IS NULL OR julianday('now') - julianday(ok.fetched_at) > 2 THEN 1 ELSE 0 END AS stale
+        FROM variants
+        LEFT JOIN captures AS last ON last.id = ({latest.format("")})
+        LEFT JOIN captures AS ok ON ok.id = ({latest.format("AND outcome IN " + ok)})""")
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The chain of custody (one manifest per run, sealing the runs already ended) and the state of
+    Wayback Machine backfills, so that a stopped backfill resumes without fetching again."""
+    from crawler.custody import seal
+
+    db["manifests"].create(
+        {"id": int, "run_id": int, "sealed_at": str, "captures": int, "previous_sha256": str, "sha256": str, "manifest": str},
+        pk="id", foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["manifests"].create_index(["run_id"], unique=True)
+    db["manifests"].create_index(["previous_sha256"], unique=True)
+    db["backfills"].create(
+        {"id": int, "variant_id": str, "wayback_url": str, "from_date": str, "to_date": str, "started_at": str,
+         "updated_at": str, "status": str, "resume_key": str, "run_id": int, "fetched": int, "reused": int,
+         "skipped": int, "collapsed": int},
+        pk="id", foreign_keys=[("variant_id", "variants", "id"), ("run_id", "runs", "id")],
+    )
+    db["wayback_captures"].create(
+        {"capture_id": int, "backfill_id": int, "variant_id": str, "timestamp": str, "digest": str, "digest_matches": int},
+        pk="capture_id",
+        foreign_keys=[("capture_id", "captures", "id"), ("backfill_id", "backfills", "id"), ("variant_id", "variants", "id")],
+    )
+    db["wayback_captures"].create_index(["variant_id", "timestamp"])
+    db["wayback_captures"].create_index(["digest"])
+    seal(db)
+
+
 def _migration_5(db: sqlite_utils.Database) -> None:
     """Language detection, suspect texts, and watched terms touched by each change."""
     db["captures"].add_column("detected_language", str)
@@ -104,7 +181,18 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db["change_terms"].create_index(["term", "variant_id"])
 
 
-MIGRATIONS = {1: _migration_1, 5: _migration_5}
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Captures imported out of order: a change recorded into a version is superseded, not deleted,
+    when an older capture shows the text changed earlier or through another text."""
+    db["changes"].add_column("superseded_by", int)
+    db["changes"].create_index(["variant_id", "to_version_id", "detected_at"])
+    db.execute("DROP VIEW changes_browse")
+    db.create_view("changes_browse", _CHANGES_BROWSE + " WHERE changes.superseded_by IS NULL")
+
+
+# Numbered schema changes, applied in order, each once, each in one transaction. Published column
+# names change only through a new migration and a note in the changelog.
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6}
 
 
 @dataclass(frozen=True)
@@ -152,11 +240,30 @@ class Archive:
                         pk="id",
                     )
 
-    def start_run(self, trigger: str, only: tuple[str, ...] = ()) -> int:
+    def start_run(self, trigger: str, only: tuple[str, ...] = (), planned: int | None = None, log_path: str | None = None) -> int:
+        """Open a run, after closing as interrupted any run left ``running`` by a process that died."""
+        self._close_abandoned_runs()
         with self.db.atomic():
             return self.db["runs"].insert(
-                {"started_at": utcnow(), "trigger": trigger, "status": "running", "only": " ".join(only) or None}
+                {"started_at": utcnow(), "trigger": trigger, "status": "running", "only": " ".join(only) or None,
+                 "planned": planned, "log_path": log_path, "pid": os.getpid(), "host": socket.gethostname()}
             ).last_pk
+
+    def _close_abandoned_runs(self) -> None:
+        """A ``running`` run is abandoned when no other process holds the archive lock and its own
+        process is gone (checked when it ran on this host). Its captures stay; it ends at its last one."""
+        from crawler.lock import held_elsewhere
+
+        if held_elsewhere(self.path):
+            return
+        running = self.db.execute("SELECT id, started_at, pid, host FROM runs WHERE status = 'running'").fetchall()
+        for run_id, started_at, pid, host in running:
+            if host == socket.gethostname() and pid and _alive(pid):
+                continue
+            last = self.db.execute("SELECT max(fetched_at) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]
+            who = f"pid {pid} on {host}" if pid else "an earlier process"
+            self.end_run(run_id, "interrupted", detail=f"its process ({who}) ended without closing the run; "
+                         f"closed at {utcnow()} by the next start", ended_at=last or started_at)
 
     def run_counts(self, run_id: int) -> dict[str, int]:
         counts = {o: 0 for o in OUTCOMES}
@@ -164,15 +271,27 @@ class Archive:
             counts[outcome] = n
         return counts
 
-    def end_run(self, run_id: int, status: str) -> dict[str, int]:
+    def end_run(self, run_id: int, status: str, exit_code: int | None = None, detail: str | None = None,
+                ended_at: str | None = None) -> dict[str, int]:
         counts = self.run_counts(run_id)
+        new_versions = self.db.execute(
+            "SELECT count(*) FROM versions JOIN captures ON captures.id = versions.capture_id WHERE captures.run_id = ?", [run_id]
+        ).fetchone()[0]
         with self.db.atomic():
             self.db["runs"].update(
                 run_id,
-                {"ended_at": utcnow(), "status": status, "attempted": sum(counts.values()),
-                 **{k.replace("-", "_"): v for k, v in counts.items()}},
+                {"ended_at": ended_at or utcnow(), "status": status, "attempted": sum(counts.values()),
+                 **{k.replace("-", "_"): v for k, v in counts.items()},
+                 "new_versions": new_versions, "exit_code": exit_code, "detail": detail},
             )
+            self._seal()
         return counts
+
+    def _seal(self) -> None:
+        """Close the run into the chain of custody (crawler/custody.py), in end_run's transaction."""
+        from crawler.custody import seal
+
+        seal(self.db)
 
     def keep_body(self, body: bytes) -> str | None:
         """Store the raw bytes once (content-addressed, compressed); return their SHA-256."""
@@ -193,14 +312,16 @@ class Archive:
             raise KeyError(digest)
         return zlib.decompress(row[1]) if row[0] == "zlib" else row[1]
 
-    def latest_version(self, variant_id: str) -> dict | None:
-        """The version the variant's most recent successful capture saw."""
+    def _seen(self, variant_id: str, when: str, after: bool) -> dict | None:
+        """The version seen by the successful capture just before (or at) ``when``, or just after it."""
+        order, compare = ("ASC, c.id ASC", ">") if after else ("DESC, c.id DESC", "<=")
         row = self.db.execute(
-            """SELECT v.id, v.text_sha256, v.text, v.words FROM captures c JOIN versions v ON v.id = c.version_id
-               WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
-            [variant_id],
+            f"""SELECT v.id, v.text_sha256, v.text, v.words, c.fetched_at, c.id FROM captures c
+                JOIN versions v ON v.id = c.version_id
+                WHERE c.variant_id = ? AND c.fetched_at {compare} ? ORDER BY c.fetched_at {order} LIMIT 1""",
+            [variant_id, when],
         ).fetchone()
-        return dict(zip(("id", "text_sha256", "text", "words"), row)) if row else None
+        return dict(zip(("id", "text_sha256", "text", "words", "fetched_at", "capture_id"), row)) if row else None
 
     def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None) -> Recorded:
         """Write one capture and, when its text is new for the variant, the version and change it makes."""
@@ -236,40 +357,62 @@ class Archive:
         return len(before) < CONFIRMATIONS - 1 or any(r != (SUSPECT, text_hash) for r in before)
 
     def _version(self, row: dict, capture: Capture, text: str) -> Recorded:
-        text_hash = sha256(comparable(text))
+        """Version a readable capture against the captures before and after it in time.
+
+        Crawls arrive in order; imports and backfills may bring captures older than what the archive
+        holds, and then the text is placed in the history where it belongs (see ``_insert_before``).
+        """
+        when, text_hash = capture.fetched_at, sha256(comparable(text))
         row = {**row, "text_sha256": text_hash}
-        latest = self.latest_version(capture.variant_id)
-        if latest and latest["text_sha256"] != text_hash and self._collapsed(capture.variant_id, latest, text, text_hash):
-            detail = f"text collapsed from {latest['words']} to {len(text.split())} words; a version once {CONFIRMATIONS} captures agree"
+        before = self._seen(capture.variant_id, when, after=False)
+        after = self._seen(capture.variant_id, when, after=True)
+        if before and before["text_sha256"] != text_hash and not after and self._collapsed(capture.variant_id, before, text, text_hash):
+            detail = f"text collapsed from {before['words']} to {len(text.split())} words; a version once {CONFIRMATIONS} captures agree"
             return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail}, capture)
-        if latest and latest["text_sha256"] == text_hash:
-            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": latest["id"]}, capture)
-            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [capture.fetched_at, latest["id"]])
+        if before and before["text_sha256"] == text_hash:
+            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": before["id"]}, capture)
+            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [when, before["id"]])
             return recorded
-        outcome = CHANGED if latest else NEW
-        recorded = self._insert_capture({**row, "outcome": outcome}, capture)
-        earlier = self.db.execute(
-            "SELECT id FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
+        recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
+        existing = self.db.execute(
+            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
         ).fetchone()
-        if earlier:
-            version_id = earlier[0]
-            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [capture.fetched_at, version_id])
+        if existing:
+            version_id = existing[0]
+            self.db.execute("UPDATE versions SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?",
+                            [when, when, version_id])
         else:
             version_id = self.db["versions"].insert(
-                {"variant_id": capture.variant_id, "text_sha256": text_hash, "first_seen": capture.fetched_at,
-                 "last_seen": capture.fetched_at, "capture_id": recorded.capture_id,
-                 "words": len(text.split()), "text": text}
+                {"variant_id": capture.variant_id, "text_sha256": text_hash, "first_seen": when, "last_seen": when,
+                 "capture_id": recorded.capture_id, "words": len(text.split()), "text": text}
             ).last_pk
             self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
-        change_id = self._change(capture, latest, version_id, text, recorded.capture_id, bool(earlier)) if latest else None
-        return Recorded(recorded.capture_id, outcome, version_id, change_id)
+        is_return = bool(existing) and existing[1] < when
+        change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
+        if after:
+            self._insert_before(capture.variant_id, after, version_id, text, change_id)
+        return Recorded(recorded.capture_id, recorded.outcome, version_id, change_id)
 
-    def _change(self, capture: Capture, latest: dict, version_id: int, text: str, capture_id: int, is_return: bool) -> int:
-        d = diffing.diff(latest["text"], text)
+    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, change_id: int | None) -> None:
+        """A text placed before later captures: the change those captures recorded into their version
+        is superseded (never deleted) by the steps through the placed text."""
+        if after["id"] != version_id:
+            change_id = self._change(variant_id, {"id": version_id, "text": text}, after["id"], after["text"],
+                                     after["fetched_at"], after["capture_id"], is_return=False)
+        if change_id is not None:
+            self.db.execute(
+                """UPDATE changes SET superseded_by = ? WHERE variant_id = ? AND to_version_id = ? AND detected_at = ?
+                   AND superseded_by IS NULL AND id != ?""",
+                [change_id, variant_id, after["id"], after["fetched_at"], change_id],
+            )
+
+    def _change(self, variant_id: str, before: dict, version_id: int, text: str, when: str, capture_id: int,
+                is_return: bool) -> int:
+        d = diffing.diff(before["text"], text)
         change_id = self.db["changes"].insert(
-            {"variant_id": capture.variant_id, "from_version_id": latest["id"], "to_version_id": version_id,
-             "detected_at": capture.fetched_at, "capture_id": capture_id, "words_added": d.words_added,
+            {"variant_id": variant_id, "from_version_id": before["id"], "to_version_id": version_id,
+             "detected_at": when, "capture_id": capture_id, "words_added": d.words_added,
              "words_removed": d.words_removed, "is_return": int(is_return), "added_text": d.added_text,
              "removed_text": d.removed_text, "diff": json.dumps(diffing.compact(d.ops), ensure_ascii=False)}
         ).last_pk
@@ -279,7 +422,7 @@ class Archive:
         for side, changed in (("added", d.added_text), ("removed", d.removed_text)):
             for term, matches in watched_in(changed).items():
                 self.db["change_terms"].insert(
-                    {"change_id": change_id, "variant_id": capture.variant_id, "term": term, "side": side,
+                    {"change_id": change_id, "variant_id": variant_id, "term": term, "side": side,
                      "matches": json.dumps(matches, ensure_ascii=False)}
                 )
         return change_id

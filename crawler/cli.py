@@ -7,6 +7,7 @@ Every command is a thin layer over a Python function that tests call too, and ev
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,7 @@ from pathlib import Path
 import click
 
 from crawler.catalog import CatalogError, load_catalog
-
-# Exit codes, for cron and schedulers.
-EXIT_OK, EXIT_CANNOT_RUN, EXIT_SOME_FAILED = 0, 1, 3
+from crawler.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
 
 
 def db_option(f):
@@ -78,23 +77,36 @@ def validate(paths, policies, db):
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable.")
 @click.option("--verbose", is_flag=True, help="Scrapy's own log and stats too.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10.")
-@click.option("--trigger", default="cli", hidden=True)
+@click.option("--trigger", default="cli", show_default=True, help="How the run was started, kept in runs.trigger: cli, cron, schedule...")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False),
+              help="Append all output (log, summary, errors) to this file instead; kept in runs.log_path.")
 @policies_option
 @db_option
-def crawl(only, verbose, overrides, trigger, policies, db):
+def crawl(only, verbose, overrides, trigger, log_file, policies, db):
     """Capture every declared variant (or --only some) into the archive.
 
-    Exit status: 0 all captured, 3 some captures failed (recorded as such),
-    1 could not run (bad declarations or options).
+    One run at a time per archive: a second start while one runs is refused.
+
+    \b
+    Exit status (also kept in runs.exit_code):
+      0   every variant captured (new, changed or unchanged)
+      3   the run finished, but some captures failed; they are recorded
+      4   interrupted (SIGTERM, Ctrl-C) before the end; its captures are kept
+      1   could not run: bad declarations or options
+      75  another run holds the archive; nothing was started
 
     \b
     Example:
         policyarchive crawl
         policyarchive crawl --only tiktok/privacy-policy/us-en
+        policyarchive crawl --trigger cron --log logs/crawl.log
         POLICYARCHIVE_PROXY_EEA=http://user:pass@proxy:3128 policyarchive crawl --only tiktok
     """
-    from crawler.crawl import run_crawl
+    from crawler.crawl import log_to, run_crawl
+    from crawler.lock import ArchiveBusy, archive_lock
 
+    if log_file:
+        log_to(log_file)
     catalog = _catalog(policies)
     try:
         variants = catalog.select(only)
@@ -102,11 +114,17 @@ def crawl(only, verbose, overrides, trigger, policies, db):
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     settings = dict(item.split("=", 1) for item in overrides)
-    click.echo(f"crawling {len(variants)} variants into {db}", err=True)
-    result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, **settings)
+    try:
+        with archive_lock(db):
+            click.echo(f"crawling {len(variants)} variants into {db}", err=True)
+            result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
+    except ArchiveBusy as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
-    sys.exit(EXIT_SOME_FAILED if result.failed else EXIT_OK)
+    sys.exit(result.exit_code)
 
 
 @cli.command("import")
@@ -126,6 +144,7 @@ def import_(paths, variant_id, policies, db):
             --variant tiktok/privacy-policy/us-en
     """
     from crawler.importer import UnreadableFile, import_paths
+    from crawler.lock import ArchiveBusy, archive_lock
 
     catalog = _catalog(policies)
     try:
@@ -134,10 +153,14 @@ def import_(paths, variant_id, policies, db):
         click.echo(f"no variant {variant_id!r} in {policies}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     try:
-        counts = import_paths(db, catalog, variant_id, list(paths))
+        with archive_lock(db):
+            counts = import_paths(db, catalog, variant_id, list(paths))
     except UnreadableFile as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    except ArchiveBusy as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
 
 
@@ -161,6 +184,19 @@ def serve(host, port, db, policies):
     os.execv(sys.executable, serve_command(db, host, port))
 
 
+def _echo_demo_change(db: str, serve_port: int) -> None:
+    """Where to look: the page of the demo's US-only change, and the home page that lists it."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db)) as conn:
+        change = conn.execute("SELECT from_version_id, to_version_id FROM changes WHERE variant_id = ? ORDER BY id DESC LIMIT 1",
+                              ["lumen/privacy-policy/us-en"]).fetchone()
+    base = f"http://127.0.0.1:{serve_port}"
+    if change:
+        click.echo(f"demo: the change: {base}/-/diff/{change[0]}/{change[1]} (listed on {base}/)", err=True)
+
+
 @cli.command()
 @click.option("--port", default=8765, show_default=True, type=int, help="Port of the demo site (its declarations name 8765).")
 @click.option("--serve/--no-serve", default=True, help="Serve the archive with Datasette at the end.")
@@ -179,8 +215,10 @@ def demo(port, serve, serve_port, db, policies):
         policyarchive demo --no-serve --db /tmp/demo.db
     """
     from crawler.demo import POLICIES, DemoSite
+    from crawler.hosts import ALLOW_ENV
 
     policies = policies or str(POLICIES)
+    os.environ[ALLOW_ENV] = "127.0.0.1"
     _catalog(policies)
     with DemoSite(port=port) as site:
         for edition in (1, 2):
@@ -190,6 +228,7 @@ def demo(port, serve, serve_port, db, policies):
             if code not in (EXIT_OK, EXIT_SOME_FAILED):
                 sys.exit(code)
     click.echo("demo: edition 2 added a clause to the US policy; see 'changes' in the archive", err=True)
+    _echo_demo_change(db, serve_port)
     if serve:
         serve_cmd = [sys.executable, "-m", "crawler.cli", "serve", "--db", db, "--port", str(serve_port)]
         os.execv(sys.executable, serve_cmd)
@@ -260,6 +299,215 @@ def history(variant_id, db, policies):
     for a in alternations(archive, variant_id):
         click.echo(f"  alternating between versions {a.versions[0]} and {a.versions[1]}: {a.changes} changes "
                    f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
+
+
+def _cdx_date(value: str | None) -> str | None:
+    """2020, 2020-06 or 2020-06-01 (or up to 14 digits) as the CDX API takes it: digits only."""
+    if value is None:
+        return None
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not 4 <= len(digits) <= 14:
+        raise click.BadParameter(f"{value!r} is not a date such as 2020, 2020-06 or 2020-06-01")
+    return digits
+
+
+@cli.command()
+@click.option("--variant", "variant_id", required=True, help="The variant whose URL to look up.")
+@click.option("--from", "since", callback=lambda ctx, param, v: _cdx_date(v), help="First date, e.g. 2019 or 2019-06-01.")
+@click.option("--to", "until", callback=lambda ctx, param, v: _cdx_date(v), help="Last date, e.g. 2021-12-31.")
+@click.option("--wayback-url", help="The Wayback Machine's address (CDX API and replay). Default: the public one.")
+@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between two requests. Default: 2.")
+@policies_option
+@db_option
+def backfill(variant_id, since, until, wayback_url, delay, policies, db):
+    """Import a variant's history from the Wayback Machine, oldest first.
+
+    Successful captures only, adjacent duplicates collapsed; each capture's original
+    bytes go through the same extraction and versioning as a crawl, marked with
+    source 'wayback' and their memento URL, with no region (the Wayback Machine
+    does not say where it fetched from). Stopped (Ctrl-C, or the service kept
+    answering 429/5xx)? Run the same command again: it resumes, fetching nothing
+    twice. Exit status: 0 done, 3 stopped before the end, 1 could not run.
+
+    \b
+    Example:
+        policyarchive backfill --variant tiktok/privacy-policy/us-en --from 2019 --to 2021-12-31
+    """
+    import logging
+
+    from crawler.wayback import Settings, backfill as run_backfill
+
+    catalog = _catalog(policies)
+    try:
+        catalog.variant(variant_id)
+    except KeyError:
+        click.echo(f"no variant {variant_id!r} in {policies}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    given = {"base_url": wayback_url and wayback_url.rstrip("/"), "delay": delay}
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})
+    done = run_backfill(db, catalog, variant_id, since, until, settings)
+    took = ", ".join(f"{n} {k}" for k, n in done.tally.items() if n) or "no captures listed"
+    outcomes = ", ".join(f"{n} {k}" for k, n in done.counts.items() if n) or "nothing recorded"
+    click.echo(f"run {done.run_id} {done.status}: {took}; {outcomes}")
+    if done.status != "finished":
+        click.echo(f"stopped: {done.reason}. Run the same command again to resume.", err=True)
+        sys.exit(EXIT_SOME_FAILED)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable. Default: everything.")
+@db_option
+@click.option("--policies", default="policies", hidden=True)
+def export(path, only, db, policies):
+    """Write captures as WARC (PATH ending .warc or .warc.gz) or as a WACZ package (.wacz).
+
+    Per capture: the response as received, the request, and a metadata record with
+    region, language, egress, renderer, time, SHA-256 of the bytes and the Wayback
+    memento if any. 'policyarchive verify --export PATH' checks it against the archive.
+
+    \b
+    Example:
+        policyarchive export tiktok-us.warc.gz --only tiktok/privacy-policy/us-en
+        policyarchive export tiktok.wacz --only tiktok
+    """
+    from crawler.export import export as run_export
+
+    if not Path(db).exists():
+        click.echo(f"no archive at {db}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if not path.name.endswith((".warc", ".warc.gz", ".wacz")):
+        click.echo(f"{path}: name it .warc, .warc.gz or .wacz", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    done = run_export(db, path, tuple(only))
+    click.echo(f"{done.path}: {done.captures} captures, {done.with_bytes} with their bytes")
+
+
+@cli.command()
+@click.option("--export", "exported", type=click.Path(exists=True, dir_okay=False), help="Also check this WARC or WACZ export against the archive.")
+@click.option("--head", metavar="SHA256", help="A chain head noted earlier: fail unless the chain still holds it.")
+@db_option
+@click.option("--policies", default="policies", hidden=True)
+def verify(exported, head, db, policies):
+    """Re-hash every stored body, check the chain of custody, and optionally an export.
+
+    Prints each problem (which body, capture, manifest or export record, and how it
+    differs) and exits 1 if there is any; otherwise prints what was checked and the
+    chain's head hash, worth noting somewhere outside the archive.
+
+    \b
+    Example:
+        policyarchive verify
+        policyarchive verify --export tiktok.wacz --head 3f9a...
+    """
+    from crawler.verify import verify as run_verify
+
+    report = run_verify(db, exported, head)
+    for problem in report.problems:
+        click.echo(f"FAILED: {problem}", err=True)
+    checked = ", ".join(f"{n} {k}" for k, n in report.checked.items())
+    if report.problems:
+        click.echo(f"verify: {len(report.problems)} problem(s); checked {checked or 'nothing'}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    where = f"manifest {report.head['id']} (run {report.head['run_id']}) {report.head['sha256']}" if report.head else "no runs yet"
+    click.echo(f"verified: {checked}; chain head {where}")
+
+
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Show the jobs and their next run times, then exit.")
+@click.option("--cron", "default_cron", metavar="CRON",
+              help="Schedule (UTC) of services whose declaration names none: 5 fields, or 6 with seconds first. Default: nightly, 30 3 * * *.")
+@click.option("--store", type=click.Path(dir_okay=False), help="The job store (SQLite). Default: beside the archive, archive.schedules.db.")
+@click.option("--logs", type=click.Path(file_okay=False), help="Folder of the crawls' logs, one file per run. Default: logs/ beside the archive.")
+@policies_option
+@db_option
+def schedule(list_only, default_cron, store, logs, policies, db):
+    """Crawl each service on its schedule, in the foreground, until SIGTERM or Ctrl-C.
+
+    Each service runs on its declaration's `schedule` (cron, UTC), else on --cron;
+    each crawl is its own `policyarchive crawl --only SERVICE --trigger schedule`,
+    one at a time. The jobs persist in the store (one scheduler per store): after
+    a restart, a run missed while the scheduler was down happens once. Stopping lets the crawl in progress
+    finish the pages in flight (Ctrl-C twice stops it at once).
+
+    \b
+    Example:
+        policyarchive schedule --list
+        policyarchive schedule
+        policyarchive schedule --cron "0 */6 * * *" --logs /var/log/policyarchive
+    """
+    import logging
+    import time
+
+    import schedules
+    from crawler.lock import ArchiveBusy, archive_lock, holder
+
+    catalog = _catalog(policies)
+    store = store or str(schedules.store_path(db))
+    try:
+        jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
+    except CatalogError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if list_only:
+        rows = schedules.listing(jobs, store)
+        width = max([len("job")] + [len(r[0]) for r in rows])
+        click.echo(f"{'job':<{width}}  {'schedule (UTC)':<16}  {'next run (UTC)':<20}  note")
+        for job_id, cron, next_run, note in rows:
+            click.echo(f"{job_id:<{width}}  {cron:<16}  {next_run:<20}  {note}".rstrip())
+        click.echo(f"store: {Path(store).resolve()}", err=True)
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)sZ %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    handler.formatter.converter = time.gmtime
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        with archive_lock(store):
+            schedules.serve(jobs, store)
+    except ArchiveBusy:
+        click.echo(f"refused: another scheduler runs on {store} ({holder(store)})", err=True)
+        sys.exit(EXIT_BUSY)
+
+
+@cli.command()
+@click.option("--stale-after", default="48h", show_default=True, metavar="DURATION",
+              help="A variant without a successful capture for longer is stale: 90m, 48h, 2d, 1w.")
+@click.option("--runs", "limit", default=5, show_default=True, type=click.IntRange(min=1), help="How many recent runs to show.")
+@policies_option
+@db_option
+def status(stale_after, limit, policies, db):
+    """What ran, what failed and why, and which variants have gone stale.
+
+    Stale: no successful capture (new, changed or unchanged) for longer than
+    --stale-after, or none ever. Only variants declared in --policies are
+    considered, when the declarations validate.
+
+    \b
+    Example:
+        policyarchive status
+        policyarchive status --stale-after 3d --runs 10
+    """
+    from crawler.archive import Archive
+    from crawler.status import parse_duration, report
+
+    try:
+        hours = parse_duration(stale_after)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--stale-after") from None
+    if not Path(db).exists():
+        click.echo(f"no archive at {db}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    Archive(db).close()
+    try:
+        declared = [v.id for v in load_catalog(policies).variants]
+    except CatalogError:
+        click.echo(f"the declarations in {policies} do not validate (policyarchive validate): every variant in the archive is considered", err=True)
+        declared = None
+    for line in report(_read_only(db), db, hours, limit, declared):
+        click.echo(line)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def alternations(db: sqlite_utils.Database, variant_id: str, minimum: int = 3) -
     texts: that is one pattern to report, not dozens of changes.
     """
     changes = list(db.query(
-        "select from_version_id, to_version_id, detected_at from changes where variant_id = ? order by detected_at, id", [variant_id]
+        "select from_version_id, to_version_id, detected_at from changes where variant_id = ? and superseded_by is null "
+        "order by detected_at, id", [variant_id]
     ))
     runs, current = [], []
     for change in changes:

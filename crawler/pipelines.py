@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime
 
+from scrapy import signals
+
 from crawler.archive import Archive, Recorded
-from crawler.classify import analyse
+from crawler.classify import FAILURES, analyse
+from crawler.exits import run_exit_code
 from crawler.items import Capture
+from crawler.lock import archive_lock
 
 logger = logging.getLogger(__name__)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group: extraction workers leave it to the crawl, which stops
+    gracefully and still needs them to finish the captures in hand."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class ArchivePipeline:
@@ -30,17 +42,22 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.executor: ProcessPoolExecutor | None = None
+        self.lock = ExitStack()
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
+        self.lock.enter_context(archive_lock(self.db_path))
         self.archive = Archive(self.db_path)
         self.archive.sync_catalog(spider.catalog)
-        self.run_id = self.archive.start_run(self.trigger, spider.only)
-        self.executor = ProcessPoolExecutor(max_workers=self.workers)
+        self.run_id = self.archive.start_run(self.trigger, spider.only, planned=len(spider.variants),
+                                             log_path=self.crawler.settings.get("POLICYARCHIVE_LOG"))
+        self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
         self.crawler.stats.set_value("policyarchive/run_id", self.run_id)
         self.crawler.stats.set_value("policyarchive/variants", len(spider.variants))
         logger.info("run %s: %d variants into %s", self.run_id, len(spider.variants), self.db_path)
@@ -66,12 +83,21 @@ class ArchivePipeline:
         suffix = f" ({detail})" if detail and recorded.outcome not in ("new", "changed", "unchanged") else ""
         logger.info("[%d/%d] %s: %s%s", done, total, item.variant_id, recorded.outcome, suffix)
 
-    def close_spider(self) -> None:
-        reason = self.crawler.stats.get_value("finish_reason") or "finished"
+    def spider_closed(self, spider, reason: str) -> None:
+        """End the run. Scrapy says why the spider closed only here (``close_spider`` runs before the
+        reason is known): "finished", or "shutdown" after SIGTERM or Ctrl-C."""
+        if self.run_id is None:
+            return
         status = "finished" if reason == "finished" else "interrupted"
-        counts = self.archive.end_run(self.run_id, status)
-        self.crawler.stats.set_value("policyarchive/counts", counts)
+        detail = None if status == "finished" else f"stopped before the end: Scrapy closed with reason {reason!r}" + (
+            " (SIGTERM or Ctrl-C)" if reason == "shutdown" else "")
+        stats = self.crawler.stats
+        exit_code = run_exit_code(status, sum(stats.get_value(f"policyarchive/outcome/{k}", 0) for k in FAILURES))
+        counts = self.archive.end_run(self.run_id, status, exit_code=exit_code, detail=detail)
+        stats.set_value("policyarchive/counts", counts)
+        stats.set_value("policyarchive/exit_code", exit_code)
         self.executor.shutdown(wait=True)
         self.archive.close()
+        self.lock.close()
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
         logger.info("run %s %s: %s", self.run_id, status, summary or "nothing captured")

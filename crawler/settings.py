@@ -67,6 +67,7 @@ POLICYARCHIVE_DB = "archive.db"
 POLICYARCHIVE_POLICIES = "policies"
 POLICYARCHIVE_ONLY = []
 POLICYARCHIVE_TRIGGER = "scrapy"
+POLICYARCHIVE_LOG = None  # the file the run's log goes to, recorded in runs.log_path
 POLICYARCHIVE_EXTRACT_WORKERS = 2
 # Egress per region or proxy name: POLICYARCHIVE_PROXY_US=http://user:pass@host:port
 POLICYARCHIVE_PROXIES = {

@@ -79,3 +79,45 @@ def test_a_capture_for_an_undeclared_variant_is_refused_whole(archive):
         archive.record(Capture(variant_id="nobody/x/us-en", requested_url="u", fetched_at="2021-01-01T00:00:00Z", status=200, body=b"x"),
                        Analysis("ok", "Text"))
     assert archive.db["captures"].count == 0 and archive.db["versions"].count == 0
+
+
+def effective_changes(archive):
+    return [(r["from_version_id"], r["to_version_id"], r["detected_at"][:4]) for r in
+            archive.db.query("select * from changes where superseded_by is null order by detected_at")]
+
+
+def test_an_older_capture_imported_later_takes_its_place_in_history(archive):
+    archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C"))
+    archive.record(capture("2019-01-01T00:00:00Z"), Analysis("ok", "Text A"))
+    archive.record(capture("2020-01-01T00:00:00Z"), Analysis("ok", "Text C"))
+
+    versions = {r["text"]: r for r in archive.db["versions"].rows}
+    assert versions["Text A"]["first_seen"].startswith("2019") and versions["Text C"]["first_seen"].startswith("2020")
+    assert effective_changes(archive) == [(versions["Text A"]["id"], versions["Text C"]["id"], "2020")]
+
+
+def test_a_text_found_between_two_known_ones_supersedes_the_direct_change(archive):
+    archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C"))
+    archive.record(capture("2019-01-01T00:00:00Z"), Analysis("ok", "Text A"))
+    archive.record(capture("2020-01-01T00:00:00Z"), Analysis("ok", "Text B"))
+
+    ids = {r["text"]: r["id"] for r in archive.db["versions"].rows}
+    assert effective_changes(archive) == [(ids["Text A"], ids["Text B"], "2020"), (ids["Text B"], ids["Text C"], "2025")]
+    [superseded] = archive.db.query("select from_version_id, to_version_id from changes where superseded_by is not null")
+    assert superseded == {"from_version_id": ids["Text A"], "to_version_id": ids["Text C"]}
+    assert archive.db["changes"].count == 3
+
+
+@pytest.mark.asyncio
+async def test_superseded_changes_leave_the_published_history(archive):
+    from crawler.publish import datasette_app
+
+    archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C " * 40))
+    archive.record(capture("2019-01-01T00:00:00Z"), Analysis("ok", "Text A " * 40))
+    archive.record(capture("2020-01-01T00:00:00Z"), Analysis("ok", "Text B " * 40))
+    app = datasette_app(archive.path)
+
+    recent = (await app.client.get("/archive/recent_changes.json?_shape=array")).json()
+    assert [r["detected_at"][:4] for r in recent] == ["2025", "2020"]
+    browse = (await app.client.get("/archive/changes_browse.json?_shape=array")).json()
+    assert len(browse) == 2

@@ -62,7 +62,7 @@ def killed_archive(tmp_path_factory):
                                                  "select": ["article.policy"]}]} for i in range(VARIANTS)]
     (tmp / "policies" / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": docs}))
     rng = random.Random(20210602)
-    moments = sorted(rng.sample(range(0, VARIANTS), KILLS))  # kill once this many captures are written
+    moments = sorted(rng.sample(range(1, VARIANTS), KILLS))  # kill once this many captures are written
     db = tmp / "archive.db"
     try:
         for moment in moments:

@@ -1,0 +1,194 @@
+"""Export captures as WARC (ISO 28500) and as a WACZ package that standard replay tools open.
+
+Each capture becomes a response record (the bytes as received, with the HTTP status and headers),
+a request record (method, URL, Host and User-Agent: the other request headers were not kept), and a
+metadata record (``application/warc-fields``) with its provenance: region, language, egress,
+renderer, time, the SHA-256 of the bytes and, for Wayback Machine captures, the memento. A saved
+file imported without an HTTP exchange becomes a resource record instead of response and request; a
+capture that got no response (a network error) has a request and a metadata record only. Block and
+payload digests are SHA-256. ``policyarchive import`` reads the response records back. A warcinfo record opens the file with the scope, the number of captures and
+the head of the chain of custody at the time of export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import mimetypes
+import tempfile
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from crawler import custody
+from crawler.archive import Archive, utcnow
+
+# The capture columns an export carries, in the metadata record's order.
+COLUMNS = ("id", "variant_id", "run_id", "fetched_at", "outcome", "status", "requested_url", "final_url",
+           "body_sha256", "body_size", "region", "language", "proxy", "renderer", "user_agent", "source", "memento_url")
+# Headers that describe the transfer, not the bytes kept: the body is stored decoded and whole.
+TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+class Sha256WARCWriter(WARCWriter):
+    """warcio's writer with SHA-256 block and payload digests instead of SHA-1."""
+
+    @staticmethod
+    def _create_digester():
+        return Digester("sha256")
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    captures: int
+    with_bytes: int
+
+
+def captures_in(db, only: tuple[str, ...] = ()) -> list[dict]:
+    """The captures of the given services, documents or variants (all when none), oldest first."""
+    where, params = "1", []
+    if only:
+        where = " OR ".join("variant_id = ? OR substr(variant_id, 1, ?) = ?" for _ in only)
+        for scope in only:
+            params += [scope, len(scope) + 1, scope + "/"]
+    cursor = db.execute(f"SELECT {', '.join(COLUMNS)} FROM captures WHERE {where} ORDER BY fetched_at, id", params)
+    return [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
+
+
+def metadata_fields(capture: dict) -> dict[str, str]:
+    """The metadata record of a capture; an empty value means the archive holds none (a Wayback
+    capture's region, for one)."""
+    names = {"id": "capture-id", "variant_id": "variant", "body_sha256": "sha256", "body_size": "size"}
+    return {names.get(c, c.replace("_", "-")): "" if capture[c] is None else str(capture[c]) for c in COLUMNS}
+
+
+def parse_fields(payload: bytes) -> dict[str, str]:
+    """``application/warc-fields`` back into a dict."""
+    fields = {}
+    for line in payload.decode("utf-8").splitlines():
+        if ":" in line:
+            name, value = line.split(":", 1)
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def _warc_fields(fields: dict[str, str]) -> bytes:
+    return "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
+
+
+def _response_headers(archive: Archive, capture_id: int, size: int) -> list[tuple[str, str]]:
+    row = archive.db.execute("SELECT headers FROM capture_headers WHERE capture_id = ?", [capture_id]).fetchone()
+    headers = json.loads(row[0]) if row else {}
+    kept = [(k, v) for k, v in headers.items() if k.lower() not in TRANSFER_HEADERS]
+    return kept + [("content-length", str(size))]
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _saved_type(capture: dict) -> str:
+    """The media type of a saved file's bytes, from the file name its import recorded."""
+    name = (capture["source"] or "").removeprefix("import:")
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _records(writer: WARCWriter, archive: Archive, capture: dict) -> list:
+    """response + request + metadata for an HTTP exchange; resource + metadata for a saved file
+    (imported bytes that came with no HTTP exchange); request + metadata when no response came."""
+    uri = capture["final_url"] or capture["requested_url"]
+    dated = {"WARC-Date": capture["fetched_at"]}
+    body = archive.body(capture["body_sha256"]) if capture["body_sha256"] else b""
+    records = []
+    if capture["status"] is not None:
+        http = StatusAndHeaders(_status_line(capture["status"]), _response_headers(archive, capture["id"], len(body)),
+                                protocol="HTTP/1.1")
+        records.append(writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
+                                                 warc_headers_dict=dated))
+    elif body:
+        records.append(writer.create_warc_record(uri, "resource", payload=io.BytesIO(body), warc_headers_dict=dated,
+                                                 warc_content_type=_saved_type(capture)))
+    if capture["status"] is not None or not body:
+        concurrent = {"WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")} if records else {}
+        records.append(writer.create_warc_record(uri, "request", http_headers=_request(uri, capture["user_agent"]),
+                                                 warc_headers_dict={**dated, **concurrent}))
+    records.append(writer.create_warc_record(
+        uri, "metadata", payload=io.BytesIO(_warc_fields(metadata_fields(capture))),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={**dated, "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")},
+    ))
+    return records
+
+
+def _request(uri: str, user_agent: str | None) -> StatusAndHeaders:
+    parts = urlsplit(uri)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = [("Host", parts.netloc)] + ([("User-Agent", user_agent)] if user_agent else [])
+    return StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True)
+
+
+def write_warc(archive: Archive, captures: list[dict], path: Path, scope: str) -> int:
+    """Write ``captures`` to ``path`` (gzipped per record when it ends in .gz); return how many carried bytes."""
+    head = custody.head(archive.db)
+    with_bytes = 0
+    with path.open("wb") as out:
+        writer = Sha256WARCWriter(out, gzip=path.name.endswith(".gz"), warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record(path.name, {
+            "software": "policyarchive", "format": "WARC File Format 1.1", "scope": scope,
+            "captures": str(len(captures)), "exported-at": utcnow(),
+            "chain-head": head["sha256"] if head else "", "archive": archive.path.name,
+        }))
+        for capture in captures:
+            for record in _records(writer, archive, capture):
+                with_bytes += record.rec_type in ("response", "resource")
+                writer.write_record(record)
+    return with_bytes
+
+
+def _pages(captures: list[dict]) -> str:
+    """pages.jsonl for the WACZ: one page per capture with a body."""
+    lines = [{"format": "json-pages-1.0", "id": "pages", "title": "Captures"}]
+    lines += [{"url": c["final_url"] or c["requested_url"], "ts": c["fetched_at"], "title": f"{c['variant_id']} {c['fetched_at']}"}
+              for c in captures if c["body_sha256"]]
+    return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+def write_wacz(archive: Archive, captures: list[dict], path: Path, scope: str) -> int:
+    """Package the captures' WARC with its index and page list as WACZ, with the ``wacz`` tool."""
+    from wacz.main import main as wacz
+
+    with tempfile.TemporaryDirectory() as tmp:
+        warc = Path(tmp) / f"{path.stem}.warc.gz"
+        with_bytes = write_warc(archive, captures, warc, scope)
+        pages = Path(tmp) / "pages.jsonl"
+        pages.write_text(_pages(captures))
+        said = io.StringIO()
+        with contextlib.redirect_stdout(said):
+            code = wacz(["create", "-o", str(path), "-p", str(pages), "--title", f"policyarchive: {scope}", str(warc)])
+        if code:
+            raise RuntimeError(f"wacz create failed ({code}): {said.getvalue().strip()}")
+    return with_bytes
+
+
+def export(db: str | Path, path: str | Path, only: tuple[str, ...] = ()) -> Exported:
+    """Export the captures of the services, documents or variants in ``only`` (all when empty) to
+    ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz)."""
+    path = Path(path)
+    archive = Archive(db)
+    try:
+        captures = captures_in(archive.db, only)
+        scope = " ".join(only) or "all"
+        write = write_wacz if path.suffix == ".wacz" else write_warc
+        return Exported(path, len(captures), write(archive, captures, path, scope))
+    finally:
+        archive.close()

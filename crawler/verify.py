@@ -1,0 +1,186 @@
+"""Verify the archive: every stored body against its digest, the chain of custody, and an export.
+
+Each check yields problems as sentences that name what failed (the body, the capture, the manifest,
+the export record), so that ``policyarchive verify`` can print them and exit non-zero. Nothing here
+writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from crawler import custody, export
+from crawler.archive import sha256
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+    head: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _short(digest: str | None) -> str:
+    return f"{digest[:12]}…" if digest else "none"
+
+
+def _users(db: sqlite_utils.Database, digest: str) -> str:
+    """The captures whose bytes a body is (looked up only for a body that failed: no index serves it)."""
+    return "captures " + ", ".join(str(r[0]) for r in db.execute("SELECT id FROM captures WHERE body_sha256 = ? ORDER BY id", [digest]))
+
+
+def check_bodies(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
+    """Every stored body decompresses to bytes whose SHA-256 is its key; every capture's body is there."""
+    report.checked["bodies"] = 0
+    for digest, size, compression, content in db.execute("SELECT sha256, size, compression, content FROM bodies"):
+        report.checked["bodies"] += 1
+        try:
+            raw = zlib.decompress(content) if compression == "zlib" else content
+        except zlib.error as exc:
+            yield f"body {digest} ({_users(db, digest)}): stored bytes cannot be decompressed ({exc}): the body was altered"
+            continue
+        if sha256(raw) != digest:
+            yield f"body {digest} ({_users(db, digest)}): stored bytes hash to {sha256(raw)}: the body was altered"
+        elif len(raw) != size:
+            yield f"body {digest} ({_users(db, digest)}): {len(raw)} bytes stored, {size} recorded"
+    for capture_id, digest in db.execute(
+        """SELECT c.id, c.body_sha256 FROM captures c LEFT JOIN bodies b ON b.sha256 = c.body_sha256
+           WHERE c.body_sha256 IS NOT NULL AND b.sha256 IS NULL ORDER BY c.id"""
+    ):
+        yield f"capture {capture_id}: its body {digest} is missing from bodies"
+
+
+def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: list[dict]) -> Iterator[str]:
+    """The run's captures as they are now against those its manifest lists."""
+    now = {c["id"]: c for c in custody.entries(db, run_id)}
+    for entry in listed:
+        current = now.pop(entry["id"], None)
+        if current is None:
+            yield (f"capture {entry['id']} ({entry['variant_id']}, {entry['fetched_at']}): listed in manifest {manifest_id} "
+                   f"(run {run_id}) but missing from captures: the capture was deleted")
+            continue
+        for name in custody.FIELDS:
+            if current[name] != entry.get(name):
+                yield (f"capture {entry['id']}: {name} is {current[name]!r} but manifest {manifest_id} (run {run_id}) "
+                       f"recorded {entry.get(name)!r}: the capture was altered")
+    for capture_id in now:
+        yield f"capture {capture_id}: in run {run_id} but not in its manifest {manifest_id}: added after the run was sealed"
+
+
+def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
+    """Each manifest hashes to its recorded hash, names the one before, and still matches its run."""
+    previous = custody.GENESIS
+    manifests = db.execute("SELECT id, run_id, previous_sha256, sha256, manifest FROM manifests ORDER BY id").fetchall()
+    report.checked["manifests"] = len(manifests)
+    report.checked["captures"] = 0
+    for manifest_id, run_id, previous_sha256, digest, text in manifests:
+        if sha256(text) != digest:
+            yield f"manifest {manifest_id} (run {run_id}): its text hashes to {sha256(text)}, not {digest}: the manifest was altered"
+        body = json.loads(text)
+        if previous_sha256 != previous or body["previous"] != previous:
+            yield (f"manifest {manifest_id} (run {run_id}): names {_short(body['previous'])} as the one before, "
+                   f"but that one hashes to {_short(previous)}: the chain is broken (a manifest was removed or altered)")
+        previous = digest
+        report.checked["captures"] += len(body["captures"])
+        yield from _compare(db, manifest_id, run_id, body["captures"])
+    for run_id, ended_at in db.execute(
+        "SELECT id, ended_at FROM runs WHERE ended_at IS NOT NULL AND id NOT IN (SELECT run_id FROM manifests) ORDER BY id"
+    ):
+        yield f"run {run_id} ended at {ended_at} but has no manifest: its manifest was removed"
+    open_runs = db.execute(
+        "SELECT count(*) FROM captures WHERE run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE ended_at IS NOT NULL)"
+    ).fetchone()[0]
+    if open_runs:
+        report.checked["captures of runs not ended (not sealed yet)"] = open_runs
+    report.head = custody.head(db)
+
+
+def _warcs(path: Path) -> Iterator[tuple[str, io.BufferedIOBase]]:
+    """The WARC files of an export: the file itself, or those in a WACZ package's archive/ folder."""
+    if path.suffix != ".wacz":
+        with path.open("rb") as stream:
+            yield path.name, stream
+        return
+    with zipfile.ZipFile(path) as package:
+        for name in package.namelist():
+            if name.startswith("archive/") and ".warc" in name:
+                with package.open(name) as stream:
+                    yield name, stream
+
+
+def check_export(db: sqlite_utils.Database, path: Path, report: Report) -> Iterator[str]:
+    """Every record's digests hold, and every exported capture is in the archive with the same
+    provenance and the same bytes."""
+    payloads: dict[str, str] = {}
+    promised = seen = 0
+    try:
+        for name, stream in _warcs(path):
+            for record in ArchiveIterator(stream, check_digests=True):
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                content = record.raw_stream.read()
+                if record.digest_checker.passed is False:
+                    yield f"export {name}: record {record_id} ({record.rec_type}): {'; '.join(record.digest_checker.problems)}"
+                if record.rec_type == "warcinfo":
+                    promised += int(export.parse_fields(content).get("captures", 0))
+                elif record.rec_type in ("response", "resource"):
+                    payloads[record_id] = sha256(content)
+                elif record.rec_type == "metadata":
+                    seen += 1
+                    fields = export.parse_fields(content)
+                    yield from _compare_export(db, name, fields, payloads.get(record.rec_headers.get_header("WARC-Concurrent-To")))
+    except (ArchiveLoadFailed, zipfile.BadZipFile, OSError, EOFError) as exc:
+        yield f"export {path.name}: unreadable after {seen} captures ({exc})"
+    report.checked["exported captures"] = seen
+    if seen != promised:
+        yield f"export {path.name}: its warcinfo promises {promised} captures, {seen} are in it: the export is incomplete"
+
+
+def _compare_export(db: sqlite_utils.Database, name: str, fields: dict[str, str], payload_sha: str | None) -> Iterator[str]:
+    capture_id = fields.get("capture-id", "?")
+    row = db.execute(f"SELECT {', '.join(export.COLUMNS)} FROM captures WHERE id = ?", [capture_id]).fetchone()
+    if row is None:
+        yield f"export {name}: capture {capture_id} ({fields.get('variant')}, {fields.get('fetched-at')}) is not in the archive"
+        return
+    expected = export.metadata_fields(dict(zip(export.COLUMNS, row)))
+    for key, value in expected.items():
+        if fields.get(key) != value:
+            yield f"export {name}: capture {capture_id}: {key} is {fields.get(key)!r} in the export, {value!r} in the archive"
+    if expected["sha256"] and payload_sha != expected["sha256"]:
+        yield f"export {name}: capture {capture_id}: exported bytes hash to {payload_sha}, the archive recorded {expected['sha256']}"
+
+
+def verify(path: str | Path, exported: str | Path | None = None, head: str | None = None) -> Report:
+    """Run every check on the archive at ``path`` (and on ``exported``), read-only; a report of what failed."""
+    report = Report()
+    if not Path(path).exists():
+        report.problems.append(f"no archive at {path}")
+        return report
+    db = sqlite_utils.Database(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True))
+    try:
+        if "manifests" not in db.table_names():
+            report.problems.append(f"{path} has no chain of custody yet: any crawl, import or backfill seals its runs")
+            return report
+        report.problems += check_bodies(db, report)
+        report.problems += check_chain(db, report)
+        if head and not db.execute("SELECT 1 FROM manifests WHERE sha256 = ?", [head]).fetchone():
+            report.problems.append(f"no manifest has the hash {head}: the chain was rewritten after that head was noted")
+        if exported:
+            report.problems += check_export(db, Path(exported), report)
+    finally:
+        db.conn.close()
+    return report

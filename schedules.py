@@ -1,0 +1,264 @@
+"""The scheduler: each declared service crawled on its cron schedule, each crawl its own process.
+
+APScheduler 3.x keeps the jobs in SQLite, in a file of their own beside the archive
+(``archive.db`` -> ``archive.schedules.db``) so the archive stays publishable as it is. Restarting
+keeps the jobs and their next run times: a job whose slot passed while the scheduler was down runs
+once when it is back (coalesced, however many slots it missed), if that is no later than
+``MISFIRE_GRACE``. Jobs run one at a time (one worker thread, one instance per job), since the
+archive takes one run at a time anyway; a run started meanwhile by cron or a person makes the
+scheduled crawl refuse (exit 75), and the log says so.
+
+Each job runs ``policyarchive crawl --only SERVICE --trigger schedule`` in a new process, because
+Twisted's reactor cannot restart, with its log in a file of its own that the run records.
+Schedules are cron expressions in UTC: 5 fields (minute hour day month weekday, Sunday = 0 or 7),
+or 6 with seconds first; a declaration's ``schedule`` overrides the catalog's default.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.cron import CronTrigger
+
+from crawler.catalog import Catalog, CatalogError, DeclarationError
+from crawler.exits import MEANINGS
+
+DEFAULT_CRON = "30 3 * * *"  # nightly, 03:30 UTC
+MISFIRE_GRACE = 24 * 3600  # seconds: a nightly run missed while down still happens within a day
+JOB_FUNCTION = "schedules:run_service"
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+logger = logging.getLogger("schedules")
+
+# The crawls running now, and whether the scheduler is stopping: a job queued behind a running one
+# must not start a crawl after the stop was asked for.
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.RLock()  # re-entered by a second Ctrl-C arriving while the first stop holds it
+_stopping = threading.Event()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One service's crawl: its id is the service's slug."""
+
+    id: str
+    cron: str
+    kwargs: dict
+
+
+def store_path(db: str | Path) -> Path:
+    db = Path(db).resolve()
+    return db.with_name(f"{db.stem}.schedules.db")
+
+
+def logs_path(db: str | Path) -> Path:
+    return Path(db).resolve().parent / "logs"
+
+
+def _day_number(token: str) -> int:
+    token = token.lower()
+    if token.isdigit() and int(token) <= 7:
+        return int(token) % 7
+    if token[:3] in _DAYS:
+        return _DAYS.index(token[:3])
+    raise ValueError(f"{token!r} is not a day of the week")
+
+
+def _weekdays(field: str) -> str:
+    """A crontab weekday field as day names: crontab counts from Sunday, APScheduler 3 from Monday."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            first, last = (_day_number(t) for t in span.split("-", 1))
+            last = 7 if last == 0 else last
+        else:
+            first = _day_number(span)
+            last = 6 if step else first
+        days.update(d % 7 for d in range(first, last + 1, int(step or 1)))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def cron_trigger(expression: str) -> CronTrigger:
+    """A UTC trigger from 5 cron fields, or 6 with seconds first."""
+    fields = expression.split()
+    if len(fields) not in (5, 6):
+        raise ValueError(f"{expression!r} has {len(fields)} fields; a schedule has 5 (minute hour day month weekday), or 6 with seconds first")
+    second = fields.pop(0) if len(fields) == 6 else "0"
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
+                       day_of_week=_weekdays(weekday), timezone=timezone.utc)
+
+
+def _schedule_line(path: str) -> int:
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if re.match(r"schedule\s*:", line):
+            return number
+    return 1
+
+
+def declared_jobs(catalog: Catalog, db: str, policies: str, logs: str | Path, default_cron: str = DEFAULT_CRON) -> list[Job]:
+    """One job per service, on its declared schedule or the default; a bad schedule is a declaration error."""
+    jobs, errors = [], []
+    for service in catalog.services:
+        cron = service.schedule or default_cron
+        try:
+            cron_trigger(cron)
+        except ValueError as exc:
+            where = (service.path, _schedule_line(service.path)) if service.schedule else ("--cron", 0)
+            errors.append(DeclarationError(*where, "schedule", str(exc)))
+            continue
+        kwargs = {"service": service.slug, "db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()),
+                  "logs": str(Path(logs).resolve())}
+        jobs.append(Job(service.slug, cron, kwargs))
+    if errors:
+        raise CatalogError(errors)
+    return jobs
+
+
+class _Scheduler(BackgroundScheduler):
+    """Once shut down, leaves due jobs as they are for the next start. APScheduler 3 makes one more
+    pass over the jobs after ``shutdown()``: it fails to submit the due ones and moves their next run
+    time on, so a run missed while stopping (or found by ``--list``) would be lost, not caught up."""
+
+    def _process_jobs(self):
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
+def make_scheduler(store: str | Path) -> BackgroundScheduler:
+    return _Scheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{Path(store).resolve()}")},
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        timezone=timezone.utc,
+    )
+
+
+def _same(stored, job: Job) -> bool:
+    """Whether a stored job is the declared one: same trigger, same crawl, same grace."""
+    return (str(stored.trigger) == str(cron_trigger(job.cron)) and stored.kwargs == job.kwargs
+            and stored.misfire_grace_time == MISFIRE_GRACE)
+
+
+def apply(scheduler: BackgroundScheduler, jobs: list[Job]) -> None:
+    """Make the store hold exactly the declared jobs. A job declared as before keeps its stored next
+    run time, so a run it missed while the scheduler was down still happens."""
+    stored = {job.id: job for job in scheduler.get_jobs()}
+    for job_id in stored.keys() - {job.id for job in jobs}:
+        scheduler.remove_job(job_id)
+        logger.info("%s: no longer declared, job removed", job_id)
+    for job in jobs:
+        if job.id in stored and _same(stored[job.id], job):
+            continue
+        scheduler.add_job(JOB_FUNCTION, cron_trigger(job.cron), id=job.id, name=job.id, kwargs=job.kwargs,
+                          replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE)
+
+
+def _utc(when: datetime | None) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else "never"
+
+
+def listing(jobs: list[Job], store: str | Path) -> list[tuple[str, str, str, str]]:
+    """(job, schedule, next run, note) for each declared or stored job, without changing the store."""
+    stored = {}
+    if Path(store).exists():
+        scheduler = make_scheduler(store)
+        scheduler.start(paused=True)
+        stored = {job.id: job for job in scheduler.get_jobs()}
+        scheduler.shutdown(wait=False)
+    now = datetime.now(timezone.utc)
+    rows = []
+    for job in jobs:
+        if job.id in stored and _same(stored[job.id], job):
+            next_run = stored[job.id].next_run_time
+            note = "missed while the scheduler was down: runs once when it starts" if next_run and next_run < now else ""
+        else:
+            next_run = cron_trigger(job.cron).get_next_fire_time(None, now)
+            note = "changed: applied when the scheduler starts" if job.id in stored else "new: added when the scheduler starts"
+        rows.append((job.id, job.cron, _utc(next_run), note))
+    for job_id in sorted(stored.keys() - {job.id for job in jobs}):
+        rows.append((job_id, str(stored[job_id].trigger), "-", "no longer declared: removed when the scheduler starts"))
+    return rows
+
+
+def run_service(service: str, db: str, policies: str, logs: str) -> int | None:
+    """The job: one crawl of one service, as its own process, logging to a file of its own."""
+    log_file = Path(logs) / f"{service}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--only", service, "--trigger", "schedule",
+               "--db", db, "--policies", policies, "--log", str(log_file)]
+    with open(log_file, "ab") as out, _children_lock:
+        if _stopping.is_set():
+            logger.info("%s: not started, the scheduler is stopping", service)
+            return None
+        # A session of its own: Ctrl-C reaches the scheduler only, which stops the crawl with one SIGTERM.
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        _children.add(child)
+    logger.info("%s: crawl started (pid %d), log %s", service, child.pid, log_file)
+    code = child.wait()
+    with _children_lock:
+        _children.discard(child)
+    meaning = MEANINGS.get(code) or (f"ended by {signal.Signals(-code).name}" if code < 0 else "unexpected")
+    logger.log(logging.INFO if code == 0 else logging.WARNING, "%s: crawl ended with exit %d (%s)", service, code, meaning)
+    return code
+
+
+def _stop_children(force: bool = False) -> None:
+    with _children_lock:
+        _stopping.set()
+        for child in _children:
+            logger.info("stopping crawl pid %d%s", child.pid, " now" if force else " (it finishes the pages in flight)")
+            child.send_signal(signal.SIGTERM)
+
+
+def serve(jobs: list[Job], store: str | Path) -> None:
+    """Run the jobs until SIGTERM or Ctrl-C; then stop the crawl in progress gracefully and wait for it.
+
+    A second SIGTERM or Ctrl-C stops that crawl at once (Scrapy's forced shutdown).
+    """
+    _stopping.clear()
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            _stop_children(force=True)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    scheduler = make_scheduler(store)
+    scheduler.start(paused=True)
+    try:
+        apply(scheduler, jobs)
+        declared = {job.id: job.cron for job in jobs}
+        for job in scheduler.get_jobs():
+            logger.info("%s: schedule %s (UTC), next run %s", job.id, declared[job.id], _utc(job.next_run_time))
+        logger.info("scheduler started: %d jobs, store %s; SIGTERM or Ctrl-C stops it", len(jobs), store)
+        scheduler.resume()
+        while not stop.wait(3600):
+            pass
+        logger.info("stopping: no new crawls")
+        scheduler.pause()
+        _stop_children()
+    finally:
+        scheduler.shutdown(wait=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    logger.info("scheduler stopped")

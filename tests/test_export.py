@@ -1,0 +1,110 @@
+"""Exporting captures as WARC and WACZ: read back whole, valid, and replayable through import."""
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from fake_wayback import FakeWayback
+from helpers import LOREM, PolicySite, Route, crawl, policy_page, policyarchive, rows, write_declaration
+from crawler.export import parse_fields
+
+EEA_URL = "https://acme.example.com/eea/privacy"
+US, EEA = "acme/privacy-policy/us-en", "acme/privacy-policy/eea-en"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """Two crawls of a US page (the second changed, then a failure) and a Wayback backfill of its EEA twin."""
+    tmp = tmp_path_factory.mktemp("export")
+    site, wayback = PolicySite(), FakeWayback()
+    try:
+        write_declaration(tmp / "policies", "Acme", [
+            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "en", "url": EEA_URL, "select": ["article.policy"]},
+        ])
+        db = tmp / "archive.db"
+        site.set("/us", policy_page(LOREM, noise="1"))
+        crawl(db, tmp / "policies", "--only", US)
+        site.set("/us", policy_page(LOREM, "We may collect faceprints and voiceprints.", noise="2"))
+        crawl(db, tmp / "policies", "--only", US)
+        site.set("/us", Route(status=503, body=b"unavailable"))
+        crawl(db, tmp / "policies", "--only", US)
+        wayback.add("20200101000000", EEA_URL, policy_page(LOREM, noise="w1"))
+        wayback.add("20200601000000", EEA_URL, policy_page(LOREM, "We share data with partners in the EEA.", noise="w2"))
+        result = policyarchive("backfill", "--variant", EEA, "--wayback-url", wayback.url, "--delay", "0.01",
+                               "--db", str(db), "--policies", str(tmp / "policies"))
+        assert result.returncode == 0, result.stderr
+    finally:
+        site.close()
+        wayback.close()
+    return tmp
+
+
+def export(archive, name, *only):
+    result = policyarchive("export", str(archive / name), *[a for o in only for a in ("--only", o)], "--db", str(archive / "archive.db"))
+    assert result.returncode == 0, result.stderr
+    return archive / name
+
+
+def records(path):
+    """(type, WARC headers, content, digests passed) of every record, each read to its end."""
+    with path.open("rb") as stream:
+        out = []
+        for record in ArchiveIterator(stream, check_digests=True):
+            content = record.raw_stream.read()
+            out.append((record.rec_type, record.rec_headers, content, record.digest_checker.passed))
+        return out
+
+
+def test_warcio_reads_the_export_back_whole_with_every_digest_passing(archive):
+    read = records(export(archive, "all.warc.gz"))
+    captures = rows(archive / "archive.db", "select id, body_sha256 from captures order by fetched_at, id")
+
+    assert [r[0] for r in read] == ["warcinfo"] + ["response", "request", "metadata"] * len(captures)
+    assert all(r[3] is True for r in read if r[0] != "warcinfo")
+    assert all(r[1].get_header("WARC-Payload-Digest").startswith("sha256:") for r in read if r[0] == "response")
+    responses = [r for r in read if r[0] == "response"]
+    metadata = [parse_fields(r[2]) for r in read if r[0] == "metadata"]
+    assert [hashlib.sha256(r[2]).hexdigest() for r in responses] == [c["body_sha256"] for c in captures]
+    assert [m["sha256"] for m in metadata] == [c["body_sha256"] for c in captures]
+    assert parse_fields(read[0][2])["captures"] == str(len(captures))
+
+
+def test_each_capture_carries_its_provenance_and_wayback_captures_say_they_have_no_region(archive):
+    read = records(export(archive, "all.warc.gz"))
+    metadata = {m["variant"]: m for m in (parse_fields(r[2]) for r in read if r[0] == "metadata")}
+
+    us, eea = metadata[US], metadata[EEA]
+    assert (us["region"], us["language"], us["renderer"], us["source"]) == ("US", "en", "http", "crawl")
+    assert us["fetched-at"] and us["user-agent"]
+    assert (eea["region"], eea["source"]) == ("", "wayback")
+    assert eea["memento-url"].endswith(f"/web/20200601000000/{EEA_URL}")
+
+
+def test_the_wacz_passes_the_wacz_validator(archive):
+    path = export(archive, "acme.wacz", "acme")
+    result = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation succeeded, the passed WACZ is valid" in result.stdout
+    with zipfile.ZipFile(path) as package:
+        pages = package.read("pages/pages.jsonl").decode().splitlines()
+    assert len(pages) == 1 + len(rows(archive / "archive.db", "select id from captures where body_sha256 is not null"))
+
+
+@pytest.mark.parametrize("variant", [US, EEA])
+def test_importing_the_exported_warc_into_an_empty_archive_gives_the_same_versions(archive, variant, tmp_path):
+    path = export(archive, f"{variant.replace('/', '_')}.warc.gz", variant)
+    result = policyarchive("import", str(path), "--variant", variant, "--db", str(tmp_path / "replay.db"),
+                           "--policies", str(archive / "policies"))
+    assert result.returncode == 0, result.stderr
+
+    sql = "select text, first_seen, last_seen from versions where variant_id = ? order by first_seen"
+    assert rows(tmp_path / "replay.db", sql, [variant]) == rows(archive / "archive.db", sql, [variant])
+    assert len(rows(tmp_path / "replay.db", sql, [variant])) == 2
+    sql = "select detected_at, added_text, removed_text from changes where variant_id = ? order by detected_at"
+    assert rows(tmp_path / "replay.db", sql, [variant]) == rows(archive / "archive.db", sql, [variant])

@@ -1,0 +1,382 @@
+"""The archive's pages for reporters, through Datasette's client, on an archive built by the real
+pipeline: two crawls of a local site (the US policy gains a biometric clause, the German one moves
+a paragraph) and a Markdown import carrying hostile markup."""
+
+import hashlib
+import re
+
+import pytest
+
+from helpers import LOREM, PolicySite, crawl, policyarchive, rows, write_declaration
+from crawler.publish import datasette_app
+
+US, EEA, DE, HOSTILE = ("acme/privacy-policy/us-en", "acme/privacy-policy/eea-en", "acme/privacy-policy/eea-de",
+                        "hostile/privacy-policy/us-en")
+CLAUSE = "We may collect biometric identifiers such as faceprints and voiceprints from your User Content."
+SHARING = "We share information with service providers who help us run the service, such as hosting and payment providers."
+GERMAN = [
+    "Wir erheben die Daten, die Sie uns bei der Registrierung geben, etwa Ihren Namen, Ihre E-Mail-Adresse und Ihr Geburtsdatum.",
+    "Außerdem erheben wir Daten darüber, wie Sie den Dienst nutzen, zum Beispiel welche Inhalte Sie ansehen und wie lange.",
+]
+CHOICES = [f"Choice {n}: you can change setting number {n} of your account at any time in the app." for n in range(1, 9)]
+PAYLOAD = ("<script>window.pwned=1</script>", '<img src=x onerror="window.pwned=1">', "[click](javascript:window.pwned=1)")
+HOSTILE_HTML = (
+    "<p>&lt;script&gt;window.pwned=1&lt;/script&gt; is what this service once printed, as text.</p>"
+    "<script>window.pwned=1</script><p><img src=x onerror=\"window.pwned=1\" alt=\"a picture\"> "
+    "<a href=\"javascript:window.pwned=1\">click</a> to read the rest of our policy.</p>"
+)
+
+
+def page(sections: list[tuple[str, list[str]]], title: str = "Privacy Policy") -> bytes:
+    """A policy page with ``<h2>`` sections inside ``article.policy``, and site chrome around it."""
+    body = "".join(f"<h2>{heading}</h2>" + "".join(f"<p>{p}</p>" for p in paragraphs) for heading, paragraphs in sections)
+    return (f"<html><body><nav>Home · Help</nav><article class='policy'><h1>{title}</h1>{body}</article>"
+            f"<footer>footer</footer></body></html>").encode()
+
+
+def build_archive(folder):
+    """archive.db under ``folder``, made by two real crawls of a local site and one real import."""
+    site = PolicySite()
+    try:
+        write_declaration(folder / "policies", "Acme", [
+            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "de", "url": site.url("/de"), "select": ["article.policy"]},
+        ])
+        write_declaration(folder / "policies", "Hostile", [
+            {"region": "US", "language": "en", "url": site.url("/hostile"), "select": ["article.policy"]},
+        ])
+        site.set("/us", page([("Information We Collect", [LOREM]), ("How We Share It", [SHARING]), ("Your Choices", CHOICES)]))
+        site.set("/eea", page([("Information We Collect", [LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."]),
+                               ("How We Share It", [SHARING]), ("Your Choices", CHOICES)]))
+        site.set("/de", page([("Welche Daten wir erheben", GERMAN), ("Weitergabe", ["Wir geben Daten an Dienstleister weiter, die uns beim Betrieb helfen."])],
+                             title="Datenschutzrichtlinie"))
+        site.set("/hostile", page([("Information We Collect", [LOREM]), ("Notice", [HOSTILE_HTML])]))
+        crawl(folder / "archive.db", folder / "policies")
+        site.set("/us", page([("Information We Collect", [LOREM, CLAUSE]), ("How We Share It", [SHARING]), ("Your Choices", CHOICES)]))
+        site.set("/de", page([("Welche Daten wir erheben", GERMAN[::-1]), ("Weitergabe", ["Wir geben Daten an Dienstleister weiter, die uns beim Betrieb helfen."])],
+                             title="Datenschutzrichtlinie"))
+        crawl(folder / "archive.db", folder / "policies")
+    finally:
+        site.close()
+    imported = folder / "imported"
+    imported.mkdir()
+    (imported / "2099-01-01T00-00-00+00-00.md").write_text(
+        f"# Privacy Policy\n\n## Information We Collect\n\n{LOREM}\n\n## Notice\n\n" + " ".join(PAYLOAD)
+        + " &lt;b&gt;entity-encoded markup&lt;/b&gt; is shown as text too, as is the rest of our policy.\n")
+    result = policyarchive("import", str(imported), "--variant", HOSTILE, "--db", str(folder / "archive.db"),
+                           "--policies", str(folder / "policies"))
+    assert result.returncode == 0, result.stderr
+    return folder / "archive.db"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    return build_archive(tmp_path_factory.mktemp("pages"))
+
+
+def one(archive, sql, params=()):
+    [row] = rows(archive, sql, params)
+    return row
+
+
+@pytest.fixture(scope="module")
+def us_change(archive):
+    return one(archive, "select * from changes where variant_id = ?", [US])
+
+
+async def get(archive, path, status=200):
+    response = await datasette_app(archive).client.get(path)
+    assert response.status_code == status, (path, response.status_code, response.text[:1000])
+    return response
+
+
+def hrefs(html: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)]
+
+
+@pytest.mark.asyncio
+async def test_home_says_what_the_archive_holds_and_has_a_search_box(archive):
+    html = (await get(archive, "/")).text
+    assert re.search(r"<b>2</b> services", html) and re.search(r"<b>4</b> variants", html)
+    last_run = one(archive, "select id, trigger from runs order by id desc limit 1")
+    assert 'action="/-/search"' in html and f"Last run #{last_run['id']} ({last_run['trigger']})" in html
+
+
+@pytest.mark.asyncio
+async def test_home_lists_the_latest_change_with_a_link_straight_to_its_diff(archive, us_change):
+    html = (await get(archive, "/")).text
+    diff = f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"
+    assert diff in hrefs(html)
+    followed = (await get(archive, diff)).text
+    assert re.search(r"<ins>[^<]*faceprints", followed)
+
+
+@pytest.mark.asyncio
+async def test_home_lists_every_canned_query_documented_in_metadata(archive):
+    html = (await get(archive, "/")).text
+    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "changes_feed", "service_changes_feed"):
+        assert f"/archive/{name}" in hrefs(html), name
+
+
+@pytest.mark.asyncio
+async def test_search_finds_the_variant_with_the_term_highlighted_and_links_its_version(archive, us_change):
+    html = (await get(archive, "/-/search?q=faceprints")).text
+    assert "<mark>faceprints</mark>" in html
+    assert f"/-/version/{us_change['to_version_id']}" in hrefs(html)
+    assert f"/-/variant/{US}" in hrefs(html) and f"/-/variant/{EEA}" not in hrefs(html)
+
+
+@pytest.mark.asyncio
+async def test_search_lists_changes_that_added_the_term(archive, us_change):
+    html = (await get(archive, "/-/search?q=voiceprints")).text
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}" in hrefs(html)
+
+
+@pytest.mark.asyncio
+async def test_search_facets_count_variants_and_narrow_the_results(archive):
+    html = (await get(archive, "/-/search?q=collect")).text
+    assert "/-/search?q=collect&region=EEA" in hrefs(html) and "/-/search?q=collect&language=de" not in hrefs(html)
+    narrowed = (await get(archive, "/-/search?q=collect&region=EEA")).text
+    assert f"/-/variant/{EEA}" in hrefs(narrowed) and f"/-/variant/{US}" not in hrefs(narrowed)
+
+
+@pytest.mark.asyncio
+async def test_search_escapes_the_text_around_its_highlights(archive):
+    html = (await get(archive, "/-/search?q=pwned")).text
+    assert "<mark>pwned</mark>" in html
+    assert "<script>window" not in html and "&lt;script&gt;window.<mark>pwned</mark>" in html
+
+
+@pytest.mark.asyncio
+async def test_document_page_compares_us_and_eea_in_one_click(archive):
+    html = (await get(archive, "/-/document/acme/privacy-policy")).text
+    compare = f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"
+    assert compare in hrefs(html)
+    followed = (await get(archive, compare)).text
+    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', followed)
+
+
+@pytest.mark.asyncio
+async def test_document_page_lists_its_variants_with_their_current_version(archive, us_change):
+    html = (await get(archive, "/-/document/acme/privacy-policy")).text
+    for variant in (US, EEA, DE):
+        assert f"/-/variant/{variant}" in hrefs(html)
+    assert f"/-/version/{us_change['to_version_id']}" in hrefs(html)
+
+
+@pytest.mark.asyncio
+async def test_chart_draws_a_row_per_variant_and_a_mark_per_change(archive):
+    response = await get(archive, "/-/document/acme/privacy-policy/chart.svg")
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    svg = response.text
+    assert [label for label in ("EEA · de", "EEA · en", "US · en") if label in svg] == ["EEA · de", "EEA · en", "US · en"]
+    assert svg.count('class="change"') == 2  # the US clause and the German paragraphs swapped
+    html = (await get(archive, "/-/document/acme/privacy-policy")).text
+    assert 'src="/-/document/acme/privacy-policy/chart.svg"' in html
+
+
+@pytest.mark.asyncio
+async def test_variant_history_shows_each_change_with_words_terms_and_diff(archive, us_change):
+    html = (await get(archive, f"/-/variant/{US}")).text
+    assert f"+{us_change['words_added']}" in html and "biometric" in html
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}" in hrefs(html)
+    assert f"/-/version/{us_change['from_version_id']}" in hrefs(html)
+
+
+@pytest.mark.asyncio
+async def test_variant_history_lists_its_captures_and_their_outcomes(archive):
+    html = (await get(archive, f"/-/variant/{US}")).text
+    captures = rows(archive, "select id, outcome from captures where variant_id = ?", [US])
+    assert [c["outcome"] for c in captures] == ["new", "changed"]
+    assert re.search(r'outcome-new">new</span> 1', html) and re.search(r'outcome-changed">changed</span> 1', html)
+
+
+@pytest.mark.asyncio
+async def test_the_diff_form_sends_the_reader_to_the_diffs_permalink(archive, us_change):
+    response = await get(archive, f"/-/diff?from={us_change['to_version_id']}&to={us_change['from_version_id']}", status=302)
+    assert response.headers["location"] == f"/-/diff/{us_change['to_version_id']}/{us_change['from_version_id']}"
+
+
+@pytest.mark.asyncio
+async def test_version_page_has_permalink_hashes_and_the_captures_provenance(archive, us_change):
+    version = one(archive, "select * from versions where id = ?", [us_change["to_version_id"]])
+    capture = one(archive, "select * from captures where id = ?", [version["capture_id"]])
+    html = (await get(archive, f"/-/version/{version['id']}")).text
+    assert f"http://localhost/-/version/{version['id']}" in html
+    for value in (version["text_sha256"], capture["body_sha256"], capture["final_url"], capture["renderer"]):
+        assert value in html
+    assert "Region / egress</dt><dd>US" in html
+
+
+@pytest.mark.asyncio
+async def test_version_page_has_a_citation_block_to_paste(archive, us_change):
+    version = one(archive, "select * from versions where id = ?", [us_change["to_version_id"]])
+    capture = one(archive, "select * from captures where id = ?", [version["capture_id"]])
+    html = (await get(archive, f"/-/version/{version['id']}")).text
+    [citation] = re.findall(r'<div class="citation"><pre>(.*?)</pre>', html, re.S)
+    when = capture["fetched_at"][:19].replace("T", " ") + " UTC"
+    assert f"Captured {when} from {capture['requested_url']}, HTTP 200." in citation
+    assert f"SHA-256 of the bytes received: {capture['body_sha256']}" in citation
+    assert "Region: US; egress: direct, no proxy; renderer: http." in citation
+
+
+@pytest.mark.asyncio
+async def test_raw_capture_is_a_download_never_a_page(archive, us_change):
+    capture = one(archive, "select c.* from captures c join versions v on v.capture_id = c.id where v.id = ?", [us_change["to_version_id"]])
+    response = await get(archive, f"/-/capture/{capture['id']}/body")
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert hashlib.sha256(response.content).hexdigest() == capture["body_sha256"]
+
+
+@pytest.mark.asyncio
+async def test_diff_marks_added_text_and_folds_what_did_not_change(archive, us_change):
+    html = (await get(archive, f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}")).text
+    assert re.search(r"<ins>[^<]*We may collect biometric identifiers", html)
+    assert '<details class="folded"><summary>' in html
+
+
+@pytest.mark.asyncio
+async def test_diff_side_by_side_puts_old_and_new_in_their_columns(archive, us_change):
+    html = (await get(archive, f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?layout=side")).text
+    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', html)
+    assert not re.search(r'<div class="cell old[^"]*">[^<]*faceprints', html)
+
+
+@pytest.mark.asyncio
+async def test_diff_between_versions_with_no_stored_change_is_computed(archive, us_change):
+    html = (await get(archive, f"/-/diff/{us_change['to_version_id']}/{us_change['from_version_id']}")).text
+    assert re.search(r"<del>[^<]*faceprints", html)
+
+
+@pytest.mark.asyncio
+async def test_diff_shows_paragraphs_that_only_moved_as_moved(archive):
+    change = one(archive, "select * from changes where variant_id = ?", [DE])
+    html = (await get(archive, f"/-/diff/{change['from_version_id']}/{change['to_version_id']}")).text
+    assert re.search(r'<ins class="moved" title="moved, not changed">Außerdem erheben wir', html)
+    assert re.search(r'<del class="moved" title="moved, not changed">Außerdem erheben wir', html)
+
+
+@pytest.mark.asyncio
+async def test_diff_refuses_versions_of_two_variants(archive, us_change):
+    eea = one(archive, "select id from versions where variant_id = ?", [EEA])
+    await get(archive, f"/-/diff/{eea['id']}/{us_change['to_version_id']}", status=400)
+
+
+@pytest.mark.asyncio
+async def test_compare_shows_the_clause_in_the_us_and_not_in_the_eea(archive):
+    html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}")).text
+    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', html)
+    assert not re.search(r'<div class="cell old[^"]*">[^<]*faceprints', html)
+    assert re.search(r"<td>biometric</td><td><span class=\"muted\">absent</span></td>\s*<td>biometric, faceprints, voiceprints</td>", html)
+
+
+@pytest.mark.asyncio
+async def test_compare_at_a_date_uses_the_versions_of_that_date(archive, us_change):
+    first = one(archive, "select fetched_at from captures where variant_id = ? order by fetched_at limit 1", [US])["fetched_at"]
+    html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}&at={first}")).text
+    assert "faceprints" not in html and f"version {us_change['from_version_id']}</a>" in html
+    before = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}&at=2000-01-01")).text
+    assert before.count("no version captured by then") == 2
+
+
+@pytest.mark.asyncio
+async def test_compare_across_languages_aligns_the_texts_by_section(archive):
+    html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={DE}")).text
+    assert "Side by side, by section" in html
+    assert re.search(r'<div class="cell old text"><h4>How We Share It</h4>.*?</div><div class="cell new text"><h4>Weitergabe</h4>', html, re.S)
+
+
+@pytest.mark.asyncio
+async def test_compare_refuses_a_variant_of_another_document(archive):
+    await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={HOSTILE}", status=404)
+
+
+@pytest.mark.asyncio
+async def test_recent_changes_query_links_each_change_to_its_diff(archive, us_change):
+    changes = (await get(archive, "/archive/recent_changes.json?_shape=array")).json()
+    [us] = [c for c in changes if c["region"] == "US" and c["service"] == "Acme"]
+    assert us["diff_page"] == f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"
+    html = (await get(archive, "/archive/recent_changes")).text
+    assert f'<a href="/-/diff/{us_change["from_version_id"]}/{us_change["to_version_id"]}">' in html
+
+
+@pytest.mark.asyncio
+async def test_changes_matching_query_finds_changes_that_added_a_term(archive):
+    found = (await get(archive, "/archive/changes_matching.json?term=biometric&_shape=array")).json()
+    assert [(c["region"], "[biometric]" in c["added"]) for c in found] == [("US", True)]
+    assert (await get(archive, "/archive/changes_matching.json?term=supervisory&_shape=array")).json() == []
+
+
+@pytest.mark.asyncio
+async def test_regional_gap_query_names_the_variants_lacking_a_term_another_has(archive):
+    gaps = (await get(archive, "/archive/regional_gap.json?term=faceprints&_shape=array")).json()
+    assert [(g["lacking_it"], g["present_in"]) for g in gaps] == [(EEA, US)]
+    assert gaps[0]["compare_page"] == f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"
+
+
+@pytest.mark.asyncio
+async def test_first_appearance_query_gives_when_a_phrase_first_appeared_per_variant(archive, us_change):
+    found = (await get(archive, "/archive/first_appearance.json?phrase=Data+Protection+Commission&_shape=array")).json()
+    assert [(f["variant_id"], f["source"]) for f in found] == [(EEA, "crawl")]
+    clause = (await get(archive, "/archive/first_appearance.json?phrase=faceprints&_shape=array")).json()
+    version = one(archive, "select first_seen from versions where id = ?", [us_change["to_version_id"]])
+    assert [(f["variant_id"], f["first_seen"]) for f in clause] == [(US, version["first_seen"])]
+
+
+@pytest.mark.asyncio
+async def test_atom_feed_holds_each_change_with_its_added_text(archive, us_change):
+    feed = (await get(archive, "/archive/changes_feed.atom")).text
+    assert feed.count("<entry>") == 3  # the US clause, the German move, the hostile import
+    assert "We may collect biometric identifiers such as faceprints" in feed
+    assert f'<link href="/-/diff/{us_change["from_version_id"]}/{us_change["to_version_id"]}"/>' in feed
+
+
+@pytest.mark.asyncio
+async def test_atom_feed_per_service_and_per_watched_term(archive):
+    acme = (await get(archive, "/archive/service_changes_feed.atom?service=Acme")).text
+    assert acme.count("<entry>") == 2 and "Hostile" not in acme
+    biometric = (await get(archive, "/archive/changes_feed.atom?term=biometric")).text
+    assert biometric.count("<entry>") == 1 and "faceprints" in biometric
+
+
+@pytest.mark.asyncio
+async def test_browse_views_search_and_facet_on_service_type_region_and_language(archive):
+    data = (await get(archive, "/archive/versions_browse.json?_search=faceprints&_facet=region&_facet=document_type")).json()
+    assert [r[data["columns"].index("variant_id")] for r in data["rows"]] == [US]
+    assert {f["value"] for f in data["facet_results"]["region"]["results"]} == {"US"}
+    changes = (await get(archive, "/archive/changes_browse.json?_search=faceprints&_shape=array")).json()
+    assert [(c["service"], c["region"], c["language"]) for c in changes] == [("Acme", "US", "en")]
+
+
+@pytest.mark.asyncio
+async def test_hostile_markup_in_a_version_is_shown_as_text(archive):
+    imported = one(archive, "select id, text from versions where variant_id = ? order by first_seen desc limit 1", [HOSTILE])
+    assert all(p in imported["text"] for p in PAYLOAD)
+    for view in ("markdown", "text"):
+        html = (await get(archive, f"/-/version/{imported['id']}?view={view}")).text
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+        assert "<script>window" not in html and "<img src=x" not in html and 'href="javascript:' not in html
+
+
+@pytest.mark.asyncio
+async def test_hostile_markup_in_a_diff_is_shown_as_text(archive):
+    change = one(archive, "select * from changes where variant_id = ?", [HOSTILE])
+    for layout in ("inline", "side"):
+        html = (await get(archive, f"/-/diff/{change['from_version_id']}/{change['to_version_id']}?layout={layout}")).text
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html and "<script>window" not in html and "<img src=x" not in html
+
+
+@pytest.mark.asyncio
+async def test_archive_pages_forbid_scripts_by_content_security_policy(archive, us_change):
+    for path in ("/", f"/-/version/{us_change['to_version_id']}", f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"):
+        response = await get(archive, path)
+        assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+@pytest.mark.asyncio
+async def test_unknown_pages_are_not_found(archive):
+    for path in ("/-/version/999999", "/-/variant/acme/privacy-policy/xx-en", "/-/document/acme/terms", "/-/capture/999999/body"):
+        await get(archive, path, status=404)

@@ -1,0 +1,143 @@
+"""The archive's pages in a real headless Chromium, against a running ``policyarchive serve``.
+
+Screenshots of the pages go to tests/screenshots/ (git-ignored), for a person to look at.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from helpers import PROJECT, rows
+from test_pages import EEA, HOSTILE, US, build_archive
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = PROJECT / "tests" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    return build_archive(tmp_path_factory.mktemp("pages-browser"))
+
+
+@pytest.fixture(scope="module")
+def server(archive):
+    """``policyarchive serve`` on a free port; its base URL."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(archive), "--port", str(port)],
+                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"datasette did not start: {process.stdout.read1().decode()}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def us_change(archive) -> dict:
+    [change] = rows(archive, "select from_version_id, to_version_id from changes where variant_id = ?", [US])
+    return change
+
+
+def test_the_diff_page_shows_the_added_clause_marked_as_added(archive, server, page):
+    change = us_change(archive)
+    page.goto(f"{server}/-/diff/{change['from_version_id']}/{change['to_version_id']}")
+    added = page.locator(".diff ins", has_text="faceprints and voiceprints")
+    assert added.is_visible()
+    assert added.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(204, 245, 204)"
+    assert page.locator(".diff del", has_text="faceprints").count() == 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "diff.png"), full_page=True)
+
+
+def test_the_compare_page_shows_a_clause_in_one_region_and_not_the_other(server, page):
+    page.goto(f"{server}/-/document/acme/privacy-policy")
+    page.get_by_role("link", name="Compare EEA · en with US · en").click()
+    page.wait_for_load_state()
+    assert page.locator(".cell.new ins", has_text="faceprints and voiceprints").is_visible()
+    assert page.locator(".cell.old", has_text="faceprints").count() == 0
+    biometric = page.locator("tr", has=page.locator("td", has_text="biometric")).first
+    assert biometric.locator("td").all_inner_texts() == ["biometric", "absent", "biometric, faceprints, voiceprints"]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+
+
+def _assert_payload_inert(page) -> None:
+    """The payload is on the page as text, nothing it carries runs, and its link is not a link."""
+    assert page.get_by_text("<script>window.pwned=1</script>").first.is_visible()
+    page.get_by_text("javascript:window.pwned=1").first.click()
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert page.locator('a[href^="javascript:"], [onerror], [onclick]').count() == 0
+
+
+def test_a_script_payload_in_a_crawled_policy_is_shown_as_text_and_never_runs(archive, server, page):
+    [crawled] = rows(archive, "select id from versions where variant_id = ? order by first_seen limit 1", [HOSTILE])
+    for view in ("markdown", "text"):
+        page.goto(f"{server}/-/version/{crawled['id']}?view={view}")
+        _assert_payload_inert(page)
+
+
+def test_raw_html_in_an_imported_markdown_policy_is_shown_as_text_and_never_runs(archive, server, page):
+    [imported] = rows(archive, "select id from versions where variant_id = ? order by first_seen desc limit 1", [HOSTILE])
+    page.goto(f"{server}/-/version/{imported['id']}")
+    _assert_payload_inert(page)
+    assert page.get_by_text('<img src=x onerror="window.pwned=1">').first.is_visible()
+    assert page.get_by_text("<b>entity-encoded markup</b>").first.is_visible()
+    assert page.locator("b", has_text="entity-encoded").count() == 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "hostile-version.png"), full_page=True)
+
+
+def test_a_script_payload_in_a_diff_is_shown_as_text_and_never_runs(archive, server, page):
+    [change] = rows(archive, "select from_version_id, to_version_id from changes where variant_id = ?", [HOSTILE])
+    for layout in ("inline", "side"):
+        page.goto(f"{server}/-/diff/{change['from_version_id']}/{change['to_version_id']}?layout={layout}")
+        _assert_payload_inert(page)
+
+
+def test_the_search_page_highlights_the_term_and_leads_to_the_version(archive, server, page):
+    page.goto(f"{server}/")
+    page.get_by_label("Search every version and change").fill("faceprints")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert page.locator("mark", has_text="faceprints").first.is_visible()
+    assert page.locator(f'a[href="/-/variant/{EEA}"]').count() == 0
+    page.locator("td a", has_text="version").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().endswith(f"version {us_change(archive)['to_version_id']}")

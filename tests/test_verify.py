@@ -1,0 +1,121 @@
+"""`policyarchive verify`: bodies re-hashed, the chain of custody checked, exports checked; tampering named."""
+
+import shutil
+import sqlite3
+import zlib
+
+import pytest
+
+from helpers import LOREM, policy_page, policyarchive, rows, write_declaration
+
+VARIANT = "acme/privacy-policy/us-en"
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    """An archive of two import runs: two captures of one text, then a third with a change."""
+    tmp = tmp_path_factory.mktemp("verify")
+    write_declaration(tmp / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", "select": ["article.policy"]},
+    ])
+    pages = {
+        "first": {"2021-06-01T10-00-00+00-00.html": policy_page(LOREM, noise="a"),
+                  "2021-06-02T10-00-00+00-00.html": policy_page(LOREM, noise="b")},
+        "second": {"2021-06-03T10-00-00+00-00.html": policy_page(LOREM, "We may collect faceprints.", noise="c")},
+    }
+    for run, files in pages.items():
+        (tmp / run).mkdir()
+        for name, body in files.items():
+            (tmp / run / name).write_bytes(body)
+        result = policyarchive("import", str(tmp / run), "--variant", VARIANT, "--db", str(tmp / "archive.db"),
+                               "--policies", str(tmp / "policies"))
+        assert result.returncode == 0, result.stderr
+    return tmp / "archive.db"
+
+
+@pytest.fixture
+def db(clean, tmp_path):
+    shutil.copy(clean, tmp_path / "archive.db")
+    return tmp_path / "archive.db"
+
+
+def verify(db, *args):
+    return policyarchive("verify", "--db", str(db), *args)
+
+
+def tamper(db, sql, params=()):
+    """Write to the archive behind its back, as someone altering the evidence would."""
+    conn = sqlite3.connect(db)
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def test_a_clean_archive_verifies_and_the_chain_head_is_printed(db):
+    result = verify(db)
+    assert result.returncode == 0, result.stderr
+    [head] = rows(db, "select id, run_id, sha256 from manifests order by id desc limit 1")
+    assert result.stdout.strip() == (f"verified: 3 bodies, 2 manifests, 3 captures; chain head manifest {head['id']} "
+                                     f"(run {head['run_id']}) {head['sha256']}")
+
+
+@pytest.mark.parametrize("where", ["bytes", "compressed bytes"])
+def test_one_flipped_byte_of_a_stored_body_fails_naming_the_body_and_its_capture(db, where):
+    [body] = rows(db, "select sha256, content from bodies where sha256 = (select body_sha256 from captures where id = 2)")
+    raw = bytearray(zlib.decompress(body["content"]) if where == "bytes" else body["content"])
+    raw[len(raw) // 2] ^= 0x01
+    stored = zlib.compress(bytes(raw), 9) if where == "bytes" else bytes(raw)
+    tamper(db, "update bodies set content = ? where sha256 = ?", [stored, body["sha256"]])
+
+    result = verify(db)
+    assert result.returncode == 1
+    assert f"FAILED: body {body['sha256']} (captures 2): stored bytes" in result.stderr
+    assert "the body was altered" in result.stderr
+    assert "verify: 1 problem(s)" in result.stderr
+
+
+def test_a_deleted_capture_fails_naming_the_capture(db):
+    tamper(db, "delete from captures where id = 2")
+
+    result = verify(db)
+    assert result.returncode == 1
+    assert ("FAILED: capture 2 (acme/privacy-policy/us-en, 2021-06-02T10:00:00.000000Z): listed in manifest 1 (run 1) "
+            "but missing from captures: the capture was deleted") in result.stderr
+
+
+def test_a_backdated_capture_fails_naming_what_changed(db):
+    tamper(db, "update captures set fetched_at = '2020-01-01T00:00:00.000000Z' where id = 3")
+
+    result = verify(db)
+    assert result.returncode == 1
+    assert ("capture 3: fetched_at is '2020-01-01T00:00:00.000000Z' but manifest 2 (run 2) recorded "
+            "'2021-06-03T10:00:00.000000Z': the capture was altered") in result.stderr
+
+
+def test_a_removed_manifest_breaks_the_chain(db):
+    tamper(db, "delete from manifests where id = 1")
+
+    result = verify(db)
+    assert result.returncode == 1
+    assert "manifest 2 (run 2): names " in result.stderr and "the chain is broken" in result.stderr
+    assert "run 1 ended at" in result.stderr and "has no manifest" in result.stderr
+
+
+def test_a_head_noted_earlier_must_still_be_in_the_chain(db):
+    [first] = rows(db, "select sha256 from manifests where id = 1")
+    assert verify(db, "--head", first["sha256"]).returncode == 0
+
+    result = verify(db, "--head", "f" * 64)
+    assert result.returncode == 1 and f"no manifest has the hash {'f' * 64}" in result.stderr
+
+
+def test_an_export_verifies_against_the_archive_until_its_bytes_are_altered(db, tmp_path):
+    export = tmp_path / "acme.warc"
+    assert policyarchive("export", str(export), "--db", str(db)).returncode == 0
+    assert verify(db, "--export", str(export)).returncode == 0
+
+    export.write_bytes(export.read_bytes().replace(b"faceprints", b"Faceprints"))
+    result = verify(db, "--export", str(export))
+    assert result.returncode == 1
+    assert "FAILED: export acme.warc: record" in result.stderr and "(resource)" in result.stderr
+    assert "export acme.warc: capture 3: exported bytes hash to" in result.stderr
