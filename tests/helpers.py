@@ -3,11 +3,14 @@ real CLI run in a subprocess (Twisted's reactor runs once per process)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,3 +111,35 @@ def crawl(db: Path, policies: Path, *args: str) -> subprocess.CompletedProcess:
 
 def rows(db: Path, sql: str, params=()) -> list[dict]:
     return list(sqlite_utils.Database(db).query(sql, params))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(db: Path):
+    """``policyarchive serve`` on a free port, as a user starts it; yields its base URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        else:
+            raise AssertionError("datasette did not answer within 20 s")
+        if process.poll() is not None:
+            raise AssertionError(f"datasette exited: {process.stdout.read().decode()[-2000:]}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)

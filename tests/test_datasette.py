@@ -1,14 +1,10 @@
 """Datasette publishes an archive built by the real pipeline: every table browsable, texts searchable."""
 
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
-from helpers import LOREM, PROJECT, crawl, policy_page, write_declaration
+from helpers import LOREM, crawl, policy_page, serving, write_declaration
 from crawler.publish import datasette_app
 
 TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_headers", "versions", "changes"]
@@ -84,26 +80,7 @@ async def test_sql_cannot_write_to_the_archive(archive):
     assert count.json() == [{"n": 3}]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_starts_a_real_datasette_on_the_archive(archive):
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(archive), "--port", str(port)],
-                              cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(100):
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/changes", timeout=2).read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"datasette did not start: {server.stdout.read1().decode()}")
-        assert "acme/privacy-policy/us-en" in body
-    finally:
-        server.terminate()
-        server.wait(10)
+    with serving(archive) as base:
+        body = urllib.request.urlopen(f"{base}/archive/changes", timeout=5).read().decode()
+    assert "acme/privacy-policy/us-en" in body

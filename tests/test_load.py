@@ -1,17 +1,15 @@
 """Load: a 500-variant run records all 500; Datasette answers readers while a crawl writes."""
 
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
-from helpers import LOREM, PROJECT, PolicySite, Route, crawl, policy_page, rows
+from helpers import LOREM, PROJECT, PolicySite, Route, crawl, policy_page, rows, serving
 
 READS = 1000
 
@@ -34,57 +32,46 @@ def test_a_run_of_500_variants_records_all_500(tmp_path, site):
     assert len(rows(tmp_path / "a.db", "select distinct variant_id from versions")) == 500
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_datasette_answers_every_reader_while_a_crawl_writes(tmp_path):
     site = PolicySite()
     try:
-        policies = many_variants(tmp_path, site, 300, delay=0.1)
+        policies = many_variants(tmp_path, site, 300, delay=0.2)
         db = tmp_path / "a.db"
         crawl(db, policies, "--only", "acme/doc-0")
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-                                  cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        pages = ["/a/captures.json?_sort_desc=id", "/a/versions?_search=document", "/a/changes", "/a/runs.json", "/",
-                 "/a.json?sql=select+count(*)+from+captures"]
-        errors, during = [], []
-        writer = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies),
-                                   "-s", "CONCURRENT_REQUESTS=4"], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        lock = threading.Lock()
-
-        def read(i):
-            if writer.poll() is not None:
-                return
-            url = base + pages[i % len(pages)]
-            try:
-                body = urllib.request.urlopen(url, timeout=10).read()
-                if b"database is locked" in body:
-                    raise AssertionError("database is locked")
-            except (urllib.error.URLError, AssertionError, OSError) as exc:
-                with lock:
-                    errors.append(f"{url}: {exc}")
-            with lock:
-                if writer.poll() is None:
-                    during.append(i)
-
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(read, range(READS)))
-        writer.wait(120)
-        server.terminate()
-        server.wait(10)
+        with serving(db) as base:
+            errors, during, writer = read_during_crawl(base, db, policies)
     finally:
         site.close()
     assert errors == []
     assert len(during) == READS, f"only {len(during)} reads happened during the crawl"
     assert writer.returncode == 0
+
+
+def read_during_crawl(base, db, policies):
+    """READS requests over several pages, four at a time, while a crawl of ``policies`` writes to ``db``."""
+    pages = ["/a/captures.json?_sort_desc=id", "/a/versions?_search=document", "/a/changes", "/a/runs.json", "/",
+             "/a.json?sql=select+count(*)+from+captures"]
+    errors, during = [], []
+    writer = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies),
+                               "-s", "CONCURRENT_REQUESTS=4"], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = threading.Lock()
+
+    def read(i):
+        if writer.poll() is not None:
+            return
+        url = base + pages[i % len(pages)]
+        try:
+            body = urllib.request.urlopen(url, timeout=10).read()
+            if b"database is locked" in body:
+                raise AssertionError("database is locked")
+        except (urllib.error.URLError, AssertionError, OSError) as exc:
+            with lock:
+                errors.append(f"{url}: {exc}")
+        with lock:
+            if writer.poll() is None:
+                during.append(i)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(read, range(READS)))
+    writer.wait(120)
+    return errors, during, writer

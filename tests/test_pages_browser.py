@@ -3,16 +3,11 @@
 Screenshots of the pages go to tests/screenshots/ (git-ignored), for a person to look at.
 """
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import PROJECT, rows
+from helpers import PROJECT, rows, serving
 from test_pages import EEA, HOSTILE, US, build_archive
 
 pytestmark = pytest.mark.browser
@@ -20,12 +15,6 @@ pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = PROJECT / "tests" / "screenshots"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +25,8 @@ def archive(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(archive):
     """``policyarchive serve`` on a free port; its base URL."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(archive), "--port", str(port)],
-                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"datasette did not start: {process.stdout.read1().decode()}")
+    with serving(archive) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")

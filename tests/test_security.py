@@ -1,10 +1,9 @@
 """Hostile declarations and redirects, and secrets that must not leak into the archive or the logs."""
 
-import os
 
 import pytest
 
-from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, Route, policy_page, policyarchive, rows, write_declaration
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "data:text/html,<p>x</p>", "javascript:alert(1)", "ftp://acme.example.com/p"])
