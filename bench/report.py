@@ -25,16 +25,20 @@ class Figure:
     ratio: float | None = None
     ratio_note: str = ""
     note: str = ""
+    on_ratio: bool = False  # the target applies to the ratio, not to the figure
 
     @property
     def target(self) -> str:
-        return f"{self.op} {_number(self.limit)} {self.unit}".strip() if self.limit is not None else "-"
+        if self.limit is None:
+            return "-"
+        return f"ratio {self.op} {self.limit:g}x" if self.on_ratio else f"{self.op} {_number(self.limit)} {self.unit}"
 
     @property
     def met(self) -> str:
         if self.limit is None:
             return "-"
-        return "yes" if _COMPARE[self.op](self.value, self.limit) else "NO"
+        measured = self.ratio if self.on_ratio else self.value
+        return "yes" if measured is not None and _COMPARE[self.op](measured, self.limit) else "NO"
 
 
 def _number(x: float | None) -> str:

@@ -8,8 +8,10 @@ the US, EEA and rest-of-world policies one after another; variants select the US
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -28,6 +30,7 @@ US_RANGE = {"start": "#privacy-us", "end": "#privacy-eea"}
 ENV = {"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
 
 
+@functools.cache
 def tiktok_pages() -> list[bytes]:
     pages = [p.read_bytes() for p in sorted(TIKTOK.glob("*.html"))]
     if not pages:
@@ -132,7 +135,7 @@ def last_run(db: Path) -> dict:
     run = next(archive.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1"))
     outcomes = dict(archive.execute("SELECT outcome, count(*) FROM captures WHERE run_id = ? GROUP BY outcome", [run["id"]]).fetchall())
     archive.conn.close()
-    return {"seconds": _seconds(run["started_at"], run["ended_at"]), "outcomes": outcomes}
+    return {"id": run["id"], "seconds": _seconds(run["started_at"], run["ended_at"]), "outcomes": outcomes}
 
 
 def _seconds(start: str, end: str) -> float:
@@ -152,3 +155,13 @@ def bare_crawl(urls: list[str], folder: Path, *settings: str, browser: bool = Fa
         command += ["-s", setting]
     out, wall = run(command, watch=watch)
     return {**json.loads(out.strip().splitlines()[-1]), "wall": wall}
+
+
+def used_bytes(db: Path) -> tuple[int, dict[str, int]]:
+    """Bytes of the archive's pages in use (WAL checkpointed first), and of each table and index."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages, free, size = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size"))
+    per_table = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
+    conn.close()
+    return (pages - free) * size, per_table

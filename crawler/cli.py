@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -26,6 +27,30 @@ def db_option(f):
 def policies_option(f):
     return click.option("--policies", "policies", default="policies", show_default=True, type=click.Path(),
                         help="Folder (or file) of declarations, *.yml.")(f)
+
+
+def _catalog_with_variant(policies: str, variant_id: str):
+    """The validated catalog, which must declare ``variant_id``; else exit 1."""
+    catalog = _catalog(policies)
+    try:
+        catalog.variant(variant_id)
+    except KeyError:
+        click.echo(f"no variant {variant_id!r} in {policies}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    return catalog
+
+
+@contextmanager
+def _locked(db: str):
+    """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it."""
+    from crawler.lock import ArchiveBusy, archive_lock
+
+    try:
+        with archive_lock(db):
+            yield
+    except ArchiveBusy as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
 
 
 def _catalog(policies: str):
@@ -103,7 +128,6 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         POLICYARCHIVE_PROXY_EEA=http://user:pass@proxy:3128 policyarchive crawl --only tiktok
     """
     from crawler.crawl import log_to, run_crawl
-    from crawler.lock import ArchiveBusy, archive_lock
 
     if log_file:
         log_to(log_file)
@@ -114,13 +138,9 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     settings = dict(item.split("=", 1) for item in overrides)
-    try:
-        with archive_lock(db):
-            click.echo(f"crawling {len(variants)} variants into {db}", err=True)
-            result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
-    except ArchiveBusy as exc:
-        click.echo(f"refused: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
+    with _locked(db):
+        click.echo(f"crawling {len(variants)} variants into {db}", err=True)
+        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
@@ -144,23 +164,14 @@ def import_(paths, variant_id, policies, db):
             --variant tiktok/privacy-policy/us-en
     """
     from crawler.importer import UnreadableFile, import_paths
-    from crawler.lock import ArchiveBusy, archive_lock
 
-    catalog = _catalog(policies)
+    catalog = _catalog_with_variant(policies, variant_id)
     try:
-        catalog.variant(variant_id)
-    except KeyError:
-        click.echo(f"no variant {variant_id!r} in {policies}", err=True)
-        sys.exit(EXIT_CANNOT_RUN)
-    try:
-        with archive_lock(db):
+        with _locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
     except UnreadableFile as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    except ArchiveBusy as exc:
-        click.echo(f"refused: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
 
 
@@ -337,16 +348,12 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
 
     from crawler.wayback import Settings, backfill as run_backfill
 
-    catalog = _catalog(policies)
-    try:
-        catalog.variant(variant_id)
-    except KeyError:
-        click.echo(f"no variant {variant_id!r} in {policies}", err=True)
-        sys.exit(EXIT_CANNOT_RUN)
+    catalog = _catalog_with_variant(policies, variant_id)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     given = {"base_url": wayback_url and wayback_url.rstrip("/"), "delay": delay}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
-    done = run_backfill(db, catalog, variant_id, since, until, settings)
+    with _locked(db):
+        done = run_backfill(db, catalog, variant_id, since, until, settings)
     took = ", ".join(f"{n} {k}" for k, n in done.tally.items() if n) or "no captures listed"
     outcomes = ", ".join(f"{n} {k}" for k, n in done.counts.items() if n) or "nothing recorded"
     click.echo(f"run {done.run_id} {done.status}: {took}; {outcomes}")

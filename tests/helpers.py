@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -37,6 +38,8 @@ LOREM = (
     "and date of birth, and information about how you use the service, such as the content you view."
 )
 
+GERMAN = ("Wir erheben Informationen, die Sie uns bei der Erstellung eines Kontos mitteilen, etwa Ihren Namen, "
+          "Ihre E-Mail-Adresse und Ihr Geburtsdatum, sowie Informationen darüber, wie Sie den Dienst nutzen.")
 
 @dataclass
 class Route:
@@ -123,8 +126,9 @@ def free_port() -> int:
 def serving(db: Path):
     """``policyarchive serve`` on a free port, as a user starts it; yields its base URL once it answers."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads fills up and stalls the server
     process = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -138,8 +142,10 @@ def serving(db: Path):
         else:
             raise AssertionError("datasette did not answer within 20 s")
         if process.poll() is not None:
-            raise AssertionError(f"datasette exited: {process.stdout.read().decode()[-2000:]}")
+            log.seek(0)
+            raise AssertionError(f"datasette exited: {log.read().decode()[-2000:]}")
         yield base
     finally:
         process.terminate()
         process.wait(10)
+        log.close()

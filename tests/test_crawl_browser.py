@@ -2,23 +2,25 @@
 
 import pytest
 
-from helpers import LOREM, Route, crawl, rows, write_declaration
+from helpers import GERMAN, LOREM, Route, crawl, rows, write_declaration
 
 pytestmark = pytest.mark.browser
 
-JS_ONLY = f"""<html><head><title>Policy</title></head><body>
+def js_only(paragraph: str = LOREM) -> bytes:
+    """A page whose policy only its script writes, after load, naming the browser's language."""
+    return f"""<html><head><title>Policy</title></head><body>
 <div id="root"></div><noscript>Enable JavaScript.</noscript>
 <script>
   setTimeout(function () {{
     var a = document.createElement('article'); a.className = 'policy';
-    a.innerHTML = '<h1>Privacy Policy</h1><p>{LOREM}</p><p>Written by script for ' + navigator.language + '.</p>';
+    a.innerHTML = '<h1>Privacy Policy</h1><p>{paragraph}</p><p>Written by script for ' + navigator.language + '.</p>';
     document.getElementById('root').appendChild(a);
   }}, 50);
 </script></body></html>""".encode()
 
 
 def test_a_page_written_by_javascript_is_captured_through_chromium(tmp_path, site):
-    site.set("/row", Route(body=JS_ONLY))
+    site.set("/row", Route(body=js_only()))
     write_declaration(tmp_path / "policies", "Acme", [
         {"region": "ROW", "language": "en", "url": site.url("/row"), "fetch": "browser",
          "wait_for": "article.policy", "select": ["article.policy"]},
@@ -33,7 +35,7 @@ def test_a_page_written_by_javascript_is_captured_through_chromium(tmp_path, sit
 
 
 def test_the_browser_presents_the_variant_locale(tmp_path, site):
-    site.set("/de", Route(body=JS_ONLY))
+    site.set("/de", Route(body=js_only(GERMAN)))
     write_declaration(tmp_path / "policies", "Acme", [
         {"region": "DE", "language": "de", "url": site.url("/de"), "fetch": "browser",
          "wait_for": "article.policy", "select": ["article.policy"]},
@@ -45,7 +47,7 @@ def test_the_browser_presents_the_variant_locale(tmp_path, site):
 
 
 def test_the_same_page_over_plain_http_is_recorded_as_empty(tmp_path, site):
-    site.set("/row", Route(body=JS_ONLY))
+    site.set("/row", Route(body=js_only()))
     write_declaration(tmp_path / "policies", "Acme", [
         {"region": "ROW", "language": "en", "url": site.url("/row"), "select": ["article.policy"]},
     ])

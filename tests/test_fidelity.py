@@ -5,11 +5,9 @@ import pytest
 
 from crawler.archive import Archive
 from crawler.classify import Analysis
-from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
+from helpers import GERMAN, LOREM, Route, crawl, policy_page, rows, write_declaration
 from test_archive import CATALOG, capture
 
-GERMAN = ("Wir erheben Informationen, die Sie uns bei der Erstellung eines Kontos mitteilen, etwa Ihren Namen, "
-          "Ihre E-Mail-Adresse und Ihr Geburtsdatum, sowie Informationen darüber, wie Sie den Dienst nutzen.")
 CHALLENGE = b"""<html><head><title>Just a moment...</title></head><body>
 <div id="challenge-platform"><p>Checking your browser before accessing the site.</p></div></body></html>"""
 CONSENT = b"""<html><head><title>Before you continue</title></head><body><form action="https://consent.google.com/save">

@@ -29,12 +29,23 @@ def declare(tmp_path, site, *paths):
     return tmp_path / "archive.db", tmp_path / "policies"
 
 
-def start_crawl(db, policies, *args):
-    """A crawl in a session of its own, so that a test can kill it with its extraction workers."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies), "-s", "RETRY_TIMES=0", *args],
-        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
+class Crawl:
+    """A crawl in a session of its own (a test can kill it with its extraction workers), its output in a file."""
+
+    def __init__(self, db, policies, *args):
+        self.output = db.parent / f"crawl-{time.monotonic_ns()}.out"
+        with open(self.output, "w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies), "-s", "RETRY_TIMES=0", *args],
+                cwd=PROJECT, stdout=out, stderr=out, start_new_session=True,
+            )
+
+    def wait(self, timeout=60):
+        self.process.wait(timeout)
+        return self.process.returncode
+
+    def said(self):
+        return self.output.read_text()
 
 
 def count(db, sql):
@@ -45,10 +56,10 @@ def count(db, sql):
         return 0
 
 
-def wait_until(condition, timeout=30.0):
+def wait_until(condition, timeout=60.0, said=lambda: ""):
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out; the crawl said:\n{said()[-3000:]}"
         time.sleep(0.05)
 
 
@@ -59,12 +70,11 @@ def integrity(db):
 def test_two_starts_at_once_give_one_run_and_one_clear_refusal(tmp_path, site):
     db, policies = declare(tmp_path, site, "/us")
     site.set("/us", Route(body=policy_page(LOREM), delay=3))
-    first, second = start_crawl(db, policies), start_crawl(db, policies)
-    outputs = [p.communicate(timeout=60) for p in (first, second)]
-    results = sorted((p.returncode, *out) for p, out in zip((first, second), outputs))
+    first, second = Crawl(db, policies), Crawl(db, policies)
+    results = sorted((crawl.wait(), crawl.said()) for crawl in (first, second))
 
-    assert [code for code, _, _ in results] == [0, EXIT_BUSY]
-    refusal = results[1][2]
+    assert [code for code, _ in results] == [0, EXIT_BUSY]
+    refusal = results[1][1]
     assert re.search(r"refused: another run is in progress on .*archive\.db \(pid \d+ on .+ since .+\); nothing was started", refusal)
     [run] = rows(db, "select * from runs")
     assert run["status"] == "finished" and run["new"] == 1 and run["exit_code"] == 0
@@ -75,12 +85,11 @@ def test_sigterm_mid_crawl_marks_the_run_interrupted_and_keeps_its_captures(tmp_
     db, policies = declare(tmp_path, site, "/a", "/b", "/c")
     for path in ("/a", "/b", "/c"):
         site.set(path, Route(body=policy_page(LOREM), delay=2))
-    process = start_crawl(db, policies, "-s", "CONCURRENT_REQUESTS=1")
-    wait_until(lambda: len(site.hits) == 2)  # one page served, the next in flight
-    process.send_signal(signal.SIGTERM)
+    running = Crawl(db, policies, "-s", "CONCURRENT_REQUESTS=1")
+    wait_until(lambda: len(site.hits) == 2, said=running.said)  # one page served, the next in flight
+    running.process.send_signal(signal.SIGTERM)
 
-    process.communicate(timeout=30)
-    assert process.returncode == EXIT_INTERRUPTED
+    assert running.wait(30) == EXIT_INTERRUPTED
     [run] = rows(db, "select * from runs")
     assert run["status"] == "interrupted" and run["exit_code"] == EXIT_INTERRUPTED and "shutdown" in run["detail"]
     assert (run["planned"], run["attempted"], run["new"], run["new_versions"]) == (3, 2, 2, 2)
@@ -98,16 +107,16 @@ def test_a_run_killed_outright_is_marked_interrupted_by_the_next_start(tmp_path,
     db, policies = declare(tmp_path, site, "/a", "/b")
     site.set("/a", policy_page(LOREM))
     site.set("/b", Route(body=policy_page(LOREM), delay=10))
-    process = start_crawl(db, policies)
-    wait_until(lambda: count(db, "select count(*) as n from captures") == 1)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=10)
+    running = Crawl(db, policies)
+    wait_until(lambda: count(db, "select count(*) as n from captures") == 1, said=running.said)
+    os.killpg(running.process.pid, signal.SIGKILL)
+    running.wait(10)
     assert rows(db, "select status from runs") == [{"status": "running"}]
 
     site.set("/b", policy_page(LOREM))
     crawl(db, policies)
     killed, last = rows(db, "select * from runs order by id")
-    assert killed["status"] == "interrupted" and f"pid {process.pid}" in killed["detail"]
+    assert killed["status"] == "interrupted" and f"pid {running.process.pid}" in killed["detail"]
     assert killed["attempted"] == 1 and killed["ended_at"] == rows(db, "select fetched_at from captures where id = 1")[0]["fetched_at"]
     assert last["status"] == "finished" and last["attempted"] == 2
     assert integrity(db) == [("ok",)]

@@ -1,0 +1,51 @@
+"""Benchmark 1, crawl throughput: ``policyarchive crawl`` (keep the body, classify and extract in
+worker processes, version) against a bare Scrapy spider that only downloads, with the same settings,
+over the same real pages (TikTok snapshots, about 550 KB each) served as distinct variants.
+
+Pages per second over the spider's open-to-close window (for the pipeline, ``runs.started_at`` to
+``ended_at``). Runs alternate bare, pipeline, bare, pipeline...; the best of each is kept, since
+the machine is shared and the slowest run measures the neighbours rather than the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.report import Figure
+from bench.site import VariantSite, bare_crawl, crawl, last_run, tiktok_pages, write_declarations
+
+NAME = "crawl"
+TITLE = "the full pipeline against a bare Scrapy spider, same real pages"
+
+
+def run(work: Path, args) -> list[Figure]:
+    quick = args.quick
+    variants, rounds = (40, 1) if quick else (500, 2)
+    site = VariantSite(tiktok_pages(), variants)
+    try:
+        policies = write_declarations(work / "policies", site.urls)
+        bare, full = [], []
+        for n in range(rounds):
+            b = bare_crawl(site.urls, work / "bare")
+            bare.append(b["pages"] / b["seconds"])
+            db = work / f"pipeline-{n}.db"
+            wall = crawl(db, policies)
+            summary = last_run(db)
+            captured = sum(summary["outcomes"].get(k, 0) for k in ("new", "changed", "unchanged"))
+            if captured != variants:
+                raise RuntimeError(f"pipeline captured {summary['outcomes']} of {variants} variants")
+            full.append(captured / summary["seconds"])
+            print(f"  round {n + 1}: bare {bare[-1]:.1f} pages/s, pipeline {full[-1]:.1f} pages/s "
+                  f"({summary['seconds']:.1f} s in the run, {wall:.1f} s wall)", flush=True)
+        plain = bare_crawl(site.urls, work / "bare", "DOWNLOAD_HANDLERS={}")
+    finally:
+        site.close()
+    best_bare, best_full = max(bare), max(full)
+    return [
+        Figure("crawl throughput, pipeline vs bare spider", best_full, "pages/s", ">=", 0.9, baseline=best_bare,
+               ratio=best_full / best_bare, ratio_note="pipeline / bare spider", on_ratio=True,
+               note=f"{variants} variants of {len(tiktok_pages())} real pages, best of {rounds}"),
+        Figure("crawl throughput, bare spider without scrapy-playwright's handler", plain["pages"] / plain["seconds"], "pages/s",
+               baseline=best_bare, ratio=plain["pages"] / plain["seconds"] / best_bare, ratio_note="Scrapy's own HTTP handler / same settings",
+               note="context: the cost of DOWNLOAD_HANDLERS = scrapy-playwright on an HTTP-only crawl"),
+    ]
