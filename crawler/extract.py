@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from copy import deepcopy
 
 import charset_normalizer
 import lxml.html
@@ -108,7 +109,7 @@ def _select(doc: etree._Element, selector: Selector) -> list[etree._Element]:
     starts = doc.cssselect(selector.start)
     if not starts:
         return []
-    copy = lxml.html.fromstring(etree.tostring(doc))
+    copy = deepcopy(doc)
     start = copy.cssselect(selector.start)[0]
     end = None
     if selector.end:

@@ -28,4 +28,11 @@ def test_stored_ops_rebuild_both_texts():
 
 def test_equal_runs_are_stored_as_lengths():
     stored = compact(diff(OLD, OLD + "\n\nNew.").ops)
-    assert stored[0] == [EQUAL, len(OLD)]
+    assert [op for op, _ in stored] == [EQUAL, INSERT, EQUAL]
+    assert isinstance(stored[0][1], int) and isinstance(stored[2][1], int)
+    assert stored[0][1] + stored[2][1] == len(OLD) and stored[1] == [INSERT, ".\n\nNew"]
+
+
+def test_a_long_rewritten_stretch_is_replaced_whole_to_stay_fast():
+    old, new = " ".join(f"word{i}" for i in range(3000)), " ".join(f"term{i}" for i in range(3000))
+    assert [op for op, _ in diff(old, new).ops] == [DELETE, INSERT]
