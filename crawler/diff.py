@@ -60,6 +60,12 @@ def _emit(out: list, op: int, text: str) -> None:
         out.append([op, text])
 
 
+def _blank(line: str) -> bool:
+    """Blank lines anchor no match: between unrelated texts they would pair every paragraph with
+    another, and each pair would be word-diffed for nothing."""
+    return not line.strip()
+
+
 def _replace(before: str, after: str, out: list) -> None:
     """Word diff of a changed stretch, or the stretch replaced whole when it is too long to diff fast."""
     old_tokens, new_tokens = _TOKENS.findall(before), _TOKENS.findall(after)
@@ -74,7 +80,7 @@ def diff(old: str, new: str) -> Diff:
     """Word-level diff of ``old`` to ``new``, with the words added and removed."""
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     raw: list = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in SequenceMatcher(_blank, old_lines, new_lines, autojunk=False).get_opcodes():
         before, after = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
         if tag == "equal":
             _emit(raw, EQUAL, before)
