@@ -45,6 +45,14 @@ def with_clause(page: bytes, clause: str) -> bytes:
     return page[:at] + f"<p>{clause}</p>".encode() + page[at:]
 
 
+class _Server(ThreadingHTTPServer):
+    """Listens with a backlog for a crawl's concurrent connections (the default, 5, overflows: the
+    kernel then answers with SYN cookies and retransmits, and the crawl measures the server)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class VariantSite:
     """``count`` variants over ``pages``, served from a thread on 127.0.0.1 (HTTP/1.0, as a plain site)."""
 
@@ -71,9 +79,7 @@ class VariantSite:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
+        self.server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, i: int) -> str:

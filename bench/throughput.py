@@ -47,5 +47,5 @@ def run(work: Path, args) -> list[Figure]:
                note=f"{variants} variants of {len(tiktok_pages())} real pages, best of {rounds}"),
         Figure("crawl throughput, bare spider without scrapy-playwright's handler", plain["pages"] / plain["seconds"], "pages/s",
                baseline=best_bare, ratio=plain["pages"] / plain["seconds"] / best_bare, ratio_note="Scrapy's own HTTP handler / same settings",
-               note="context: the cost of DOWNLOAD_HANDLERS = scrapy-playwright on an HTTP-only crawl"),
+               note="context: scrapy-playwright's handler starts the Playwright driver at engine start, browser variants or not"),
     ]

@@ -192,7 +192,15 @@ def _migration_6(db: sqlite_utils.Database) -> None:
 
 # Numbered schema changes, applied in order, each once, each in one transaction. Published column
 # names change only through a new migration and a note in the changelog.
-MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6}
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """The selectors each variant is extracted with, and since when, so that an unchanged body under
+    unchanged selectors is known without extracting it again."""
+    db["variants"].add_column("rules_sha256", str)
+    db["variants"].add_column("rules_changed_at", str)
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
+              7: _migration_7}
 
 
 @dataclass(frozen=True)
@@ -234,9 +242,12 @@ class Archive:
             for doc in catalog.documents:
                 self.db["documents"].upsert({"id": doc.id, "service": doc.service, "type": doc.type, "title": doc.title}, pk="id")
                 for v in doc.variants:
+                    rules = sha256(json.dumps([[s.to_json() for s in v.rules.select], list(v.rules.remove)]))
+                    before = self.db.execute("SELECT rules_sha256, rules_changed_at FROM variants WHERE id = ?", [v.id]).fetchone()
                     self.db["variants"].upsert(
                         {"id": v.id, "document_id": doc.id, "service": v.service, "region": v.region, "language": v.language,
-                         "url": v.url, "fetch": v.fetch, "declared_in": Path(v.source).name},
+                         "url": v.url, "fetch": v.fetch, "declared_in": Path(v.source).name, "rules_sha256": rules,
+                         "rules_changed_at": before[1] if before and before[0] == rules else utcnow()},
                         pk="id",
                     )
 
@@ -322,6 +333,20 @@ class Archive:
             [variant_id, when],
         ).fetchone()
         return dict(zip(("id", "text_sha256", "text", "words", "fetched_at", "capture_id"), row)) if row else None
+
+    def known_text(self, variant_id: str, digest: str | None) -> Analysis | None:
+        """The analysis of a body already seen as the variant's latest readable capture under its
+        current selectors: the same bytes give the same text, so a nightly check of an unchanged
+        page skips extraction."""
+        row = self.db.execute(
+            """SELECT c.body_sha256, c.fetched_at >= v.rules_changed_at, c.detected_language, t.text
+               FROM captures c JOIN variants v ON v.id = c.variant_id JOIN versions t ON t.id = c.version_id
+               WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
+            [variant_id],
+        ).fetchone()
+        if digest and row and row[0] == digest and row[1]:
+            return Analysis(OK, text=row[3], language=row[2])
+        return None
 
     def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None) -> Recorded:
         """Write one capture and, when its text is new for the variant, the version and change it makes."""

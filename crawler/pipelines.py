@@ -18,7 +18,7 @@ from datetime import datetime
 from scrapy import signals
 
 from crawler.archive import Archive, Recorded
-from crawler.classify import FAILURES, analyse
+from crawler.classify import FAILURES, analyse, classify_response
 from crawler.exits import run_exit_code
 from crawler.items import Capture
 from crawler.lock import archive_lock
@@ -63,17 +63,22 @@ class ArchivePipeline:
         logger.info("run %s: %d variants into %s", self.run_id, len(spider.variants), self.db_path)
 
     async def process_item(self, item: Capture) -> Capture:
-        self.archive.keep_body(item.body)
+        digest = self.archive.keep_body(item.body)
         variant = self.crawler.spider.catalog.variant(item.variant_id)
-        rules = variant.rules_at(datetime.fromisoformat(item.fetched_at.replace("Z", "+00:00")))
-        future = self.executor.submit(
-            analyse, item.status, item.body, item.content_type, item.final_url, rules, item.error_kind, item.error,
+        analysis = self._known(item, digest) or await asyncio.wrap_future(self.executor.submit(
+            analyse, item.status, item.body, item.content_type, item.final_url,
+            variant.rules_at(datetime.fromisoformat(item.fetched_at.replace("Z", "+00:00"))), item.error_kind, item.error,
             language=variant.language, requested_url=item.requested_url,
-        )
-        analysis = await asyncio.wrap_future(future)
+        ))
         recorded = self.archive.record(item, analysis, self.run_id)
         self._report(item, recorded, analysis.detail)
         return item
+
+    def _known(self, item: Capture, digest: str | None):
+        """The analysis of a body the variant served last time, when this response is a readable one."""
+        if classify_response(item.status, item.body, item.error_kind, item.error, item.requested_url, item.final_url):
+            return None
+        return self.archive.known_text(item.variant_id, digest)
 
     def _report(self, item: Capture, recorded: Recorded, detail: str | None) -> None:
         stats = self.crawler.stats

@@ -116,3 +116,17 @@ def test_a_redirect_is_followed_and_the_final_url_recorded(tmp_path, site):
     [capture] = rows(db, "select outcome, status, requested_url, final_url from captures")
     assert capture["outcome"] == "new" and capture["status"] == 200
     assert capture["requested_url"].endswith("/old") and capture["final_url"].endswith("/new")
+
+
+def test_the_same_page_under_new_selectors_is_extracted_again(tmp_path, site):
+    site.set("/us", policy_page(LOREM, "We may collect voiceprints."))
+    write_declaration(tmp_path / "policies", "Acme", [{**US, "url": site.url("/us")}])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+    write_declaration(tmp_path / "policies", "Acme", [{**US, "url": site.url("/us"), "remove": ["p + p"]}])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+
+    outcomes = [r["outcome"] for r in rows(tmp_path / "archive.db", "select outcome from captures order by id")]
+    assert outcomes == ["new", "unchanged", "changed"]
+    [change] = rows(tmp_path / "archive.db", "select removed_text from changes")
+    assert "voiceprints" in change["removed_text"]
