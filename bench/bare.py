@@ -1,5 +1,6 @@
 """The baseline spider: Scrapy (or scrapy-playwright) with policyarchive's settings, downloading the
-same URLs and doing nothing with them. Prints one JSON line: pages, bytes, and the seconds between
+same URLs and doing nothing with them. Like the policies spider, it leaves scrapy-playwright's
+download handler out unless it fetches through the browser. Prints one JSON line: pages, bytes, and the seconds between
 the spider opening and closing (the same window a run records in ``runs``).
 
     python -m bench.bare urls.json [--browser] [--wait-for CSS] [-s NAME=VALUE ...]
@@ -65,6 +66,8 @@ def main() -> None:
     with open(args.urls) as f:
         urls = json.load(f)
     overrides = dict(s.split("=", 1) for s in args.settings)
+    if not args.browser:  # as the policies spider does when no selected variant needs a browser
+        overrides.setdefault("DOWNLOAD_HANDLERS", {})
     process = CrawlerProcess(project_settings(ITEM_PIPELINES={}, LOG_LEVEL="WARNING", **overrides), install_root_handler=True)
     logging.getLogger("scrapy-playwright").setLevel(logging.WARNING)
     crawler = process.create_crawler(BareSpider)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import re
 import statistics
 import time
 from difflib import SequenceMatcher
@@ -26,8 +27,13 @@ from bench.report import Figure
 from bench.site import REALDATA
 from crawler.archive import Archive
 from crawler.catalog import load_catalog
-from crawler.diff import _TOKENS, _WORD, diff
+from crawler.diff import diff
 from crawler.importer import import_paths
+
+# The baseline's tokens: words, runs of spaces and punctuation marks, each its own token, as a plain
+# word diff splits a text (independent of how crawler/diff.py tokenizes).
+BASELINE_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
+WORD = re.compile(r"\w+")
 
 NAME = "diff"
 TITLE = "crawler.diff.diff against difflib's word diff, real and adversarial pairs"
@@ -104,9 +110,9 @@ def adversarial_pairs(texts: list[str], size: int) -> list[tuple[str, str, str]]
 
 def difflib_words(old: str, new: str) -> int:
     """The baseline: difflib over the whole texts' word and space tokens; returns the words added."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    a, b = BASELINE_TOKENS.findall(old), BASELINE_TOKENS.findall(new)
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return sum(len(_WORD.findall("".join(b[j1:j2]))) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+    return sum(len(WORD.findall("".join(b[j1:j2]))) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
 
 
 def _child(conn, old: str, new: str) -> None:

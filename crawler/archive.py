@@ -309,6 +309,8 @@ class Archive:
         if not body:
             return None
         digest = sha256(body)
+        if self.db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [digest]).fetchone():
+            return digest
         packed = zlib.compress(body, 6)  # as small as level 9 on HTML (4.8x), in two thirds of the time
         with self.db.atomic():
             self.db.execute(
