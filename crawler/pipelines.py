@@ -2,8 +2,9 @@
 
 Order matters and is the archive's promise: the body is stored before anything can fail on it;
 extraction (lxml, markdownify, trafilatura: whole-page CPU work) runs in worker processes so the
-crawl keeps downloading on both cores; the capture, version and change rows are written in one
-transaction per capture.
+crawl keeps downloading on both cores, and is skipped for the bytes the variant served last time
+under the same selectors (most of a nightly run); the capture, version and change rows are written
+in one transaction per capture.
 """
 
 from __future__ import annotations
