@@ -9,6 +9,7 @@ in the work folder (``--work``) and reused by the next run with the same size.
 
 from __future__ import annotations
 
+import socket
 import statistics
 import subprocess
 import sys
@@ -75,8 +76,6 @@ def pages(db: Path) -> dict[str, str]:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
