@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -117,11 +118,13 @@ class Catalog:
     def variants(self) -> list[Variant]:
         return [v for d in self.documents for v in d.variants]
 
+    @cached_property
+    def _by_id(self) -> dict[str, Variant]:
+        return {v.id: v for v in self.variants}
+
     def variant(self, variant_id: str) -> Variant:
-        for v in self.variants:
-            if v.id == variant_id:
-                return v
-        raise KeyError(variant_id)
+        """The variant with this id (KeyError if none); a dict lookup, as a crawl asks it twice per capture."""
+        return self._by_id[variant_id]
 
     def select(self, only: tuple[str, ...] | list[str] = ()) -> list[Variant]:
         """Variants whose id equals, or starts with, one of ``only`` (a service, document or variant id)."""
