@@ -54,6 +54,28 @@ def test_past_selectors_apply_to_captures_before_their_date(tmp_path):
     assert us.rules_at(datetime(2022, 1, 1, tzinfo=timezone.utc)) == us.rules
 
 
+def test_a_declaration_edited_in_the_same_process_is_read_again(tmp_path):
+    """Catalogs are kept per process (a crawl asks three times); an edit must still be seen."""
+    path = tmp_path / "acme.yml"
+    path.write_text(GOOD)
+    assert load_catalog(tmp_path) is load_catalog(tmp_path)
+
+    path.write_text(GOOD.replace("https://acme.example.com/privacy", "https://acme.example.com/legal/privacy"))
+
+    assert load_catalog(tmp_path).variants[0].url == "https://acme.example.com/legal/privacy"
+
+
+def test_a_private_host_allowed_later_in_the_process_is_accepted(tmp_path, monkeypatch):
+    (tmp_path / "acme.yml").write_text(GOOD.replace("acme.example.com", "10.1.2.3"))
+    monkeypatch.delenv("POLICYARCHIVE_ALLOW_PRIVATE_HOSTS")
+    with pytest.raises(CatalogError):
+        load_catalog(tmp_path)
+
+    monkeypatch.setenv("POLICYARCHIVE_ALLOW_PRIVATE_HOSTS", "10.1.2.3")
+
+    assert load_catalog(tmp_path).variants[0].url.startswith("https://10.1.2.3/")
+
+
 def test_bad_yaml_names_the_line(tmp_path):
     [error] = errors_of(tmp_path, GOOD.replace('remove: [".icon"]', 'remove: [".icon"'))
     assert error.startswith(f"{tmp_path / 'acme.yml'}:10: (yaml):")
