@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench.report import Figure
-from bench.site import REALDATA, VariantSite, bare_crawl, crawl, last_run, write_declarations
+from bench.site import REALDATA, VariantSite, bare_crawl, crawl, fresh_db, last_run, write_declarations
 
 NAME = "browser"
 TITLE = "Chromium path against bare scrapy-playwright, and Chromium's peak PSS"
@@ -105,7 +105,7 @@ def run(work: Path, args) -> list[Figure]:
         for n in range(rounds):
             b = bare_crawl(site.urls, work / "bare", *settings, browser=True, wait_for="#policy")
             bare.append(b["pages"] / b["seconds"])
-            db = work / f"browser-{n}.db"
+            db = fresh_db(work / f"browser-{n}.db")
             pss = PeakPss()
             wall = crawl(db, policies, *settings, watch=pss)
             summary = last_run(db)

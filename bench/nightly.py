@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.report import Figure
-from bench.site import VariantSite, crawl, last_run, tiktok_pages, write_declarations
+from bench.site import VariantSite, crawl, fresh_db, last_run, tiktok_pages, write_declarations
 
 NAME = "nightly"
 TITLE = "second crawl of many variants, 1% changed since the first"
@@ -18,7 +18,7 @@ FULL_VARIANTS = 10_000
 def run(work: Path, args) -> list[Figure]:
     variants = args.nightly_variants or (60 if args.quick else FULL_VARIANTS)
     site = VariantSite(tiktok_pages(), variants)
-    db = work / "nightly.db"
+    db = fresh_db(work / "nightly.db")
     try:
         policies = write_declarations(work / "policies", site.urls)
         first = crawl(db, policies)

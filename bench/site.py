@@ -127,6 +127,14 @@ def run(command: list[str], ok: tuple[int, ...] = (0,), timeout: float = 3600, w
     return out, wall
 
 
+def fresh_db(path: Path) -> Path:
+    """``path`` with no archive left at it by an earlier run kept with ``--work``: a benchmark that
+    measures first captures must not crawl into an archive that already knows the pages."""
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    return path
+
+
 def crawl(db: Path, policies: Path, *settings: str, watch=None) -> float:
     """Run ``policyarchive crawl`` in its own process, as an operator does; return its wall time."""
     command = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies)]

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from bench.report import Figure
-from bench.site import VariantSite, bare_crawl, crawl, last_run, tiktok_pages, write_declarations
+from bench.site import VariantSite, bare_crawl, crawl, fresh_db, last_run, tiktok_pages, write_declarations
 from crawler.settings import DOWNLOAD_HANDLERS as PLAYWRIGHT_HANDLERS
 
 NAME = "crawl"
@@ -30,7 +30,7 @@ def run(work: Path, args) -> list[Figure]:
         for n in range(rounds):
             b = bare_crawl(site.urls, work / "bare")
             bare.append(b["pages"] / b["seconds"])
-            db = work / f"pipeline-{n}.db"
+            db = fresh_db(work / f"pipeline-{n}.db")
             wall = crawl(db, policies)
             summary = last_run(db)
             captured = sum(summary["outcomes"].get(k, 0) for k in ("new", "changed", "unchanged"))

@@ -46,6 +46,11 @@ def _is_wall(body: bytes) -> bool:
     return any(m in head for m in _WALL_MARKERS) or bool(title and title.group(1).startswith(_WALL_TITLES))
 
 
+def _blank(body: bytes) -> bool:
+    """Empty or only whitespace, without copying a large body as ``strip()`` would."""
+    return not body or body.isspace()
+
+
 # Where a redirect to a sign-in or consent page ends: the policy was not served.
 _LOGIN = re.compile(r"/(log-?in|sign-?in|accounts/login|auth|sso|session/new|consent)(/|\?|$)|//consent\.", re.IGNORECASE)
 
@@ -72,21 +77,26 @@ def detect_language(text: str) -> str:
 
 
 def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None,
-                      requested_url: str | None = None, final_url: str | None = None) -> Analysis | None:
-    """The failure outcome of a response, or None when its body is worth extracting."""
+                      requested_url: str | None = None, final_url: str | None = None,
+                      known_readable: bool = False) -> Analysis | None:
+    """The failure outcome of a response, or None when its body is worth extracting.
+
+    ``known_readable`` says the body is byte for byte one already found readable: it is not looked
+    through again for walls (a scan of its first 200 KB), only the exchange around it is judged.
+    """
     if error is not None:
         return Analysis(error_kind or NETWORK_ERROR, detail=error)
     if final_url and final_url != requested_url and _LOGIN.search(final_url) and not _LOGIN.search(requested_url or ""):
         return Analysis(BLOCKED, detail=f"redirected to a sign-in or consent page: {final_url}")
-    if _is_wall(body):
+    if not known_readable and _is_wall(body):
         return Analysis(BLOCKED, detail=f"challenge or captcha page (HTTP {status})")
     if status is None:  # a saved file: no HTTP exchange to judge
-        return None if body.strip() else Analysis(EMPTY, detail="empty file")
+        return Analysis(EMPTY, detail="empty file") if _blank(body) else None
     if status in (401, 403, 429):
         return Analysis(BLOCKED, detail=f"HTTP {status}")
     if status >= 400:
         return Analysis(HTTP_ERROR, detail=f"HTTP {status}")
-    if not body.strip():
+    if _blank(body):
         return Analysis(EMPTY, detail="empty body")
     return None
 

@@ -26,8 +26,9 @@ from crawler.catalog import Rules, Selector
 ALWAYS_REMOVE = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
 
 # Invisible characters that differ between renderings of the same text.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
 _SPACES = re.compile(r"[^\S\n]+")
+_SPACE_BEFORE_NEWLINE = re.compile(r" \n")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
@@ -63,11 +64,9 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 
 def normalize(text: str) -> str:
     """Text as compared and hashed: NFKC, no invisible characters, one space, at most one blank line."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
-    lines = [line if line.strip() else "" for line in lines]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _BLANK_LINES.sub("\n\n", _SPACE_BEFORE_NEWLINE.sub("\n", text)).strip()
 
 
 def comparable(text: str) -> str:
