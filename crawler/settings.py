@@ -59,7 +59,11 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000
 
 # Every request passes the host check; a redirect is a new request, so each hop does too.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.HostGuard": 650}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.HostGuard": 650,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefresh": 580,
+}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.Progress": 500}
 

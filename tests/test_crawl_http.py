@@ -1,5 +1,7 @@
 """Crawling a local site over plain HTTP: versions, changes, and failures that never become versions."""
 
+import pytest
+
 from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
 
 US = {"region": "US", "language": "en", "select": ["article.policy"]}
@@ -116,6 +118,18 @@ def test_a_redirect_is_followed_and_the_final_url_recorded(tmp_path, site):
     [capture] = rows(db, "select outcome, status, requested_url, final_url from captures")
     assert capture["outcome"] == "new" and capture["status"] == 200
     assert capture["requested_url"].endswith("/old") and capture["final_url"].endswith("/new")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_meta_refresh_is_followed(tmp_path, site, encoding):
+    db, policies = one_variant(tmp_path, site, "/moved")
+    page = '<html><head><meta http-equiv="Refresh" content="0; url=/new"></head><body>Moved.</body></html>'
+    site.set("/moved", Route(body=page.encode(encoding), headers={"Content-Type": f"text/html; charset={encoding}"}))
+    site.set("/new", policy_page(LOREM))
+    crawl(db, policies)
+
+    [capture] = rows(db, "select outcome, final_url from captures")
+    assert capture["outcome"] == "new" and capture["final_url"].endswith("/new")
 
 
 def test_the_same_page_under_new_selectors_is_extracted_again(tmp_path, site):
