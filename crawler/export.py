@@ -84,9 +84,7 @@ def _warc_fields(fields: dict[str, str]) -> bytes:
 
 
 def _response_headers(archive: Archive, capture_id: int, size: int) -> list[tuple[str, str]]:
-    row = archive.db.execute("SELECT headers FROM capture_headers WHERE capture_id = ?", [capture_id]).fetchone()
-    headers = json.loads(row[0]) if row else {}
-    kept = [(k, v) for k, v in headers.items() if k.lower() not in TRANSFER_HEADERS]
+    kept = [(k, v) for k, v in archive.headers(capture_id).items() if k.lower() not in TRANSFER_HEADERS]
     return kept + [("content-length", str(size))]
 
 

@@ -1,7 +1,7 @@
 """The archive pipeline: keep the raw capture, classify and extract it off the reactor, version it.
 
 Order matters and is the archive's promise: the body is stored before anything can fail on it;
-extraction (lxml, markdownify, trafilatura: whole-page CPU work) runs in worker processes so the
+extraction (lxml, html-to-markdown, trafilatura: whole-page CPU work) runs in worker processes so the
 crawl keeps downloading on both cores, and is skipped for the bytes the variant served last time
 under the same selectors (most of a nightly run); the capture, version and change rows are written
 in one transaction per capture.
@@ -42,6 +42,7 @@ class ArchivePipeline:
         self.workers = settings.getint("POLICYARCHIVE_EXTRACT_WORKERS")
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.planned = self.done = 0
         self.executor: ProcessPoolExecutor | None = None
         self.lock = ExitStack()
 
@@ -56,12 +57,13 @@ class ArchivePipeline:
         self.lock.enter_context(archive_lock(self.db_path))
         self.archive = Archive(self.db_path)
         self.archive.sync_catalog(spider.catalog)
-        self.run_id = self.archive.start_run(self.trigger, spider.only, planned=len(spider.variants),
+        self.planned = len(spider.variants)
+        self.run_id = self.archive.start_run(self.trigger, spider.only, planned=self.planned,
                                              log_path=self.crawler.settings.get("POLICYARCHIVE_LOG"))
         self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
         self.crawler.stats.set_value("policyarchive/run_id", self.run_id)
-        self.crawler.stats.set_value("policyarchive/variants", len(spider.variants))
-        logger.info("run %s: %d variants into %s", self.run_id, len(spider.variants), self.db_path)
+        self.crawler.stats.set_value("policyarchive/variants", self.planned)
+        logger.info("run %s: %d variants into %s", self.run_id, self.planned, self.db_path)
 
     async def process_item(self, item: Capture) -> Capture:
         digest = self.archive.keep_body(item.body)
@@ -71,23 +73,24 @@ class ArchivePipeline:
             variant.rules_at(datetime.fromisoformat(item.fetched_at.replace("Z", "+00:00"))), item.error_kind, item.error,
             language=variant.language, requested_url=item.requested_url,
         ))
-        recorded = self.archive.record(item, analysis, self.run_id)
+        recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
         self._report(item, recorded, analysis.detail)
         return item
 
     def _known(self, item: Capture, digest: str | None):
-        """The analysis of a body the variant served last time, when this response is a readable one."""
-        if classify_response(item.status, item.body, item.error_kind, item.error, item.requested_url, item.final_url):
+        """The analysis of a body the variant served last time as a readable page, when the exchange
+        around it (error, status, redirect) is a readable one too."""
+        known = self.archive.known_text(item.variant_id, digest)
+        if known is None or classify_response(item.status, item.body, item.error_kind, item.error, item.requested_url,
+                                              item.final_url, known_readable=True):
             return None
-        return self.archive.known_text(item.variant_id, digest)
+        return known
 
     def _report(self, item: Capture, recorded: Recorded, detail: str | None) -> None:
-        stats = self.crawler.stats
-        stats.inc_value(f"policyarchive/outcome/{recorded.outcome}")
-        done = sum(v for k, v in stats.get_stats().items() if k.startswith("policyarchive/outcome/"))
-        total = stats.get_value("policyarchive/variants")
+        self.done += 1
+        self.crawler.stats.inc_value(f"policyarchive/outcome/{recorded.outcome}")
         suffix = f" ({detail})" if detail and recorded.outcome not in ("new", "changed", "unchanged") else ""
-        logger.info("[%d/%d] %s: %s%s", done, total, item.variant_id, recorded.outcome, suffix)
+        logger.info("[%d/%d] %s: %s%s", self.done, self.planned, item.variant_id, recorded.outcome, suffix)
 
     def spider_closed(self, spider, reason: str) -> None:
         """End the run. Scrapy says why the spider closed only here (``close_spider`` runs before the

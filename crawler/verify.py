@@ -1,4 +1,5 @@
-"""Verify the archive: every stored body against its digest, the chain of custody, and an export.
+"""Verify the archive: every stored body and header set against its digest, the chain of custody,
+and an export.
 
 Each check yields problems as sentences that name what failed (the body, the capture, the manifest,
 the export record), so that ``policyarchive verify`` can print them and exit non-zero. Nothing here
@@ -65,16 +66,27 @@ def check_bodies(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
         yield f"capture {capture_id}: its body {digest} is missing from bodies"
 
 
-def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: list[dict]) -> Iterator[str]:
+def check_header_sets(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
+    """Every header set hashes to its key: a manifest lists that key for each capture since migration 8."""
+    report.checked["header sets"] = 0
+    for digest, headers in db.execute("SELECT sha256, headers FROM header_sets"):
+        report.checked["header sets"] += 1
+        if sha256(headers) != digest:
+            users = ", ".join(str(r[0]) for r in db.execute(
+                "SELECT c.id FROM captures c JOIN header_sets h ON h.id = c.headers_id WHERE h.sha256 = ? ORDER BY c.id", [digest]))
+            yield f"header set {digest} (captures {users}): its headers hash to {sha256(headers)}: the headers were altered"
+
+
+def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: list[dict], fields: tuple[str, ...]) -> Iterator[str]:
     """The run's captures as they are now against those its manifest lists."""
-    now = {c["id"]: c for c in custody.entries(db, run_id)}
+    now = {c["id"]: c for c in custody.entries(db, run_id, fields)}
     for entry in listed:
         current = now.pop(entry["id"], None)
         if current is None:
             yield (f"capture {entry['id']} ({entry['variant_id']}, {entry['fetched_at']}): listed in manifest {manifest_id} "
                    f"(run {run_id}) but missing from captures: the capture was deleted")
             continue
-        for name in custody.FIELDS:
+        for name in fields:
             if current[name] != entry.get(name):
                 yield (f"capture {entry['id']}: {name} is {current[name]!r} but manifest {manifest_id} (run {run_id}) "
                        f"recorded {entry.get(name)!r}: the capture was altered")
@@ -85,10 +97,17 @@ def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: l
 def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
     """Each manifest hashes to its recorded hash, names the one before, and still matches its run."""
     previous = custody.GENESIS
-    manifests = db.execute("SELECT id, run_id, previous_sha256, sha256, manifest FROM manifests ORDER BY id").fetchall()
+    manifests = db.execute(
+        "SELECT id, run_id, previous_sha256, sha256, compression, manifest FROM manifests ORDER BY id").fetchall()
     report.checked["manifests"] = len(manifests)
     report.checked["captures"] = 0
-    for manifest_id, run_id, previous_sha256, digest, text in manifests:
+    for manifest_id, run_id, previous_sha256, digest, compression, stored in manifests:
+        try:
+            text = custody.text(compression, stored)
+        except zlib.error as exc:
+            yield f"manifest {manifest_id} (run {run_id}): stored bytes cannot be decompressed ({exc}): the manifest was altered"
+            previous = digest
+            continue
         if sha256(text) != digest:
             yield f"manifest {manifest_id} (run {run_id}): its text hashes to {sha256(text)}, not {digest}: the manifest was altered"
         body = json.loads(text)
@@ -96,8 +115,9 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
             yield (f"manifest {manifest_id} (run {run_id}): names {_short(body['previous'])} as the one before, "
                    f"but that one hashes to {_short(previous)}: the chain is broken (a manifest was removed or altered)")
         previous = digest
-        report.checked["captures"] += len(body["captures"])
-        yield from _compare(db, manifest_id, run_id, body["captures"])
+        captures = custody.listed(body)
+        report.checked["captures"] += len(captures)
+        yield from _compare(db, manifest_id, run_id, captures, custody.LISTED.get(body.get("format"), custody.FIELDS))
     for run_id, ended_at in db.execute(
         "SELECT id, ended_at FROM runs WHERE ended_at IS NOT NULL AND id NOT IN (SELECT run_id FROM manifests) ORDER BY id"
     ):
@@ -175,7 +195,11 @@ def verify(path: str | Path, exported: str | Path | None = None, head: str | Non
         if "manifests" not in db.table_names():
             report.problems.append(f"{path} has no chain of custody yet: any crawl, import or backfill seals its runs")
             return report
+        if "header_sets" not in db.table_names():
+            report.problems.append(f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it")
+            return report
         report.problems += check_bodies(db, report)
+        report.problems += check_header_sets(db, report)
         report.problems += check_chain(db, report)
         if head and not db.execute("SELECT 1 FROM manifests WHERE sha256 = ?", [head]).fetchone():
             report.problems.append(f"no manifest has the hash {head}: the chain was rewritten after that head was noted")

@@ -302,8 +302,7 @@ class Backfill:
             [row.digest],
         ).fetchone()
         if known:
-            headers = db.execute("SELECT headers FROM capture_headers WHERE capture_id = ?", [known[0]]).fetchone()
-            reply = Reply(known[2], json.loads(headers[0]) if headers else {}, self.archive.body(known[1]), None)
+            reply = Reply(known[2], self.archive.headers(known[0]), self.archive.body(known[1]), None)
             how, timestamp, original = "reused", row.timestamp, row.original
         else:
             reply, timestamp, original = fetch_memento(self.client, row)

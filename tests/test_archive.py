@@ -1,13 +1,20 @@
 """The archive's rules, through the same record() a crawl and an import use."""
 
+import gzip
+import json
 import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from crawler.archive import Archive
+from crawler import archive as archive_module
+from crawler.archive import MIGRATIONS, Archive, utcnow
 from crawler.catalog import Catalog, Document, Service, Variant
 from crawler.classify import Analysis
 from crawler.items import Capture
+from crawler.verify import verify
 
 VARIANT = Variant(id="acme/privacy-policy/us-en", document_id="acme/privacy-policy", service="Acme",
                   document_type="privacy-policy", region="US", language="en", url="https://acme.example.com/p")
@@ -61,6 +68,18 @@ def test_identical_bodies_are_stored_once_and_compressed(archive):
     assert archive.body(row["sha256"]) == body
 
 
+def test_a_body_kept_before_it_is_recorded_is_hashed_once(archive, monkeypatch):
+    body = b"<html>" + b"<p>We collect data.</p>" * 500 + b"</html>"
+    hashed = []
+    monkeypatch.setattr(archive_module, "sha256", lambda data, real=archive_module.sha256: hashed.append(data) or real(data))
+
+    digest = archive.keep_body(body)
+    archive.record(capture("2021-01-01T00:00:00Z", body), Analysis("ok", "Text A"), body_sha256=digest)
+
+    assert hashed.count(body) == 1
+    assert archive.db.execute("select body_sha256 from captures").fetchone()[0] == digest
+
+
 def test_the_schema_is_migrated_once_and_reopening_keeps_everything(tmp_path):
     a = Archive(tmp_path / "archive.db")
     a.sync_catalog(CATALOG)
@@ -68,8 +87,6 @@ def test_the_schema_is_migrated_once_and_reopening_keeps_everything(tmp_path):
     a.close()
     b = Archive(tmp_path / "archive.db")
     assert b.db["versions"].count == 1
-    from crawler.archive import MIGRATIONS
-
     assert [r[0] for r in b.db.execute("select id from _migrations order by id")] == sorted(MIGRATIONS)
     b.close()
 
@@ -121,3 +138,95 @@ async def test_superseded_changes_leave_the_published_history(archive):
     assert [r["detected_at"][:4] for r in recent] == ["2025", "2020"]
     browse = (await app.client.get("/archive/changes_browse.json?_shape=array")).json()
     assert len(browse) == 2
+
+
+def test_every_response_header_comes_back_exactly_and_each_distinct_set_is_stored_once(archive):
+    sent = [
+        {"content-type": "text/html; charset=utf-8", "date": "Fri, 01 Jan 2021 00:00:00 GMT", "server": "nginx",
+         "set-cookie": "a=1; Path=/, b=2; Path=/", "x-note": "café \x7f \"quoted\""},
+        {"content-type": "text/html; charset=utf-8", "date": "Sat, 02 Jan 2021 00:00:00 GMT", "server": "nginx",
+         "set-cookie": "a=1; Path=/, b=2; Path=/", "x-note": "café \x7f \"quoted\""},
+        {"content-type": "text/html", "server": "nginx"},
+        {},
+    ]
+    ids = [archive.record(Capture(variant_id=VARIANT.id, requested_url=VARIANT.url, fetched_at=f"2021-01-0{day}T00:00:00Z",
+                                  status=200, headers=headers, body=b"<p>page</p>"), Analysis("ok", "Text A")).capture_id
+           for day, headers in zip((1, 2, 3, 4), sent)]
+
+    assert [archive.headers(i) for i in ids] == sent
+    assert archive.db["header_sets"].count == 2
+    by_view = {r["capture_id"]: json.loads(r["headers"]) for r in archive.db.query("select * from capture_headers")}
+    assert by_view == {i: h for i, h in zip(ids, sent) if h}
+
+
+def test_an_unchanged_check_adds_its_capture_row_and_nothing_else(archive):
+    def check(day: int) -> dict[str, int]:
+        headers = {"content-type": "text/html", "date": f"Fri, 0{day} Jan 2021 00:00:00 GMT"}
+        archive.record(Capture(variant_id=VARIANT.id, requested_url=VARIANT.url, fetched_at=f"2021-01-0{day}T00:00:00Z",
+                               status=200, headers=headers, body=b"<p>page</p>"), Analysis("ok", "Text A"))
+        return {t: archive.db[t].count for t in ("captures", "bodies", "header_sets", "versions", "changes")}
+
+    first, second = check(1), check(2)
+
+    assert second == {**first, "captures": first["captures"] + 1}
+    [unchanged] = archive.db.query("select outcome, text_sha256 from captures where id = 2")
+    assert unchanged == {"outcome": "unchanged", "text_sha256": None}
+
+
+def old_archive(tmp_path):
+    """An archive written by policyarchive before migration 8 (tests/archives/): two crawls of a US
+    and an EEA page (headers with a cookie and ETags; then a 404) and the import of a saved file."""
+    path = tmp_path / "archive.db"
+    path.write_bytes(gzip.decompress((Path(__file__).parent / "archives" / "made-before-migration-8.db.gz").read_bytes()))
+    return path
+
+
+def rows_as_before(conn, table: str, columns: list[str]) -> list[tuple]:
+    return conn.execute(f"select {', '.join(columns)} from {table} order by rowid").fetchall()
+
+
+def test_an_archive_made_before_migration_8_keeps_every_header_and_still_verifies(tmp_path):
+    path = old_archive(tmp_path)
+    with closing(sqlite3.connect(path)) as conn:
+        headers_before = {i: json.loads(h) for i, h in conn.execute("select capture_id, headers from capture_headers")}
+        columns = {t: [r[1] for r in conn.execute(f"pragma table_info({t})")] for t in ("captures", "bodies", "manifests")}
+        before = {t: rows_as_before(conn, t, c) for t, c in columns.items()}
+    assert len(headers_before) == 4
+    assert verify(path).problems == [f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it"]
+
+    archive = Archive(path)
+    assert {i: archive.headers(i) for i in headers_before} == headers_before
+    assert {t: rows_as_before(archive.db.conn, t, c) for t, c in columns.items()} == before
+    report = verify(path)
+    assert report.ok, report.problems
+    assert report.checked == {"bodies": 5, "header sets": 4, "manifests": 3, "captures": 5}
+
+    run_id = archive.start_run("cli")
+    archive.record(Capture(variant_id="acme/privacy-policy/us-en", requested_url="https://acme.example.com/us",
+                           fetched_at=utcnow(), status=200, headers={"server": "BaseHTTP/0.6 Python/3.11.7"}, body=b"<p>x</p>"),
+                   Analysis("blocked", detail="captcha"), run_id)
+    archive.end_run(run_id, "finished")
+    archive.close()
+    report = verify(path)
+    assert report.ok, report.problems
+    assert report.head["run_id"] == run_id and report.checked["captures"] == 6
+
+
+def test_runs_ended_before_the_archive_had_a_chain_of_custody_are_sealed_when_it_is_migrated(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    db.execute("CREATE TABLE _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
+    for number in (1, 2, 3):
+        MIGRATIONS[number](db)
+        db.execute("INSERT INTO _migrations VALUES (?, '2021-01-01T00:00:00Z')", [number])
+    db["documents"].insert({"id": "acme/privacy-policy"})
+    db["variants"].insert({"id": VARIANT.id, "document_id": "acme/privacy-policy"})
+    db["runs"].insert({"id": 1, "started_at": "2021-01-01T00:00:00Z", "ended_at": "2021-01-01T00:01:00Z", "status": "finished"})
+    db["captures"].insert({"variant_id": VARIANT.id, "run_id": 1, "fetched_at": "2021-01-01T00:00:30Z", "outcome": "network-error"})
+    db.conn.commit()
+    db.conn.close()
+
+    Archive(tmp_path / "archive.db").close()
+
+    report = verify(tmp_path / "archive.db")
+    assert report.ok, report.problems
+    assert report.checked["manifests"] == 1 and report.checked["captures"] == 1

@@ -1,6 +1,7 @@
 """Exporting captures as WARC and WACZ: read back whole, valid, and replayable through import."""
 
 import hashlib
+import json
 import subprocess
 import sys
 import zipfile
@@ -10,7 +11,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from fake_wayback import FakeWayback
 from helpers import LOREM, PolicySite, Route, crawl, policy_page, policyarchive, rows, write_declaration
-from crawler.export import parse_fields
+from crawler.export import TRANSFER_HEADERS, parse_fields
 
 EEA_URL = "https://acme.example.com/eea/privacy"
 US, EEA = "acme/privacy-policy/us-en", "acme/privacy-policy/eea-en"
@@ -108,3 +109,18 @@ def test_importing_the_exported_warc_into_an_empty_archive_gives_the_same_versio
     assert len(rows(tmp_path / "replay.db", sql, [variant])) == 2
     sql = "select detected_at, added_text, removed_text from changes where variant_id = ? order by detected_at"
     assert rows(tmp_path / "replay.db", sql, [variant]) == rows(archive / "archive.db", sql, [variant])
+
+
+def test_each_response_record_carries_the_headers_as_received_the_date_included(archive):
+    path = export(archive, "all.warc.gz")
+    with path.open("rb") as stream:
+        exported = [dict(r.http_headers.headers) for r in ArchiveIterator(stream) if r.rec_type == "response"]
+    kept = rows(archive / "archive.db", """select captures.http_date, capture_headers.headers, captures.body_size from captures
+        join capture_headers on capture_headers.capture_id = captures.id order by captures.fetched_at, captures.id""")
+
+    assert len(exported) == len(kept)
+    for headers, capture in zip(exported, kept):
+        received = json.loads(capture["headers"])
+        assert headers == {**{k: v for k, v in received.items() if k not in TRANSFER_HEADERS},
+                           "content-length": str(capture["body_size"] or 0)}
+        assert headers["date"] == capture["http_date"]

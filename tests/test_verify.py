@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from helpers import LOREM, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, PolicySite, crawl, policy_page, policyarchive, rows, write_declaration
 
 VARIANT = "acme/privacy-policy/us-en"
 
@@ -39,6 +39,30 @@ def db(clean, tmp_path):
     return tmp_path / "archive.db"
 
 
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """An archive of one crawl of two pages, each served with its own headers (two header sets)."""
+    tmp = tmp_path_factory.mktemp("crawled")
+    site = PolicySite()
+    try:
+        write_declaration(tmp / "policies", "Acme", [
+            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
+        ])
+        site.set("/us", policy_page(LOREM))
+        site.set("/eea", policy_page(LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."))
+        crawl(tmp / "archive.db", tmp / "policies")
+    finally:
+        site.close()
+    return tmp / "archive.db"
+
+
+@pytest.fixture
+def crawled_db(crawled, tmp_path):
+    shutil.copy(crawled, tmp_path / "archive.db")
+    return tmp_path / "archive.db"
+
+
 def verify(db, *args):
     return policyarchive("verify", "--db", str(db), *args)
 
@@ -55,7 +79,7 @@ def test_a_clean_archive_verifies_and_the_chain_head_is_printed(db):
     result = verify(db)
     assert result.returncode == 0, result.stderr
     [head] = rows(db, "select id, run_id, sha256 from manifests order by id desc limit 1")
-    assert result.stdout.strip() == (f"verified: 3 bodies, 2 manifests, 3 captures; chain head manifest {head['id']} "
+    assert result.stdout.strip() == (f"verified: 3 bodies, 0 header sets, 2 manifests, 3 captures; chain head manifest {head['id']} "
                                      f"(run {head['run_id']}) {head['sha256']}")
 
 
@@ -119,3 +143,37 @@ def test_an_export_verifies_against_the_archive_until_its_bytes_are_altered(db, 
     assert result.returncode == 1
     assert "FAILED: export acme.warc: record" in result.stderr and "(resource)" in result.stderr
     assert "export acme.warc: capture 3: exported bytes hash to" in result.stderr
+
+
+def test_an_altered_response_header_fails_naming_the_header_set_and_its_capture(crawled_db):
+    [capture] = rows(crawled_db, "select c.id, h.sha256 from captures c join header_sets h on h.id = c.headers_id limit 1")
+    tamper(crawled_db, "update header_sets set headers = replace(headers, 'text/html', 'text/plain') where sha256 = ?",
+           [capture["sha256"]])
+
+    result = verify(crawled_db)
+    assert result.returncode == 1
+    assert (f"FAILED: header set {capture['sha256']} (captures {capture['id']}): its headers hash to "
+            in result.stderr) and "the headers were altered" in result.stderr
+
+
+def test_a_capture_given_other_headers_or_another_date_fails_naming_what_changed(crawled_db):
+    tamper(crawled_db, "update captures set headers_id = (select max(headers_id) from captures) where id = 1")
+    tamper(crawled_db, "update captures set http_date = 'Mon, 01 Jan 2001 00:00:00 GMT' where id = 2")
+
+    result = verify(crawled_db)
+    assert result.returncode == 1
+    assert "capture 1: headers_sha256 is " in result.stderr and "but manifest 1 (run 1) recorded" in result.stderr
+    assert "capture 2: http_date is 'Mon, 01 Jan 2001 00:00:00 GMT' but manifest 1 (run 1) recorded" in result.stderr
+    assert "verify: 2 problem(s)" in result.stderr
+
+
+def test_a_compressed_manifest_rewritten_to_match_altered_captures_fails_naming_it(crawled_db):
+    [manifest] = rows(crawled_db, "select manifest from manifests where id = 1")
+    [fetched] = rows(crawled_db, "select fetched_at from captures where id = 1")
+    rewritten = zlib.decompress(manifest["manifest"]).replace(fetched["fetched_at"].encode(), b"2020-01-01T00:00:00.000000Z")
+    tamper(crawled_db, "update manifests set manifest = ? where id = 1", [zlib.compress(rewritten)])
+    tamper(crawled_db, "update captures set fetched_at = '2020-01-01T00:00:00.000000Z' where id = 1")
+
+    result = verify(crawled_db)
+    assert result.returncode == 1
+    assert "FAILED: manifest 1 (run 1): its text hashes to " in result.stderr and "the manifest was altered" in result.stderr
