@@ -136,11 +136,16 @@ def fresh_db(path: Path) -> Path:
 
 
 def crawl(db: Path, policies: Path, *settings: str, watch=None) -> float:
-    """Run ``policyarchive crawl`` in its own process, as an operator does; return its wall time."""
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies)]
+    """Run ``policyarchive crawl`` in its own process, as cron does (its log to a file, not a pipe
+    this process must drain); return its wall time."""
+    log = db.with_name(db.name + ".log")
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies), "--log", str(log)]
     for setting in settings:
         command += ["-s", setting]
-    return run(command, ok=(0, 3), watch=watch)[1]
+    try:
+        return run(command, ok=(0, 3), watch=watch)[1]
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}\n{log.read_text()[-3000:] if log.exists() else ''}") from None
 
 
 def last_run(db: Path) -> dict:
