@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bench.report import Figure
-from bench.site import VariantSite, crawl, last_run, tiktok_pages, used_bytes, write_declarations
+from bench.site import VariantSite, crawl, fresh_db, last_run, tiktok_pages, used_bytes, write_declarations
 
 NAME = "recheck"
 TITLE = "the same pages crawled twice: growth, bodies stored once, compression"
@@ -23,7 +23,7 @@ def run(work: Path, args) -> list[Figure]:
     quick = args.quick
     variants = 30 if quick else 200
     site = VariantSite(tiktok_pages(), variants)
-    db = work / "recheck.db"
+    db = fresh_db(work / "recheck.db")
     try:
         policies = write_declarations(work / "policies", site.urls)
         crawl(db, policies)
