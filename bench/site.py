@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -125,6 +126,13 @@ def run(command: list[str], ok: tuple[int, ...] = (0,), timeout: float = 3600, w
     if process.returncode not in ok:
         raise RuntimeError(f"{' '.join(command[:4])} exited {process.returncode}:\n{err[-3000:]}")
     return out, wall
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time (user and system) used so far by this process's finished children (a crawl, its
+    extraction workers and Chromium) and by this process itself (the site's server threads)."""
+    children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
 
 
 def fresh_db(path: Path) -> Path:

@@ -13,11 +13,16 @@ import json
 from pathlib import Path
 
 from bench.report import Figure
-from bench.site import VariantSite, bare_crawl, crawl, fresh_db, last_run, tiktok_pages, write_declarations
+from bench.site import VariantSite, bare_crawl, cpu_seconds, crawl, fresh_db, last_run, tiktok_pages, write_declarations
 from crawler.settings import DOWNLOAD_HANDLERS as PLAYWRIGHT_HANDLERS
 
 NAME = "crawl"
 TITLE = "the full pipeline against a bare Scrapy spider, same real pages"
+
+
+def _per_page(before: tuple[float, float], after: tuple[float, float], pages: int) -> str:
+    crawl, server = ((a - b) * 1000 / pages for a, b in zip(after, before))
+    return f"{crawl:.1f} ms in the crawl's processes + {server:.1f} ms serving"
 
 
 def run(work: Path, args) -> list[Figure]:
@@ -28,10 +33,13 @@ def run(work: Path, args) -> list[Figure]:
         policies = write_declarations(work / "policies", site.urls)
         bare, full = [], []
         for n in range(rounds):
+            start = cpu_seconds()
             b = bare_crawl(site.urls, work / "bare")
             bare.append(b["pages"] / b["seconds"])
+            middle = cpu_seconds()
             db = fresh_db(work / f"pipeline-{n}.db")
             wall = crawl(db, policies)
+            end = cpu_seconds()
             summary = last_run(db)
             captured = sum(summary["outcomes"].get(k, 0) for k in ("new", "changed", "unchanged"))
             if captured != variants:
@@ -39,6 +47,9 @@ def run(work: Path, args) -> list[Figure]:
             full.append(captured / summary["seconds"])
             print(f"  round {n + 1}: bare {bare[-1]:.1f} pages/s, pipeline {full[-1]:.1f} pages/s "
                   f"({summary['seconds']:.1f} s in the run, {wall:.1f} s wall)", flush=True)
+            print(f"    CPU per page: bare spider {_per_page(start, middle, variants)}; "
+                  f"pipeline {_per_page(middle, end, variants)} (the two cores give {2000 / max(bare):.1f} ms of CPU a page "
+                  f"at the bare spider's best rate)", flush=True)
         through_playwright = bare_crawl(site.urls, work / "bare", f"DOWNLOAD_HANDLERS={json.dumps(PLAYWRIGHT_HANDLERS)}")
     finally:
         site.close()
