@@ -83,7 +83,7 @@ def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: l
     for entry in listed:
         current = now.pop(entry["id"], None)
         if current is None:
-            yield (f"capture {entry['id']} ({entry['variant_id']}, {entry['fetched_at']}): listed in manifest {manifest_id} "
+            yield (f"capture {entry['id']} ({entry.get('variant_id')}, {entry.get('fetched_at')}): listed in manifest {manifest_id} "
                    f"(run {run_id}) but missing from captures: the capture was deleted")
             continue
         for name in fields:
@@ -94,8 +94,68 @@ def _compare(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: l
         yield f"capture {capture_id}: in run {run_id} but not in its manifest {manifest_id}: added after the run was sealed"
 
 
+class Unreadable(Exception):
+    """Why a manifest's row holds no manifest that can be checked: ``seal`` wrote canonical JSON, but
+    an edit of the row, or a truncation, can leave anything there."""
+
+
+def _text(compression: str | None, stored: str | bytes | None) -> str | bytes:
+    """The manifest's JSON text (bytes for a text manifest that an edit stored as a blob, which
+    ``json`` reads alike)."""
+    if stored is None:
+        raise Unreadable("its manifest column is empty (NULL)")
+    try:
+        return custody.text(compression, stored)
+    except (zlib.error, TypeError) as exc:  # TypeError: text where the compressed blob belongs
+        raise Unreadable(f"its stored bytes do not decompress ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"it decompresses to bytes that are not UTF-8 ({exc})") from exc
+
+
+def _object(text: str | bytes) -> dict:
+    """The manifest's JSON object, with the keys ``check_chain`` reads of it and of the types it reads them as."""
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise Unreadable(f"its text is not JSON ({exc})") from exc
+    if not isinstance(body, dict):
+        raise Unreadable("its JSON is not an object")
+    for key in ("previous", "captures"):
+        if key not in body:
+            raise Unreadable(f"it has no {key!r}")
+    for key in ("previous", "format"):
+        if not isinstance(body.get(key, ""), str):
+            raise Unreadable(f"its {key!r} is not a string")
+    return body
+
+
+def _listed(body: dict) -> list[dict]:
+    """The captures the manifest lists, each with the integer id it is looked up by: ``custody.listed``
+    trusts the shape of its format, which an edit need not keep."""
+    captures = body["captures"]
+    if body.get("format") == custody.FORMAT:
+        if not isinstance(captures, dict) or not all(isinstance(values, list) for values in captures.values()):
+            raise Unreadable("its 'captures' are not one array per field")
+    elif not isinstance(captures, list) or not all(isinstance(entry, dict) for entry in captures):
+        raise Unreadable("its 'captures' are not a list of objects")
+    listed = custody.listed(body)
+    for position, entry in enumerate(listed, 1):
+        if not isinstance(entry.get("id"), int):
+            raise Unreadable(f"capture #{position} in it has no integer 'id'")
+    return listed
+
+
+def _read(compression: str | None, stored: str | bytes | None) -> tuple[str | bytes, dict, list[dict]]:
+    """A manifest's text (for its hash), its JSON object and the captures it lists; ``Unreadable``
+    when the row holds no such manifest, so that verify names it and goes on to the next."""
+    text = _text(compression, stored)
+    body = _object(text)
+    return text, body, _listed(body)
+
+
 def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
-    """Each manifest hashes to its recorded hash, names the one before, and still matches its run."""
+    """Each manifest hashes to its recorded hash, names the one before, and still matches its run.
+    One that cannot be read is named as such and the next checked, as for any other tampering."""
     previous = custody.GENESIS
     manifests = db.execute(
         "SELECT id, run_id, previous_sha256, sha256, compression, manifest FROM manifests ORDER BY id").fetchall()
@@ -103,19 +163,18 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
     report.checked["captures"] = 0
     for manifest_id, run_id, previous_sha256, digest, compression, stored in manifests:
         try:
-            text = custody.text(compression, stored)
-        except zlib.error as exc:
-            yield f"manifest {manifest_id} (run {run_id}): stored bytes cannot be decompressed ({exc}): the manifest was altered"
+            text, body, captures = _read(compression, stored)
+        except Unreadable as exc:
+            yield (f"manifest {manifest_id} (run {run_id}): unreadable, {exc}: the manifest was altered, "
+                   f"so the captures of run {run_id} were not checked against it")
             previous = digest
             continue
         if sha256(text) != digest:
             yield f"manifest {manifest_id} (run {run_id}): its text hashes to {sha256(text)}, not {digest}: the manifest was altered"
-        body = json.loads(text)
         if previous_sha256 != previous or body["previous"] != previous:
             yield (f"manifest {manifest_id} (run {run_id}): names {_short(body['previous'])} as the one before, "
                    f"but that one hashes to {_short(previous)}: the chain is broken (a manifest was removed or altered)")
         previous = digest
-        captures = custody.listed(body)
         report.checked["captures"] += len(captures)
         yield from _compare(db, manifest_id, run_id, captures, custody.LISTED.get(body.get("format"), custody.FIELDS))
     for run_id, ended_at in db.execute(

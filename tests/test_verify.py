@@ -1,5 +1,6 @@
 """`policyarchive verify`: bodies re-hashed, the chain of custody checked, exports checked; tampering named."""
 
+import json
 import shutil
 import sqlite3
 import zlib
@@ -177,3 +178,65 @@ def test_a_compressed_manifest_rewritten_to_match_altered_captures_fails_naming_
     result = verify(crawled_db)
     assert result.returncode == 1
     assert "FAILED: manifest 1 (run 1): its text hashes to " in result.stderr and "the manifest was altered" in result.stderr
+
+
+def stored_manifest(db) -> bytes:
+    """Manifest 1 as its row holds it: canonical JSON, zlib-compressed."""
+    [row] = rows(db, "select manifest from manifests where id = 1")
+    return row["manifest"]
+
+
+def store_manifest(db, stored, compression="zlib"):
+    """Put ``stored`` in manifest 1's row, as someone editing the column, or a write cut short, would."""
+    tamper(db, "update manifests set manifest = ?, compression = ? where id = 1", [stored, compression])
+
+
+def assert_named_unreadable(result, why):
+    """Manifest 1 is named with why it cannot be read, manifest 2 is still checked (run 2's one capture
+    is counted and nothing else is found), and the user sees findings, not a traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1
+    assert f"FAILED: manifest 1 (run 1): unreadable, {why}" in result.stderr
+    assert "the manifest was altered, so the captures of run 1 were not checked against it" in result.stderr
+    assert "verify: 1 problem(s); checked 3 bodies, 0 header sets, 2 manifests, 1 captures" in result.stderr
+
+
+@pytest.mark.parametrize("compression", ["zlib", None], ids=["compressed", "text as sealed before migration 8"])
+def test_a_manifest_whose_json_is_cut_short_is_named_unreadable_and_the_next_is_still_checked(db, compression):
+    text = zlib.decompress(stored_manifest(db))
+    cut = text[: len(text) // 2]
+    store_manifest(db, zlib.compress(cut) if compression else cut.decode(), compression)
+
+    assert_named_unreadable(verify(db), "its text is not JSON (")
+
+
+@pytest.mark.parametrize("remove, why", [
+    (lambda manifest: manifest.pop("previous"), "it has no 'previous'"),
+    (lambda manifest: manifest.pop("captures"), "it has no 'captures'"),
+    (lambda manifest: manifest["captures"].pop("id"), "capture #1 in it has no integer 'id'"),
+], ids=["previous", "captures", "the captures' ids"])
+def test_a_manifest_missing_a_key_is_named_unreadable_and_the_next_is_still_checked(db, remove, why):
+    manifest = json.loads(zlib.decompress(stored_manifest(db)))
+    remove(manifest)
+    store_manifest(db, zlib.compress(json.dumps(manifest).encode()))
+
+    assert_named_unreadable(verify(db), why)
+
+
+@pytest.mark.parametrize("garble, why", [
+    (lambda blob: b"not zlib" + blob, "its stored bytes do not decompress (Error -3 "),
+    (lambda blob: blob[: len(blob) // 2], "its stored bytes do not decompress (Error -5 "),
+    (lambda blob: zlib.decompress(blob).decode(), "its stored bytes do not decompress (a bytes-like object is required"),
+    (lambda blob: zlib.compress(b"\xff" + zlib.decompress(blob)), "it decompresses to bytes that are not UTF-8 ("),
+], ids=["not a zlib stream", "a truncated zlib stream", "text in place of the blob", "not UTF-8 once decompressed"])
+def test_a_compressed_manifest_that_does_not_decompress_to_text_is_named_unreadable(db, garble, why):
+    store_manifest(db, garble(stored_manifest(db)))
+
+    assert_named_unreadable(verify(db), why)
+
+
+@pytest.mark.parametrize("compression", ["zlib", None], ids=["compressed", "text as sealed before migration 8"])
+def test_an_emptied_manifest_is_named_unreadable(db, compression):
+    store_manifest(db, None, compression)
+
+    assert_named_unreadable(verify(db), "its manifest column is empty (NULL)")
