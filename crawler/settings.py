@@ -66,7 +66,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuard": 650,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.MetaRefresh": 580,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfter": 550,
 }
+# The longest Retry-After a run waits for before retrying; a server asking for more is recorded as
+# refusing, and tried again by the next run.
+POLICYARCHIVE_RETRY_AFTER_MAX = 60
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"crawler.extensions.Progress": 500}
 

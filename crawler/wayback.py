@@ -41,6 +41,7 @@ from crawler.archive import Archive, utcnow
 from crawler.catalog import Catalog, Variant
 from crawler.importer import Saved, _analyse, iso
 from crawler.items import Capture
+from crawler.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +119,7 @@ class Client:
         self._last = time.monotonic()
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        wait = self.settings.delay * 4 * 2**attempt
-        if retry_after and retry_after.strip().isdigit():
-            wait = max(wait, float(retry_after))
+        wait = max(self.settings.delay * 4 * 2**attempt, retry_after_seconds(retry_after) or 0)
         return min(wait, self.settings.max_wait)
 
     def _fetch(self, url: str) -> Reply:

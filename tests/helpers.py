@@ -55,11 +55,13 @@ class PolicySite:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.hit_times: list[float] = []  # time.monotonic() of each hit, in order
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 site.hits.append(self.path)
+                site.hit_times.append(time.monotonic())
                 route = site.routes.get(self.path, Route(status=404, body=b"not found"))
                 time.sleep(min(route.delay, 10))
                 try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
+from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
 
 US = {"region": "US", "language": "en", "select": ["article.policy"]}
 
@@ -144,3 +144,28 @@ def test_the_same_page_under_new_selectors_is_extracted_again(tmp_path, site):
     assert outcomes == ["new", "unchanged", "changed"]
     [change] = rows(tmp_path / "archive.db", "select removed_text from changes")
     assert "voiceprints" in change["removed_text"]
+
+
+def crawl_with_one_retry(db, policies):
+    result = policyarchive("crawl", "--db", str(db), "--policies", str(policies), "-s", "RETRY_TIMES=1")
+    assert result.returncode == 3, result.stderr[-3000:]
+
+
+def test_a_retry_waits_as_long_as_retry_after_asks(tmp_path, site):
+    db, policies = one_variant(tmp_path, site, "/busy")
+    site.set("/busy", Route(status=429, body=b"slow down", headers={"Retry-After": "2"}))
+    crawl_with_one_retry(db, policies)
+
+    assert site.hits == ["/busy", "/busy"]
+    assert site.hit_times[1] - site.hit_times[0] >= 2
+    assert [r["outcome"] for r in rows(db, "select outcome from captures")] == ["blocked"]
+
+
+def test_a_retry_after_longer_than_a_run_waits_is_left_to_the_next_run(tmp_path, site):
+    db, policies = one_variant(tmp_path, site, "/busy")
+    site.set("/busy", Route(status=503, body=b"maintenance", headers={"Retry-After": "3600"}))
+    crawl_with_one_retry(db, policies)
+
+    assert site.hits == ["/busy"]
+    [capture] = rows(db, "select outcome, detail from captures")
+    assert capture == {"outcome": "http-error", "detail": "HTTP 503"}
