@@ -102,19 +102,21 @@ def _in_range(root: etree._Element, start: etree._Element, end: etree._Element |
     return root
 
 
-def _select(doc: etree._Element, selector: Selector) -> list[etree._Element]:
+def _select(doc: etree._Element, selector: Selector, alone: bool) -> list[etree._Element]:
+    """What ``selector`` picks from ``doc``. A range cuts the document down, so it works on a copy
+    unless it is the ``alone`` selector of the rules (the usual case; a copy of a 500 KB page and
+    the second look-up in it cost as much as the cut)."""
     if selector.css is not None:
         return doc.cssselect(selector.css)
-    starts = doc.cssselect(selector.start)
-    if not starts:
+    if not doc.cssselect(selector.start):
         return []
-    copy = deepcopy(doc)
-    start = copy.cssselect(selector.start)[0]
+    root = doc if alone else deepcopy(doc)
+    start = root.cssselect(selector.start)[0]
     end = None
     if selector.end:
-        ends = [e for e in copy.cssselect(selector.end) if _follows(start, e, copy)]
+        ends = [e for e in root.cssselect(selector.end) if _follows(start, e, root)]
         end = ends[0] if ends else None
-    body = _in_range(copy, start, end)
+    body = _in_range(root, start, end)
     return [body.find("body") if body.find("body") is not None else body]
 
 
@@ -161,7 +163,7 @@ def extract(html: str, rules: Rules, url: str | None = None) -> str:
         el.drop_tree()
     fragments: list[etree._Element] = []
     for selector in rules.select:
-        fragments += _select(doc, selector)
+        fragments += _select(doc, selector, alone=len(rules.select) == 1)
     if not fragments:
         wanted = ", ".join(str(s.to_json()) for s in rules.select)
         raise SelectorMiss(f"no element matches select: {wanted}")

@@ -23,6 +23,16 @@ def test_a_range_without_end_runs_to_the_end_of_the_page():
     assert text.startswith("# Other policy\n\nWe collect less.") and "EEA" not in text and "Footer" in text
 
 
+def test_a_range_beside_other_selectors_leaves_their_text_whole():
+    text = extract(PAGE, Rules(select=(Selector(css="#all"), Selector(start="#us", end="#eea"))))
+    assert text.count("We collect faceprints.") == 2 and "We collect less." in text and "Menu" not in text
+
+
+def test_images_count_by_their_alt_text_only():
+    page = '<main><p>Tap <img src="https://cdn.example/x-123.png" alt="the share icon"> to share.</p><p><img src="y.png"></p></main>'
+    assert extract(page, Rules(select=(Selector(css="main"),))) == "Tap the share icon to share."
+
+
 def test_remove_drops_elements_inside_the_selection():
     text = extract(PAGE, Rules(select=(Selector(start="#us", end="#eea"),), remove=(".icon",)))
     assert text == "# US policy\n\nWe collect faceprints."
