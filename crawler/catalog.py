@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 from cssselect import GenericTranslator, SelectorError
 
+from crawler import ids
 from crawler.hosts import allowed_private_hosts, refusal
 
 FETCH_MODES = ("http", "browser")
@@ -126,14 +127,15 @@ class Catalog:
         """The variant with this id (KeyError if none); a dict lookup, as a crawl asks it twice per capture."""
         return self._by_id[variant_id]
 
-    def select(self, only: tuple[str, ...] | list[str] = ()) -> list[Variant]:
-        """Variants whose id equals, or starts with, one of ``only`` (a service, document or variant id)."""
+    def select(self, only: tuple[str, ...] | list[str] = (), where: str = "the declarations") -> list[Variant]:
+        """Variants whose id equals, or starts with, one of ``only`` (a service, document or variant id);
+        ``UnknownIds`` if one of ``only`` names nothing in the declarations (``where``, for the message)."""
         if not only:
             return self.variants
         chosen = [v for v in self.variants if any(v.id == o or v.id.startswith(o.rstrip("/") + "/") for o in only)]
-        unknown = [o for o in only if not any(v.id == o or v.id.startswith(o.rstrip("/") + "/") for v in self.variants)]
+        unknown = ids.not_found(only, self._by_id, where)
         if unknown:
-            raise CatalogError([DeclarationError("--only", 0, "only", f"no service, document or variant named {u!r}") for u in unknown])
+            raise ids.UnknownIds(unknown)
         return chosen
 
 
@@ -259,9 +261,22 @@ def _rules(raw: dict) -> Rules:
     )
 
 
+def _schedule_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
+    """A schedule that cron could not read fails ``validate``, not the scheduler's start."""
+    from schedules import cron_trigger  # schedules.py imports this module
+
+    if "schedule" not in data:
+        return []
+    try:
+        cron_trigger(data["schedule"])
+    except ValueError as exc:
+        return [DeclarationError(source, _line_of(lines, ("schedule",)), "schedule", str(exc))]
+    return []
+
+
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
-    """Checks a schema cannot express: CSS syntax, dates, duplicate variants."""
-    errors: list[DeclarationError] = []
+    """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules."""
+    errors = _schedule_errors(data, lines, source)
     for d, doc in enumerate(data["documents"]):
         seen: dict[str, int] = {}
         for v, var in enumerate(doc["variants"]):

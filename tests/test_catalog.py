@@ -76,6 +76,11 @@ def test_a_private_host_allowed_later_in_the_process_is_accepted(tmp_path, monke
     assert load_catalog(tmp_path).variants[0].url.startswith("https://10.1.2.3/")
 
 
+def test_a_schedule_cron_cannot_read_is_refused_by_validate(tmp_path):
+    [error] = errors_of(tmp_path, 'schedule: "61 * * * *"\n' + GOOD)
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:1: schedule: ") and "61" in error
+
+
 def test_bad_yaml_names_the_line(tmp_path):
     [error] = errors_of(tmp_path, GOOD.replace('remove: [".icon"]', 'remove: [".icon"'))
     assert error.startswith(f"{tmp_path / 'acme.yml'}:10: (yaml):")
