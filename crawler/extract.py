@@ -30,6 +30,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACE_BEFORE_NEWLINE = re.compile(r" \n")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_WORDLESS_LINE = re.compile(r"^[^\w\n]+$\n?", re.MULTILINE)
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
 
@@ -70,12 +71,14 @@ def normalize(text: str) -> str:
 
 
 def comparable(text: str) -> str:
-    """The text as versions are told apart: Markdown link targets dropped, their words kept.
+    """The text as versions are told apart: Markdown link targets dropped, their words kept, and
+    lines without a letter or digit (rules such as ``- - -``, table borders) dropped.
 
-    A link moving from http to https, or a tracking parameter in its URL, is not a new wording;
-    the stored text keeps the links, and the raw capture keeps everything.
+    A link moving from http to https, a tracking parameter in its URL or a horizontal rule added
+    between sections is not a new wording; the stored text keeps them, and the raw capture keeps
+    everything.
     """
-    return _LINK_TARGET.sub("]", text)
+    return _BLANK_LINES.sub("\n\n", _WORDLESS_LINE.sub("", _LINK_TARGET.sub("]", text))).strip()
 
 
 def _in_range(root: etree._Element, start: etree._Element, end: etree._Element | None) -> etree._Element:

@@ -73,3 +73,10 @@ def test_link_targets_do_not_tell_versions_apart_but_words_do():
 def test_decode_honours_a_declared_legacy_charset():
     body = "<html><head><meta charset='windows-1252'></head><body>Résumé “quoted”</body></html>".encode("cp1252")
     assert "Résumé “quoted”" in decode(body)
+
+
+def test_a_horizontal_rule_is_not_a_new_wording():
+    before = "# Privacy\n\nWe collect data.\n\n## Sharing\n\nWe share it."
+    after = "# Privacy\n\nWe collect data.\n\n- - -\n\n## Sharing\n\nWe share it.\n\n* * *"
+    assert comparable(after) == comparable(before)
+    assert comparable(after.replace("share it", "sell it")) != comparable(before)
