@@ -34,6 +34,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from crawler.catalog import Catalog, CatalogError, DeclarationError
 from crawler.exits import MEANINGS
+from crawler.plural import count
 
 DEFAULT_CRON = "30 3 * * *"  # nightly, 03:30 UTC
 MISFIRE_GRACE = 24 * 3600  # seconds: a nightly run missed while down still happens within a day
@@ -250,7 +251,7 @@ def serve(jobs: list[Job], store: str | Path) -> None:
         declared = {job.id: job.cron for job in jobs}
         for job in scheduler.get_jobs():
             logger.info("%s: schedule %s (UTC), next run %s", job.id, declared[job.id], _utc(job.next_run_time))
-        logger.info("scheduler started: %d jobs, store %s; SIGTERM or Ctrl-C stops it", len(jobs), store)
+        logger.info("scheduler started: %s, store %s; SIGTERM or Ctrl-C stops it", count(len(jobs), "job"), store)
         scheduler.resume()
         while not stop.wait(3600):
             pass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,6 +34,7 @@ RARE_TERM = "quasibiometrical"
 RARE_VERSIONS = 10  # versions that carry the rare term, whatever the size
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)
 BATCH = 500  # captures per transaction
+CACHE_KB = 1_000_000  # the generator's page cache
 
 
 def paragraphs() -> list[str]:
@@ -98,12 +100,38 @@ class Texts:
         return body
 
 
+def _throwaway_writes(archive: Archive) -> None:
+    """Settings of the generator's own connection only, for an archive that is written again rather
+    than recovered after a crash: nothing synced, the rollback journal in memory (WAL would write
+    every page twice), a cache that holds the indexes written at random; and blocks nested in a
+    batch's transaction run in it rather than each in a savepoint (``Archive.record`` and
+    sqlite-utils' inserts open several per capture), since opening one makes FTS5 flush the terms
+    pending so far, a fifth of a capture's time, and a batch that fails is thrown away whole anyway.
+    The same statements write the same tables, indexes and full-text indexes."""
+    db = archive.db
+    db.execute("PRAGMA journal_mode=MEMORY")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
+    atomic = db.atomic
+
+    @contextmanager
+    def flat():
+        if db.conn.in_transaction:
+            yield db
+        else:
+            with atomic():
+                yield db
+
+    db.atomic = flat
+
+
 def generate(db: Path, versions: int, variants: int, text_kb: float = 30, report_every: float = 30) -> dict:
     """Write ``versions`` versions over ``variants`` variants into ``db``; return counts and timings."""
     started = time.perf_counter()
     cat = catalog(variants)
     chosen = cat.variants[:variants]
     archive = Archive(db)
+    _throwaway_writes(archive)
     archive.sync_catalog(cat)
     texts = Texts(paragraphs(), len(chosen), text_kb, rare_every=max(1, versions // RARE_VERSIONS))
     rounds = max(1, versions // len(chosen))
@@ -131,6 +159,7 @@ def generate(db: Path, versions: int, variants: int, text_kb: float = 30, report
                     rate = written / (last_report - started)
                     print(f"  synthetic: {written:,} of {versions:,} versions, {rate:.0f}/s, "
                           f"{(versions - written) / rate / 60:.0f} min to go", flush=True)
+        archive.db.execute("PRAGMA journal_mode=WAL")  # the archive as the crawler leaves it
     finally:
         archive.close()
     seconds = time.perf_counter() - started

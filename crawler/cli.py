@@ -8,20 +8,60 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import click
 
+from crawler import ids
 from crawler.catalog import CatalogError, load_catalog
 from crawler.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
+from crawler.plural import count
 
 
 def db_option(f):
+    """``--db`` of a command that writes (crawl, import, backfill, schedule): a missing archive is
+    made, and its folder too, as ``--log`` makes the log's."""
     return click.option("--db", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
-                        help="The archive (SQLite); made if missing.")(f)
+                        help="The archive (SQLite); made if missing, its folder too.")(f)
+
+
+def _existing_archive(ctx, param, db: str) -> str:
+    """``db`` if it is an archive; else exit 1 saying so. Reading or serving a mistyped path must
+    not make an empty archive there, nor fail on it with a traceback."""
+    if not Path(db).is_file():
+        click.echo(f"no archive at {db}: crawl, import or backfill make one", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    try:
+        with closing(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        click.echo(f"{db} is not an archive: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    if "captures" not in tables:
+        click.echo(f"{db} is not an archive: it has no captures table", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    return db
+
+
+def existing_db_option(f):
+    """``--db`` of a command that reads or publishes the archive: it must exist."""
+    return click.option("--db", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
+                        callback=_existing_archive, help="The archive (SQLite); it must exist.")(f)
+
+
+def _make_folder_of(path: str | Path) -> None:
+    """Make the folder ``path`` goes in, or exit 1 saying why it cannot be made."""
+    folder = Path(path).resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        click.echo(f"cannot make the folder {folder} for {path}: {exc.strerror}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
 
 
 def policies_option(f):
@@ -30,27 +70,37 @@ def policies_option(f):
 
 
 def _catalog_with_variant(policies: str, variant_id: str):
-    """The validated catalog, which must declare ``variant_id``; else exit 1."""
+    """The validated catalog, which must declare ``variant_id``; else exit 1 saying what it names."""
     catalog = _catalog(policies)
-    try:
-        catalog.variant(variant_id)
-    except KeyError:
-        click.echo(f"no variant {variant_id!r} in {policies}", err=True)
+    why = ids.wrong_kind(variant_id, "variant", (v.id for v in catalog.variants), policies)
+    if why:
+        click.echo(why, err=True)
         sys.exit(EXIT_CANNOT_RUN)
     return catalog
 
 
 @contextmanager
 def _locked(db: str):
-    """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it."""
+    """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it.
+    The lock file lives beside the archive, so the archive's folder is made first."""
     from crawler.lock import ArchiveBusy, archive_lock
 
+    _make_folder_of(db)
     try:
         with archive_lock(db):
             yield
     except ArchiveBusy as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(EXIT_BUSY)
+
+
+def _refuse_ids(messages: list[str], outcome: str):
+    """Print why each id names nothing, and what was not done, and exit 1: a mistyped id never runs
+    as an empty selection."""
+    for message in messages:
+        click.echo(message, err=True)
+    click.echo(f"{outcome}.", err=True)
+    sys.exit(EXIT_CANNOT_RUN)
 
 
 def _catalog(policies: str):
@@ -60,7 +110,7 @@ def _catalog(policies: str):
     except CatalogError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
-        click.echo(f"{len(exc.errors)} error(s); nothing was run.", err=True)
+        click.echo(f"{count(len(exc.errors), 'error')}; nothing was run.", err=True)
         sys.exit(EXIT_CANNOT_RUN)
 
 
@@ -80,7 +130,7 @@ def cli():
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @policies_option
-@db_option
+@click.option("--db", hidden=True)
 def validate(paths, policies, db):
     """Check declarations; print each error as file:line: field: message.
 
@@ -95,7 +145,8 @@ def validate(paths, policies, db):
         for error in exc.errors:
             click.echo(str(error), err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    click.echo(f"ok: {len(catalog.services)} services, {len(catalog.documents)} documents, {len(catalog.variants)} variants")
+    click.echo(f"ok: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
+               f"{count(len(catalog.variants), 'variant')}")
 
 
 @cli.command()
@@ -133,13 +184,12 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         log_to(log_file)
     catalog = _catalog(policies)
     try:
-        variants = catalog.select(only)
-    except CatalogError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CANNOT_RUN)
+        variants = catalog.select(only, where=policies)
+    except ids.UnknownIds as exc:
+        _refuse_ids(exc.messages, "nothing was run")
     settings = dict(item.split("=", 1) for item in overrides)
     with _locked(db):
-        click.echo(f"crawling {len(variants)} variants into {db}", err=True)
+        click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
         result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
@@ -175,13 +225,35 @@ def import_(paths, variant_id, policies, db):
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
 
 
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, most often), or None if it can: asked before
+    a server starts, so that a busy port is one line, not a traceback after minutes of crawling."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: a port in TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"{host}:{port} cannot be listened on: {exc.strerror}"
+    return None
+
+
+def _refuse_busy(host: str, port: int, hint: str) -> None:
+    """Exit 1 if ``host:port`` cannot be listened on, with ``hint`` on what to do."""
+    why = _port_in_use(host, port)
+    if why:
+        click.echo(f"{why} ({hint})", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-@db_option
+@existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def serve(host, port, db, policies):
     """Publish the archive with Datasette, read-only, with search.
+
+    The archive must exist: crawl, import or backfill make it.
 
     \b
     Example:
@@ -190,6 +262,7 @@ def serve(host, port, db, policies):
     from crawler.archive import Archive
     from crawler.publish import serve_command
 
+    _refuse_busy(host, port, "is another policyarchive serve running? choose another --port")
     Archive(db).close()
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
     os.execv(sys.executable, serve_command(db, host, port))
@@ -197,9 +270,6 @@ def serve(host, port, db, policies):
 
 def _echo_demo_change(db: str, serve_port: int) -> None:
     """Where to look: the page of the demo's US-only change, and the home page that lists it."""
-    import sqlite3
-    from contextlib import closing
-
     with closing(sqlite3.connect(db)) as conn:
         change = conn.execute("SELECT from_version_id, to_version_id FROM changes WHERE variant_id = ? ORDER BY id DESC LIMIT 1",
                               ["lumen/privacy-policy/us-en"]).fetchone()
@@ -208,30 +278,72 @@ def _echo_demo_change(db: str, serve_port: int) -> None:
         click.echo(f"demo: the change: {base}/-/diff/{change[0]}/{change[1]} (listed on {base}/)", err=True)
 
 
+def _fresh_demo_archive(db: str) -> None:
+    """Remove the archive an earlier demo left at ``db``, so that this one records its one change
+    again (crawled on top, edition 1 would come back as a change, and edition 2 as another). Only a
+    file holding demo runs alone is removed; anything else is refused, never deleted."""
+    from crawler.lock import held_elsewhere
+
+    path = Path(db)
+    if not path.exists():
+        return
+    if held_elsewhere(db):
+        click.echo(f"demo: refused: another run is in progress on {db}", err=True)
+        sys.exit(EXIT_BUSY)
+    try:
+        with closing(sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)) as conn:
+            others = conn.execute("SELECT count(*) FROM runs WHERE trigger IS NOT 'demo'").fetchone()[0]
+    except sqlite3.DatabaseError:
+        others = None
+    if others != 0:
+        click.echo(f"demo: {db} is not an archive of demo runs only; the demo rebuilds its archive on every run, "
+                   f"so it leaves this file alone: choose another --db", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    for leftover in (path, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def _demo_site(port: int):
+    """The demo site, listening on ``port``; or exit 1 saying the port is taken, before any crawl."""
+    from crawler.demo import DemoSite
+
+    try:
+        return DemoSite(port=port)
+    except OSError as exc:
+        click.echo(f"demo: the demo site cannot listen on 127.0.0.1:{port}: {exc.strerror} (is another demo running?)", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+
+
 @cli.command()
 @click.option("--port", default=8765, show_default=True, type=int, help="Port of the demo site (its declarations name 8765).")
 @click.option("--serve/--no-serve", default=True, help="Serve the archive with Datasette at the end.")
 @click.option("--serve-port", default=8001, show_default=True, type=int)
-@click.option("--db", default="demo.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--db", default="demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="The demo's own archive, rebuilt on every run; a file that holds other runs is refused.")
 @click.option("--policies", default=None, hidden=True)
 def demo(port, serve, serve_port, db, policies):
     """Crawl the bundled demo site, change it, crawl again, and serve the result.
 
     Works offline: the demo site runs on 127.0.0.1. Edition 2 of the site adds a
-    biometric clause to the US policy only.
+    biometric clause to the US policy only. The archive (demo.db) is the demo's
+    own throwaway file: each run removes the one an earlier demo left and starts
+    afresh, so it always shows that one change.
 
     \b
     Example:
         policyarchive demo
         policyarchive demo --no-serve --db /tmp/demo.db
     """
-    from crawler.demo import POLICIES, DemoSite
+    from crawler.demo import POLICIES
     from crawler.hosts import ALLOW_ENV
 
     policies = policies or str(POLICIES)
     os.environ[ALLOW_ENV] = "127.0.0.1"
     _catalog(policies)
-    with DemoSite(port=port) as site:
+    if serve:
+        _refuse_busy("127.0.0.1", serve_port, "is another policyarchive serve running? choose another --serve-port, or --no-serve")
+    _fresh_demo_archive(db)
+    with _demo_site(port) as site:
         for edition in (1, 2):
             site.edition = edition
             click.echo(f"demo: site edition {edition} at {site.url}; crawling", err=True)
@@ -246,21 +358,28 @@ def demo(port, serve, serve_port, db, policies):
 
 
 def _read_only(db: str):
-    """The archive opened read-only, or exit 1 if there is none: reading never creates or migrates it."""
-    import sqlite3
-
+    """The archive opened read-only: reading never creates or migrates it."""
     import sqlite_utils
 
-    if not Path(db).exists():
-        click.echo(f"no archive at {db}", err=True)
-        sys.exit(EXIT_CANNOT_RUN)
     return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
 
 
+def _variant_ids(archive) -> list[str]:
+    """The ids of the variants the archive knows, for telling a mistyped id from one with no captures."""
+    return [row[0] for row in archive.execute("SELECT id FROM variants")]
+
+
+def _nonblank(ctx, param, value: str) -> str:
+    """A TERM with something to match: an empty one would match every word of every version."""
+    if not value.strip():
+        raise click.BadParameter("is empty: give a watched term (biometric, ...) or a phrase")
+    return value
+
+
 @cli.command()
-@click.argument("term")
+@click.argument("term", callback=_nonblank)
 @click.option("--document", "document_id", metavar="ID", help="Only this document's variants, e.g. tiktok/privacy-policy.")
-@db_option
+@existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def term(term, document_id, db, policies):
     """Whether each variant's current text carries TERM, since when, and when it was last absent.
@@ -275,7 +394,14 @@ def term(term, document_id, db, policies):
     """
     from crawler.history import term_presence
 
-    rows = term_presence(_read_only(db), term, document_id)
+    archive = _read_only(db)
+    if document_id:
+        document_id = document_id.rstrip("/")
+        why = ids.wrong_kind(document_id, "document", _variant_ids(archive), db)
+        if why:
+            click.echo(why, err=True)
+            sys.exit(EXIT_CANNOT_RUN)
+    rows = term_presence(archive, term, document_id)
     if not rows:
         click.echo("no versions in the archive" + (f" for {document_id}" if document_id else ""), err=True)
         sys.exit(EXIT_CANNOT_RUN)
@@ -288,7 +414,7 @@ def term(term, document_id, db, policies):
 
 @cli.command()
 @click.argument("variant_id")
-@db_option
+@existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def history(variant_id, db, policies):
     """A variant's versions and changes, with back-and-forth runs folded into one line.
@@ -300,15 +426,20 @@ def history(variant_id, db, policies):
     from crawler.history import alternations
 
     archive = _read_only(db)
+    variant_id = variant_id.rstrip("/")
+    why = ids.wrong_kind(variant_id, "variant", _variant_ids(archive), db)
+    if why:
+        click.echo(why, err=True)
+        sys.exit(EXIT_CANNOT_RUN)
     versions = list(archive.query("select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen", [variant_id]))
     if not versions:
         click.echo(f"no versions of {variant_id} in {db}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    click.echo(f"{variant_id}: {len(versions)} versions")
+    click.echo(f"{variant_id}: {count(len(versions), 'version')}")
     for v in versions:
-        click.echo(f"  version {v['id']}: first seen {v['first_seen'][:19]}, last seen {v['last_seen'][:19]}, {v['words']} words")
+        click.echo(f"  version {v['id']}: first seen {v['first_seen'][:19]}, last seen {v['last_seen'][:19]}, {count(v['words'], 'word')}")
     for a in alternations(archive, variant_id):
-        click.echo(f"  alternating between versions {a.versions[0]} and {a.versions[1]}: {a.changes} changes "
+        click.echo(f"  alternating between versions {a.versions[0]} and {a.versions[1]}: {count(a.changes, 'change')} "
                    f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
 
 
@@ -365,7 +496,7 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable. Default: everything.")
-@db_option
+@existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def export(path, only, db, policies):
     """Write captures as WARC (PATH ending .warc or .warc.gz) or as a WACZ package (.wacz).
@@ -381,20 +512,37 @@ def export(path, only, db, policies):
     """
     from crawler.export import export as run_export
 
-    if not Path(db).exists():
-        click.echo(f"no archive at {db}", err=True)
-        sys.exit(EXIT_CANNOT_RUN)
     if not path.name.endswith((".warc", ".warc.gz", ".wacz")):
         click.echo(f"{path}: name it .warc, .warc.gz or .wacz", err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    archive = _read_only(db)
+    with closing(archive.conn):
+        unknown = ids.not_found(only, _variant_ids(archive), db)
+    if unknown:
+        _refuse_ids(unknown, f"nothing was exported; {path} was not written")
+    _make_folder_of(path)
     done = run_export(db, path, tuple(only))
-    click.echo(f"{done.path}: {done.captures} captures, {done.with_bytes} with their bytes")
+    click.echo(f"{done.path}: {count(done.captures, 'capture')}, {done.with_bytes} with their bytes")
+
+
+def _head_form(ctx, param, head: str | None) -> str | None:
+    """``--head`` checked for its form before the archive is read: a typo is a usage error, not tampering."""
+    from crawler.verify import HeadError, head_form
+
+    if head is None:
+        return None
+    try:
+        head_form(head)
+    except HeadError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return head
 
 
 @cli.command()
 @click.option("--export", "exported", type=click.Path(exists=True, dir_okay=False), help="Also check this WARC or WACZ export against the archive.")
-@click.option("--head", metavar="SHA256", help="A chain head noted earlier: fail unless the chain still holds it.")
-@db_option
+@click.option("--head", metavar="SHA256", callback=_head_form,
+              help="A chain head noted earlier, whole or its first 8 or more characters: fail unless the chain still holds it.")
+@existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def verify(exported, head, db, policies):
     """Re-hash every stored body, check the chain of custody, and optionally an export.
@@ -406,16 +554,21 @@ def verify(exported, head, db, policies):
     \b
     Example:
         policyarchive verify
-        policyarchive verify --export tiktok.wacz --head 3f9a...
+        policyarchive verify --export tiktok.wacz --head 3f9a61c08d2e4b57
     """
-    from crawler.verify import verify as run_verify
+    from crawler.verify import HeadError, verify as run_verify
 
-    report = run_verify(db, exported, head)
+    try:
+        report = run_verify(db, exported, head)
+    except HeadError as exc:
+        raise click.BadParameter(str(exc), param_hint="--head") from None
+    if report.noted:
+        click.echo(f"--head {head} is manifest {report.noted['id']} (run {report.noted['run_id']}) {report.noted['sha256']}")
     for problem in report.problems:
         click.echo(f"FAILED: {problem}", err=True)
-    checked = ", ".join(f"{n} {k}" for k, n in report.checked.items())
+    checked = report.summary()
     if report.problems:
-        click.echo(f"verify: {len(report.problems)} problem(s); checked {checked or 'nothing'}", err=True)
+        click.echo(f"verify: {count(len(report.problems), 'problem')}; checked {checked or 'nothing'}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     where = f"manifest {report.head['id']} (run {report.head['run_id']}) {report.head['sha256']}" if report.head else "no runs yet"
     click.echo(f"verified: {checked}; chain head {where}")
@@ -471,6 +624,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
     handler.formatter.converter = time.gmtime
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _make_folder_of(store)
     try:
         with archive_lock(store):
             schedules.serve(jobs, store)
@@ -484,7 +638,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
               help="A variant without a successful capture for longer is stale: 90m, 48h, 2d, 1w.")
 @click.option("--runs", "limit", default=5, show_default=True, type=click.IntRange(min=1), help="How many recent runs to show.")
 @policies_option
-@db_option
+@existing_db_option
 def status(stale_after, limit, policies, db):
     """What ran, what failed and why, and which variants have gone stale.
 
@@ -504,9 +658,6 @@ def status(stale_after, limit, policies, db):
         hours = parse_duration(stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stale-after") from None
-    if not Path(db).exists():
-        click.echo(f"no archive at {db}", err=True)
-        sys.exit(EXIT_CANNOT_RUN)
     Archive(db).close()
     try:
         declared = [v.id for v in load_catalog(policies).variants]

@@ -2,12 +2,15 @@
 
 Each capture becomes a response record (the bytes as received, with the HTTP status and headers),
 a request record (method, URL, Host and User-Agent: the other request headers were not kept), and a
-metadata record (``application/warc-fields``) with its provenance: region, language, egress,
-renderer, time, the SHA-256 of the bytes and, for Wayback Machine captures, the memento. A saved
-file imported without an HTTP exchange becomes a resource record instead of response and request; a
+metadata record (``application/warc-fields``) with its provenance: variant, region, language,
+egress, renderer, time, the SHA-256 of the bytes and, for Wayback Machine captures, the memento. A
+saved file imported without an HTTP exchange becomes a resource record instead of response and
+request, named ``urn:policyarchive:import:SHA256`` after its bytes: no one recorded a URL it came
+from, and a URL there would show replay tools a capture of that address that never happened. A
 capture that got no response (a network error) has a request and a metadata record only. Block and
-payload digests are SHA-256. ``policyarchive import`` reads the response records back. A warcinfo record opens the file with the scope, the number of captures and
-the head of the chain of custody at the time of export.
+payload digests are SHA-256. ``policyarchive import`` reads the response and resource records back,
+each into the variant its metadata record names. A warcinfo record opens the file with the scope,
+the number of captures and the head of the chain of custody at the time of export.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from crawler import custody
-from crawler.archive import Archive, utcnow
+from crawler.archive import Archive, sha256, utcnow
+from crawler.provenance import imported_from, is_saved_file, saved_file_urn
 
 # The capture columns an export carries, in the metadata record's order.
 COLUMNS = ("id", "variant_id", "run_id", "fetched_at", "outcome", "status", "requested_url", "final_url",
@@ -97,16 +101,29 @@ def _status_line(status: int) -> str:
 
 def _saved_type(capture: dict) -> str:
     """The media type of a saved file's bytes, from the file name its import recorded."""
-    name = (capture["source"] or "").removeprefix("import:")
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return mimetypes.guess_type(imported_from(capture["source"]) or "")[0] or "application/octet-stream"
+
+
+def target_uri(capture: dict) -> str:
+    """The URI a capture's records are about: the URL fetched, or a saved file's URN. Derived from
+    the source, not the URL columns, which imports recorded before held the declared URL."""
+    if is_saved_file(capture):
+        return saved_file_urn(capture["body_sha256"] or sha256(b""))
+    return capture["final_url"] or capture["requested_url"]
+
+
+def _concurrent(records: list) -> dict[str, str]:
+    return {"WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")} if records else {}
 
 
 def _records(writer: WARCWriter, archive: Archive, capture: dict) -> list:
     """response + request + metadata for an HTTP exchange; resource + metadata for a saved file
-    (imported bytes that came with no HTTP exchange); request + metadata when no response came."""
-    uri = capture["final_url"] or capture["requested_url"]
+    (imported bytes that came with no HTTP exchange, and no request anyone made); request + metadata
+    when no response came."""
+    uri = target_uri(capture)
     dated = {"WARC-Date": capture["fetched_at"]}
     body = archive.body(capture["body_sha256"]) if capture["body_sha256"] else b""
+    saved = is_saved_file(capture)
     records = []
     if capture["status"] is not None:
         http = StatusAndHeaders(_status_line(capture["status"]), _response_headers(archive, capture["id"], len(body)),
@@ -116,14 +133,12 @@ def _records(writer: WARCWriter, archive: Archive, capture: dict) -> list:
     elif body:
         records.append(writer.create_warc_record(uri, "resource", payload=io.BytesIO(body), warc_headers_dict=dated,
                                                  warc_content_type=_saved_type(capture)))
-    if capture["status"] is not None or not body:
-        concurrent = {"WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")} if records else {}
+    if not saved and (capture["status"] is not None or not body):
         records.append(writer.create_warc_record(uri, "request", http_headers=_request(uri, capture["user_agent"]),
-                                                 warc_headers_dict={**dated, **concurrent}))
+                                                 warc_headers_dict={**dated, **_concurrent(records)}))
     records.append(writer.create_warc_record(
         uri, "metadata", payload=io.BytesIO(_warc_fields(metadata_fields(capture))),
-        warc_content_type="application/warc-fields",
-        warc_headers_dict={**dated, "WARC-Concurrent-To": records[0].rec_headers.get_header("WARC-Record-ID")},
+        warc_content_type="application/warc-fields", warc_headers_dict={**dated, **_concurrent(records)},
     ))
     return records
 
@@ -154,10 +169,11 @@ def write_warc(archive: Archive, captures: list[dict], path: Path, scope: str) -
 
 
 def _pages(captures: list[dict]) -> str:
-    """pages.jsonl for the WACZ: one page per capture with a body."""
+    """pages.jsonl for the WACZ: one page per capture with a body and a URL. A saved file has no URL
+    to replay it at: it is in the WARC, not in the page list."""
     lines = [{"format": "json-pages-1.0", "id": "pages", "title": "Captures"}]
-    lines += [{"url": c["final_url"] or c["requested_url"], "ts": c["fetched_at"], "title": f"{c['variant_id']} {c['fetched_at']}"}
-              for c in captures if c["body_sha256"]]
+    lines += [{"url": target_uri(c), "ts": c["fetched_at"], "title": f"{c['variant_id']} {c['fetched_at']}"}
+              for c in captures if c["body_sha256"] and not is_saved_file(c)]
     return "\n".join(json.dumps(line) for line in lines) + "\n"
 
 

@@ -7,6 +7,8 @@ import logging
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.plural import count
+
 logger = logging.getLogger(__name__)
 
 
@@ -33,7 +35,8 @@ class Progress:
         stats = self.crawler.stats.get_stats()
         done = sum(v for k, v in stats.items() if k.startswith("policyarchive/outcome/"))
         total = stats.get("policyarchive/variants", 0)
-        logger.info("progress: %d of %d variants captured, %d responses so far", done, total, stats.get("downloader/response_count", 0))
+        logger.info("progress: %d of %s captured, %s so far", done, count(total, "variant"),
+                    count(stats.get("downloader/response_count", 0), "response"))
 
     def closed(self, spider) -> None:
         if self.loop and self.loop.running:

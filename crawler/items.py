@@ -11,10 +11,12 @@ class Capture:
 
     ``error`` is set when no response came (DNS, refused, timeout, reset, size limit); ``body`` is
     then empty. ``proxy`` names the egress (a region's proxy name), never its address or credentials.
+    What is not known is None: an imported saved file has no URL, and only a crawl has a region,
+    language, egress and renderer (``crawler/provenance.py``).
     """
 
     variant_id: str
-    requested_url: str
+    requested_url: str | None
     fetched_at: str
     final_url: str | None = None
     status: int | None = None

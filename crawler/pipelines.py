@@ -23,6 +23,7 @@ from crawler.classify import FAILURES, analyse, classify_response
 from crawler.exits import run_exit_code
 from crawler.items import Capture
 from crawler.lock import archive_lock
+from crawler.plural import count
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class ArchivePipeline:
         self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
         self.crawler.stats.set_value("policyarchive/run_id", self.run_id)
         self.crawler.stats.set_value("policyarchive/variants", self.planned)
-        logger.info("run %s: %d variants into %s", self.run_id, self.planned, self.db_path)
+        logger.info("run %s: %s into %s", self.run_id, count(self.planned, "variant"), self.db_path)
 
     async def process_item(self, item: Capture) -> Capture:
         digest = await self._keep_body(item.body)

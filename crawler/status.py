@@ -15,6 +15,7 @@ import sqlite_utils
 from crawler.classify import FAILURES
 from crawler.exits import MEANINGS
 from crawler.lock import held_elsewhere, holder
+from crawler.plural import count
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([mhdw])")
 _HOURS = {"m": 1 / 60, "h": 1, "d": 24, "w": 168}
@@ -67,12 +68,12 @@ def _run_lines(db: sqlite_utils.Database, run: dict, busy: bool) -> list[str]:
         status = "running? no process holds the archive: it was killed, and the next run marks it interrupted"
     code = run.get("exit_code")
     exit_text = f", exit {code} ({MEANINGS.get(code, 'unexpected')})" if code is not None else ""
-    planned = f" of {run['planned']}" if run.get("planned") is not None else ""
+    attempted = run["attempted"] or 0
+    variants = f"{attempted} of {count(run['planned'], 'variant')}" if run.get("planned") is not None else count(attempted, "variant")
     lines = [
         f"run {run['id']}  {run['started_at'][:19]}Z -> {run['ended_at'][:19] + 'Z' if run['ended_at'] else '...'}  {run['trigger']}"
         f"{'  only ' + run['only'] if run['only'] else ''}: {status}{exit_text}",
-        f"    {run['attempted'] or 0}{planned} variant{'s' if (run['planned'] or run['attempted']) != 1 else ''} attempted: "
-        f"{_counts(run)}; {run.get('new_versions') or 0} new versions",
+        f"    {variants} attempted: {_counts(run)}; {count(run.get('new_versions') or 0, 'new version')}",
     ]
     if run.get("detail"):
         lines.append(f"    why: {run['detail']}")
@@ -82,7 +83,7 @@ def _run_lines(db: sqlite_utils.Database, run: dict, busy: bool) -> list[str]:
     for f in failures[:FAILURES_SHOWN]:
         lines.append(f"    failed: {f['variant_id']}  {f['outcome']}{' ' + str(f['status']) if f['status'] else ''}: {f['detail'] or ''}")
     if len(failures) > FAILURES_SHOWN:
-        lines.append(f"    ... and {len(failures) - FAILURES_SHOWN} more failures: select * from captures where run_id = {run['id']}")
+        lines.append(f"    ... and {count(len(failures) - FAILURES_SHOWN, 'more failure')}: select * from captures where run_id = {run['id']}")
     return lines
 
 
@@ -103,12 +104,12 @@ def report(db: sqlite_utils.Database, db_path: str, stale_after: float, runs: in
     busy = held_elsewhere(db_path)
     lines = [f"a run is in progress: {holder(db_path)}" if busy else "no run in progress"]
     recent = last_runs(db, runs)
-    lines.append(f"last {len(recent)} run{'s' if len(recent) > 1 else ''}, newest first (UTC):" if recent else "no runs yet")
+    lines.append(f"last {count(len(recent), 'run')}, newest first (UTC):" if recent else "no runs yet")
     for run in recent:
         lines += _run_lines(db, run, busy)
     stale = stale_variants(db, stale_after, declared)
-    scope = f"{len(declared)} declared" if declared is not None else "all"
-    lines.append(f"stale: {len(stale)} of {scope} variants without a successful capture for {stale_after:g} hours"
+    scope = count(len(declared), "declared variant") if declared is not None else "all variants"
+    lines.append(f"stale: {len(stale)} of {scope} without a successful capture for {count(stale_after, 'hour')}"
                  + (":" if stale else ""))
     lines += [_stale_line(row) for row in stale]
     return lines

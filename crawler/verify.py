@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import zipfile
 import zlib
@@ -23,6 +24,16 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import custody, export
 from crawler.archive import sha256
+from crawler.plural import count
+
+MIN_HEAD_PREFIX = 8  # hex characters, 4 billion values: two manifests of one archive rarely share them, and verify says when they do
+_HEX = re.compile(r"[0-9a-f]+")
+# Report.checked's keys, plural as the report has always named them, with their singular for a count of 1.
+CHECKED_SINGULAR = {
+    "bodies": "body", "header sets": "header set", "manifests": "manifest", "captures": "capture",
+    "exported captures": "exported capture",
+    "captures of runs not ended (not sealed yet)": "capture of a run not ended (not sealed yet)",
+}
 
 
 @dataclass
@@ -30,10 +41,53 @@ class Report:
     problems: list[str] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
     head: dict | None = None
+    noted: dict | None = None  # the manifest that the head noted earlier (--head) names, when it is in the chain
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def summary(self) -> str:
+        """What was checked, counted: ``3 bodies, 1 header set, ...``."""
+        return ", ".join(count(n, CHECKED_SINGULAR.get(k, k), k) for k, n in self.checked.items())
+
+
+class HeadError(ValueError):
+    """A ``--head`` that is not a hash, or too short or too common a prefix to name one manifest: the
+    user's to correct, and no sign that anything was altered."""
+
+
+def head_form(head: str) -> str:
+    """``head`` as it is matched: lower case, without the ellipsis a shortened hash is printed with
+    (``5be1a0c3…``); HeadError unless it is 8 to 64 hex characters."""
+    value = head.strip().lower().removesuffix("…").removesuffix("...")
+    if not _HEX.fullmatch(value) or len(value) > 64:
+        raise HeadError(f"{head!r} is not a SHA-256 hash: give the 64 hex characters, or a prefix of at least {MIN_HEAD_PREFIX}")
+    if len(value) < MIN_HEAD_PREFIX:
+        raise HeadError(f"{head!r} is too short to name one manifest: give the 64 hex characters, or a prefix of at least {MIN_HEAD_PREFIX}")
+    return value
+
+
+def find_head(db: sqlite_utils.Database, head: str) -> dict | None:
+    """The manifest whose hash is ``head``, or the one whose hash begins with it; None if there is none,
+    HeadError if several do (a prefix too short for this archive)."""
+    value = head_form(head)
+    found = [dict(zip(("id", "run_id", "sha256"), row)) for row in db.execute(
+        "SELECT id, run_id, sha256 FROM manifests WHERE substr(sha256, 1, ?) = ? ORDER BY id LIMIT 3", [len(value), value])]
+    if len(found) > 1:
+        some = ", ".join(f"manifest {m['id']} {m['sha256'][:len(value) + 4]}…" for m in found[:2])
+        raise HeadError(f"{head!r} begins the hash of more than one manifest ({some}): give more of the hash")
+    return found[0] if found else None
+
+
+def _missing_head(head: str) -> str:
+    """The problem of a head noted earlier that is not in the chain: a full hash that is gone means
+    the chain was rewritten; a prefix may also be mistyped, which the message must not hide."""
+    value = head_form(head)
+    if len(value) == 64:
+        return f"no manifest has the hash {value}: the chain was rewritten after that head was noted"
+    return (f"no manifest's hash begins with {value}: the prefix is mistyped, or the chain was rewritten after "
+            f"that head was noted (compare it with the full hash noted)")
 
 
 def _short(digest: str | None) -> str:
@@ -58,7 +112,7 @@ def check_bodies(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
         if sha256(raw) != digest:
             yield f"body {digest} ({_users(db, digest)}): stored bytes hash to {sha256(raw)}: the body was altered"
         elif len(raw) != size:
-            yield f"body {digest} ({_users(db, digest)}): {len(raw)} bytes stored, {size} recorded"
+            yield f"body {digest} ({_users(db, digest)}): {count(len(raw), 'byte')} stored, {size} recorded"
     for capture_id, digest in db.execute(
         """SELECT c.id, c.body_sha256 FROM captures c LEFT JOIN bodies b ON b.sha256 = c.body_sha256
            WHERE c.body_sha256 IS NOT NULL AND b.sha256 IS NULL ORDER BY c.id"""
@@ -223,10 +277,10 @@ def check_export(db: sqlite_utils.Database, path: Path, report: Report) -> Itera
                     fields = export.parse_fields(content)
                     yield from _compare_export(db, name, fields, payloads.get(record.rec_headers.get_header("WARC-Concurrent-To")))
     except (ArchiveLoadFailed, zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield f"export {path.name}: unreadable after {seen} captures ({exc})"
+        yield f"export {path.name}: unreadable after {count(seen, 'capture')} ({exc})"
     report.checked["exported captures"] = seen
     if seen != promised:
-        yield f"export {path.name}: its warcinfo promises {promised} captures, {seen} are in it: the export is incomplete"
+        yield f"export {path.name}: its warcinfo promises {count(promised, 'capture')} but it holds {seen}: the export is incomplete"
 
 
 def _compare_export(db: sqlite_utils.Database, name: str, fields: dict[str, str], payload_sha: str | None) -> Iterator[str]:
@@ -244,7 +298,9 @@ def _compare_export(db: sqlite_utils.Database, name: str, fields: dict[str, str]
 
 
 def verify(path: str | Path, exported: str | Path | None = None, head: str | None = None) -> Report:
-    """Run every check on the archive at ``path`` (and on ``exported``), read-only; a report of what failed."""
+    """Run every check on the archive at ``path`` (and on ``exported``), read-only; a report of what failed.
+
+    ``head`` is a chain head noted earlier, whole or a prefix (HeadError when it cannot name one manifest)."""
     report = Report()
     if not Path(path).exists():
         report.problems.append(f"no archive at {path}")
@@ -257,11 +313,12 @@ def verify(path: str | Path, exported: str | Path | None = None, head: str | Non
         if "header_sets" not in db.table_names():
             report.problems.append(f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it")
             return report
+        report.noted = find_head(db, head) if head else None
         report.problems += check_bodies(db, report)
         report.problems += check_header_sets(db, report)
         report.problems += check_chain(db, report)
-        if head and not db.execute("SELECT 1 FROM manifests WHERE sha256 = ?", [head]).fetchone():
-            report.problems.append(f"no manifest has the hash {head}: the chain was rewritten after that head was noted")
+        if head and report.noted is None:
+            report.problems.append(_missing_head(head))
         if exported:
             report.problems += check_export(db, Path(exported), report)
     finally:

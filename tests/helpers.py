@@ -1,5 +1,5 @@
-"""Test tools: a programmable policy site on 127.0.0.1, declarations written on the fly, and the
-real CLI run in a subprocess (Twisted's reactor runs once per process)."""
+"""Test tools: a programmable policy site on 127.0.0.1, declarations written on the fly, WARC files
+written by hand, and the real CLI run in a subprocess (Twisted's reactor runs once per process)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from io import BytesIO
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import sqlite_utils
 import yaml
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 PROJECT = Path(__file__).resolve().parent.parent
 REALDATA = Path(os.environ.get("POLICYARCHIVE_REALDATA", PROJECT.parent / "shared" / "realdata"))
@@ -96,6 +99,25 @@ def write_declaration(folder: Path, service: str, variants: list[dict], doc_type
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{service.lower()}.yml"
     path.write_text(yaml.safe_dump({"service": service, "documents": [{"type": doc_type, "variants": variants}]}, sort_keys=False))
+    return path
+
+
+def write_warc(path: Path, records: list[tuple]) -> Path:
+    """A WARC of response records ``(url, when, status, body)`` as another tool writes one; a fifth
+    item, a variant id, adds the metadata record naming it that a policyarchive export writes."""
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=path.name.endswith(".gz"))
+        for url, when, status, body, *variant in records:
+            headers = StatusAndHeaders(f"{status} OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            response = writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=headers,
+                                                 warc_headers_dict={"WARC-Date": when})
+            writer.write_record(response)
+            if variant:
+                concurrent = response.rec_headers.get_header("WARC-Record-ID")
+                writer.write_record(writer.create_warc_record(
+                    url, "metadata", payload=BytesIO(f"variant: {variant[0]}\r\n".encode()),
+                    warc_content_type="application/warc-fields",
+                    warc_headers_dict={"WARC-Date": when, "WARC-Concurrent-To": concurrent}))
     return path
 
 

@@ -19,3 +19,14 @@ def test_the_demo_records_one_us_only_change_across_four_variants(tmp_path):
     assert change["variant_id"] == "lumen/privacy-policy/us-en"
     assert "faceprints and voiceprints" in change["added_text"]
     assert {c["outcome"] for c in captures[4:] if c["variant_id"] != "lumen/privacy-policy/us-en"} == {"unchanged"}
+
+
+def test_a_second_demo_on_the_same_file_starts_afresh_and_records_the_one_change_again(tmp_path):
+    db = tmp_path / "demo.db"
+    for _ in range(2):
+        result = policyarchive("demo", "--no-serve", "--db", str(db))
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    assert [r["trigger"] for r in rows(db, "select trigger from runs")] == ["demo", "demo"]
+    [change] = rows(db, "select variant_id from changes")
+    assert change["variant_id"] == "lumen/privacy-policy/us-en"

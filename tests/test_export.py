@@ -1,7 +1,10 @@
 """Exporting captures as WARC and WACZ: read back whole, valid, and replayable through import."""
 
+import gzip
 import hashlib
 import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -14,6 +17,7 @@ from helpers import LOREM, PolicySite, Route, crawl, policy_page, policyarchive,
 from crawler.export import TRANSFER_HEADERS, parse_fields
 
 EEA_URL = "https://acme.example.com/eea/privacy"
+SAVED_URL = "https://acme.example.com/privacy"
 US, EEA = "acme/privacy-policy/us-en", "acme/privacy-policy/eea-en"
 
 
@@ -45,10 +49,32 @@ def archive(tmp_path_factory):
     return tmp
 
 
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """An archive of saved files only: an HTML page, then a Markdown text with a change."""
+    tmp = tmp_path_factory.mktemp("imported")
+    write_declaration(tmp / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": SAVED_URL, "select": ["article.policy"]},
+    ])
+    (tmp / "saved").mkdir()
+    (tmp / "saved" / "2020-08-12T14-41-08+02-00.html").write_bytes(policy_page(LOREM))
+    (tmp / "saved" / "2021-06-02T00-00-00+00-00.md").write_text(f"# Privacy Policy\n\n{LOREM}\n\nWe may collect faceprints.\n")
+    result = policyarchive("import", str(tmp / "saved"), "--variant", US, "--db", str(tmp / "archive.db"),
+                           "--policies", str(tmp / "policies"))
+    assert result.returncode == 0, result.stderr
+    return tmp
+
+
 def export(archive, name, *only):
     result = policyarchive("export", str(archive / name), *[a for o in only for a in ("--only", o)], "--db", str(archive / "archive.db"))
     assert result.returncode == 0, result.stderr
     return archive / name
+
+
+def import_into(path, variant, db, policies):
+    result = policyarchive("import", str(path), "--variant", variant, "--db", str(db), "--policies", str(policies))
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def records(path):
@@ -124,3 +150,70 @@ def test_each_response_record_carries_the_headers_as_received_the_date_included(
         assert headers == {**{k: v for k, v in received.items() if k not in TRANSFER_HEADERS},
                            "content-length": str(capture["body_size"] or 0)}
         assert headers["date"] == capture["http_date"]
+
+
+def test_importing_an_export_of_several_variants_into_one_takes_only_that_variants_records(archive, tmp_path):
+    path = export(archive, "all.warc.gz")
+    result = import_into(path, US, tmp_path / "us.db", archive / "policies")
+
+    sql = "select fetched_at, outcome, status from captures order by fetched_at"
+    assert rows(tmp_path / "us.db", sql) == rows(archive / "archive.db", sql.replace("order", "where variant_id = ? order"), [US])
+    sql = "select text, first_seen from versions order by first_seen"
+    assert rows(tmp_path / "us.db", sql) == rows(archive / "archive.db", sql.replace("order", "where variant_id = ? order"), [US])
+    said = f"skipped 2 records of other variants: {EEA} (2)"
+    assert said in result.stderr and rows(tmp_path / "us.db", "select detail from runs") == [{"detail": said}]
+
+
+def test_importing_an_export_that_holds_no_record_of_the_variant_fails_and_imports_nothing(archive, tmp_path):
+    path = export(archive, "eea.warc.gz", EEA)
+    result = policyarchive("import", str(path), "--variant", US, "--db", str(tmp_path / "us.db"),
+                           "--policies", str(archive / "policies"))
+
+    assert result.returncode == 1
+    assert f"eea.warc.gz: no record of {US}" in result.stderr
+    assert f"skipped 2 records of other variants: {EEA} (2)" in result.stderr
+    assert not (tmp_path / "us.db").exists()
+
+
+def assert_saved_files_claim_no_url(path, captures):
+    """Each saved file is a resource record named by its bytes and a metadata record; no record
+    claims the declared URL, and none is a request no one made."""
+    read = records(path)
+    assert [r[0] for r in read] == ["warcinfo"] + ["resource", "metadata"] * len(captures)
+    assert [r[1].get_header("WARC-Target-URI") for r in read if r[0] == "resource"] == [
+        f"urn:policyarchive:import:{c['body_sha256']}" for c in captures]
+    assert all(r[1].get_header("WARC-Target-URI") != SAVED_URL for r in read)
+
+
+def test_an_imported_saved_file_is_exported_under_a_urn_of_its_bytes_never_the_declared_url(imported):
+    captures = rows(imported / "archive.db", "select body_sha256 from captures order by fetched_at, id")
+    assert_saved_files_claim_no_url(export(imported, "saved.warc"), captures)
+
+
+def test_an_import_recorded_with_the_declared_url_before_is_exported_under_its_urn_all_the_same(imported, tmp_path):
+    shutil.copytree(imported, tmp_path / "old")
+    with sqlite3.connect(tmp_path / "old" / "archive.db") as db:  # as imports wrote saved files before
+        db.execute("update captures set requested_url = ?, region = 'US', language = 'en'", [SAVED_URL])
+    captures = rows(tmp_path / "old" / "archive.db", "select body_sha256 from captures order by fetched_at, id")
+    assert_saved_files_claim_no_url(export(tmp_path / "old", "saved.warc"), captures)
+
+
+def test_an_export_of_saved_files_imports_back_to_the_same_versions_with_no_url(imported, tmp_path):
+    import_into(export(imported, "saved.warc.gz"), US, tmp_path / "replay.db", imported / "policies")
+
+    sql = "select text, first_seen, last_seen from versions order by first_seen"
+    assert rows(tmp_path / "replay.db", sql) == rows(imported / "archive.db", sql) and len(rows(tmp_path / "replay.db", sql)) == 2
+    assert rows(tmp_path / "replay.db", "select distinct requested_url, final_url, region from captures") == [
+        {"requested_url": None, "final_url": None, "region": None}]
+
+
+def test_a_wacz_of_saved_files_is_valid_and_lists_no_page_at_a_url_never_fetched(imported):
+    path = export(imported, "saved.wacz")
+    result = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(path)], capture_output=True, text=True,
+                            timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(path) as package:
+        assert not any(name.startswith("pages/") for name in package.namelist())
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode()
+    assert "urn:policyarchive:import:" in index and SAVED_URL not in index

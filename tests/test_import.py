@@ -1,36 +1,30 @@
 """Importing saved captures (WARC, HTML and Markdown files) through the same pipeline as a crawl."""
 
-from io import BytesIO
+from helpers import LOREM, policy_page, policyarchive, rows, write_declaration, write_warc
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
-from helpers import LOREM, policy_page, policyarchive, rows, write_declaration
+URL, EEA_URL = "https://acme.example.com/privacy", "https://acme.example.com/eea/privacy"
+US, EEA = "acme/privacy-policy/us-en", "acme/privacy-policy/eea-en"
 
 
 def declare(tmp_path):
     write_declaration(tmp_path / "policies", "Acme", [
-        {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", "select": ["article.policy"]},
+        {"region": "US", "language": "en", "url": URL, "select": ["article.policy"]},
+        {"region": "EEA", "language": "en", "url": EEA_URL, "select": ["article.policy"]},
     ])
     return tmp_path / "policies"
 
 
-def write_warc(path, pages):
-    with path.open("wb") as out:
-        writer = WARCWriter(out, gzip=True)
-        for when, status, body in pages:
-            headers = StatusAndHeaders(f"{status} OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            record = writer.create_warc_record("https://acme.example.com/privacy", "response", payload=BytesIO(body),
-                                               http_headers=headers, warc_headers_dict={"WARC-Date": when})
-            writer.write_record(record)
+def import_(tmp_path, *paths, variant=US):
+    return policyarchive("import", *map(str, paths), "--variant", variant, "--db", str(tmp_path / "a.db"),
+                         "--policies", str(tmp_path / "policies"))
 
 
 def test_a_warc_import_versions_its_responses_in_time_order(tmp_path):
     policies = declare(tmp_path)
     write_warc(tmp_path / "caps.warc.gz", [
-        ("2021-06-03T00:00:00Z", 200, policy_page(LOREM, "We may collect faceprints.")),
-        ("2021-06-01T00:00:00Z", 200, policy_page(LOREM)),
-        ("2021-06-02T00:00:00Z", 503, b"unavailable"),
+        (URL, "2021-06-03T00:00:00Z", 200, policy_page(LOREM, "We may collect faceprints.")),
+        (URL, "2021-06-01T00:00:00Z", 200, policy_page(LOREM)),
+        (URL, "2021-06-02T00:00:00Z", 503, b"unavailable"),
     ])
     result = policyarchive("import", str(tmp_path / "caps.warc.gz"), "--variant", "acme/privacy-policy/us-en",
                            "--db", str(tmp_path / "a.db"), "--policies", str(policies))
@@ -71,4 +65,57 @@ def test_an_unknown_variant_is_refused(tmp_path):
     policies = declare(tmp_path)
     result = policyarchive("import", str(tmp_path), "--variant", "acme/privacy-policy/xx-en",
                            "--db", str(tmp_path / "a.db"), "--policies", str(policies))
-    assert result.returncode == 1 and "no variant 'acme/privacy-policy/xx-en'" in result.stderr
+    assert result.returncode == 1 and "no variant named 'acme/privacy-policy/xx-en'" in result.stderr
+
+
+def test_a_saved_file_is_recorded_with_no_url_and_no_region_language_egress_or_renderer(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "2020-08-12T14-41-08+02-00.html").write_bytes(policy_page(LOREM))
+    assert import_(tmp_path, tmp_path / "2020-08-12T14-41-08+02-00.html").returncode == 0
+
+    [capture] = rows(tmp_path / "a.db",
+                     "select requested_url, final_url, region, language, proxy, renderer, source from captures")
+    assert capture == {"requested_url": None, "final_url": None, "region": None, "language": None, "proxy": None,
+                       "renderer": None, "source": "import:2020-08-12T14-41-08+02-00.html"}
+
+
+def test_a_warc_from_another_tool_gives_the_variant_only_the_records_of_its_url_and_names_the_others(tmp_path):
+    declare(tmp_path)
+    write_warc(tmp_path / "site.warc", [
+        ("https://ACME.example.com:443/privacy", "2021-06-01T00:00:00Z", 200, policy_page(LOREM)),
+        (EEA_URL, "2021-06-02T00:00:00Z", 200, policy_page(LOREM, "Our lead supervisory authority is in Ireland.")),
+    ])
+    result = import_(tmp_path, tmp_path / "site.warc")
+    assert result.returncode == 0, result.stderr
+
+    assert rows(tmp_path / "a.db", "select outcome, requested_url, final_url, region from captures") == [
+        {"outcome": "new", "requested_url": "https://ACME.example.com:443/privacy",
+         "final_url": "https://ACME.example.com:443/privacy", "region": None}]
+    said = f"skipped 1 record of other URLs: {EEA_URL} (1)"
+    assert said in result.stderr
+    assert rows(tmp_path / "a.db", "select detail from runs") == [{"detail": said}]
+
+
+def test_a_warc_record_whose_metadata_names_a_variant_goes_to_that_variant_whatever_its_url(tmp_path):
+    declare(tmp_path)
+    write_warc(tmp_path / "export.warc.gz", [
+        (f"{URL}?lang=en", "2021-06-01T00:00:00Z", 200, policy_page(LOREM), US),
+        (URL, "2021-06-02T00:00:00Z", 200, policy_page(LOREM, "Our lead supervisory authority is in Ireland."), EEA),
+    ])
+    result = import_(tmp_path, tmp_path / "export.warc.gz")
+    assert result.returncode == 0, result.stderr
+
+    assert rows(tmp_path / "a.db", "select variant_id, requested_url from captures") == [
+        {"variant_id": US, "requested_url": f"{URL}?lang=en"}]
+    assert f"skipped 1 record of other variants: {EEA} (1)" in result.stderr
+
+
+def test_a_warc_with_no_record_of_the_variant_is_refused_naming_what_it_holds(tmp_path):
+    declare(tmp_path)
+    write_warc(tmp_path / "eea.warc", [(EEA_URL, "2021-06-01T00:00:00Z", 200, policy_page(LOREM), EEA)])
+    (tmp_path / "2021-06-02T00-00-00+00-00.html").write_bytes(policy_page(LOREM))
+    result = import_(tmp_path, tmp_path / "2021-06-02T00-00-00+00-00.html", tmp_path / "eea.warc")
+
+    assert result.returncode == 1
+    assert f"eea.warc: no record of {US} (declared URL {URL}); skipped 1 record of other variants: {EEA} (1)" in result.stderr
+    assert not (tmp_path / "a.db").exists()

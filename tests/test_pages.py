@@ -1,13 +1,19 @@
 """The archive's pages for reporters, through Datasette's client, on an archive built by the real
 pipeline: two crawls of a local site (the US policy gains a biometric clause, the German one moves
-a paragraph) and a Markdown import carrying hostile markup."""
+a paragraph) and a Markdown import carrying hostile markup; and, for what citations may claim, an
+archive of captures policyarchive did not fetch (a saved file, a WARC, the Wayback Machine)."""
 
 import hashlib
 import re
+import shutil
+import sqlite3
+from xml.etree import ElementTree
 
 import pytest
 
-from helpers import LOREM, PolicySite, crawl, policyarchive, rows, write_declaration
+from fake_wayback import FakeWayback
+from helpers import LOREM, PolicySite, crawl, policy_page, policyarchive, rows, write_declaration, write_warc
+from crawler.archive import Archive
 from crawler.publish import datasette_app
 
 US, EEA, DE, HOSTILE = ("acme/privacy-policy/us-en", "acme/privacy-policy/eea-en", "acme/privacy-policy/eea-de",
@@ -19,6 +25,7 @@ GERMAN = [
     "Außerdem erheben wir Daten darüber, wie Sie den Dienst nutzen, zum Beispiel welche Inhalte Sie ansehen und wie lange.",
 ]
 CHOICES = [f"Choice {n}: you can change setting number {n} of your account at any time in the app." for n in range(1, 9)]
+ATOM = "{http://www.w3.org/2005/Atom}"
 PAYLOAD = ("<script>window.pwned=1</script>", '<img src=x onerror="window.pwned=1">', "[click](javascript:window.pwned=1)")
 HOSTILE_HTML = (
     "<p>&lt;script&gt;window.pwned=1&lt;/script&gt; is what this service once printed, as text.</p>"
@@ -139,6 +146,15 @@ async def test_search_facets_count_variants_and_narrow_the_results(archive):
     assert "/-/search?q=collect&region=EEA" in hrefs(html) and "/-/search?q=collect&language=de" not in hrefs(html)
     narrowed = (await get(archive, "/-/search?q=collect&region=EEA")).text
     assert f"/-/variant/{EEA}" in hrefs(narrowed) and f"/-/variant/{US}" not in hrefs(narrowed)
+
+
+@pytest.mark.asyncio
+async def test_search_shows_each_variants_latest_matching_version_and_counts_variants_in_facets(archive, us_change):
+    html = (await get(archive, "/-/search?q=providers")).text  # the sharing paragraph: both US versions, the EEA one
+    hits = {re.search(r'/-/variant/([^"]+)"', row).group(1): row for row in html.split("<tr>") if "/-/variant/" in row}
+    assert f'/-/version/{us_change["to_version_id"]}"' in hits[US] and "2 versions match" in hits[US]
+    assert "1 version match" in hits[EEA] and DE not in hits
+    assert 'region=US">US</a> <span class="muted">2</span>' in html and 'language=en">en</a> <span class="muted">3</span>' in html
 
 
 @pytest.mark.asyncio
@@ -343,6 +359,19 @@ async def test_atom_feed_per_service_and_per_watched_term(archive):
 
 
 @pytest.mark.asyncio
+async def test_atom_feed_with_no_change_is_a_valid_empty_feed(archive, tmp_path):
+    empty = tmp_path / "archive.db"
+    Archive(empty).close()
+    for db, path in ((archive, "/archive/changes_feed.atom?term=nosuchterm"), (empty, "/archive/changes_feed.atom"),
+                     (empty, "/archive/service_changes_feed.atom?service=Acme")):
+        response = await get(db, path)
+        feed = ElementTree.fromstring(response.content)
+        assert response.headers["content-type"].startswith("application/xml"), path
+        assert feed.findall(f"{ATOM}entry") == [] and feed.find(f"{ATOM}updated").text, path
+        assert feed.find(f"{ATOM}title").text.startswith("policyarchive changes"), path
+
+
+@pytest.mark.asyncio
 async def test_browse_views_search_and_facet_on_service_type_region_and_language(archive):
     data = (await get(archive, "/archive/versions_browse.json?_search=faceprints&_facet=region&_facet=document_type")).json()
     assert [r[data["columns"].index("variant_id")] for r in data["rows"]] == [US]
@@ -380,3 +409,81 @@ async def test_archive_pages_forbid_scripts_by_content_security_policy(archive, 
 async def test_unknown_pages_are_not_found(archive):
     for path in ("/-/version/999999", "/-/variant/acme/privacy-policy/xx-en", "/-/document/acme/terms", "/-/capture/999999/body"):
         await get(archive, path, status=404)
+
+
+SAVED_URL, EEA_URL, ROW_URL = ("https://acme.example.com/privacy", "https://acme.example.com/eea/privacy",
+                               "https://acme.example.com/row/privacy")
+ROW = "acme/privacy-policy/row-en"
+SAVED_NAME = "2020-08-12T14-41-08+02-00.html"
+
+
+@pytest.fixture(scope="module")
+def elsewhere(tmp_path_factory):
+    """An archive of captures policyarchive did not fetch: the US policy from a saved file, the EEA
+    one from the Wayback Machine, the rest-of-world one from another tool's WARC."""
+    tmp = tmp_path_factory.mktemp("elsewhere")
+    write_declaration(tmp / "policies", "Acme", [
+        {"region": region, "language": "en", "url": url, "select": ["article.policy"]}
+        for region, url in (("US", SAVED_URL), ("EEA", EEA_URL), ("ROW", ROW_URL))])
+    (tmp / SAVED_NAME).write_bytes(policy_page(LOREM))
+    write_warc(tmp / "row.warc.gz", [(ROW_URL, "2021-06-01T00:00:00Z", 200, policy_page(LOREM))])
+    db = ("--db", str(tmp / "archive.db"), "--policies", str(tmp / "policies"))
+    for path, variant in ((tmp / SAVED_NAME, US), (tmp / "row.warc.gz", ROW)):
+        assert policyarchive("import", str(path), "--variant", variant, *db).returncode == 0
+    wayback = FakeWayback()
+    try:
+        wayback.add("20200101000000", EEA_URL, policy_page(LOREM))
+        result = policyarchive("backfill", "--variant", EEA, "--wayback-url", wayback.url, "--delay", "0.01", *db)
+        assert result.returncode == 0, result.stderr
+    finally:
+        wayback.close()
+    return tmp / "archive.db"
+
+
+async def citation(db, variant):
+    version = one(db, "select id from versions where variant_id = ?", [variant])
+    html = (await get(db, f"/-/version/{version['id']}")).text
+    [text] = re.findall(r'<div class="citation"><pre>(.*?)</pre>', html, re.S)
+    return text
+
+
+@pytest.mark.asyncio
+async def test_a_saved_files_citation_says_it_was_imported_and_claims_no_url_region_or_egress(elsewhere):
+    text = await citation(elsewhere, US)
+    assert (f"Imported from a saved file ({SAVED_NAME}), dated 2020-08-12 12:41:08 UTC by its name; "
+            "not fetched by policyarchive; original URL not recorded.") in text
+    assert SAVED_URL not in text and "egress: direct" not in text and "Region: US" not in text
+
+
+@pytest.mark.asyncio
+async def test_a_wayback_captures_citation_names_the_memento_and_the_original_url_and_no_egress(elsewhere):
+    capture = one(elsewhere, "select memento_url from captures where variant_id = ?", [EEA])
+    text = await citation(elsewhere, EEA)
+    assert (f"From the Wayback Machine: {capture['memento_url']}, its capture of {EEA_URL} at 2020-01-01 00:00:00 UTC, "
+            "HTTP 200; not fetched by policyarchive.") in text
+    assert "egress: direct" not in text
+
+
+@pytest.mark.asyncio
+async def test_a_warc_records_citation_names_the_file_and_the_records_own_url(elsewhere):
+    text = await citation(elsewhere, ROW)
+    assert (f"Imported from a WARC file (row.warc.gz): its record of {ROW_URL}, dated 2021-06-01 00:00:00 UTC, HTTP 200; "
+            "not fetched by policyarchive.") in text
+    assert "egress: direct" not in text and "Region: ROW" not in text
+
+
+@pytest.mark.asyncio
+async def test_an_import_recorded_before_with_the_declared_url_region_and_language_is_cited_from_its_source(elsewhere, tmp_path):
+    shutil.copy(elsewhere, tmp_path / "old.db")
+    with sqlite3.connect(tmp_path / "old.db") as db:  # as imports wrote saved files before
+        db.execute("update captures set requested_url = ?, region = 'US', language = 'en' where variant_id = ?", [SAVED_URL, US])
+    text = await citation(tmp_path / "old.db", US)
+    assert f"Imported from a saved file ({SAVED_NAME})" in text and "original URL not recorded" in text
+    assert SAVED_URL not in text and "Region: US" not in text and "egress: direct" not in text
+
+
+@pytest.mark.asyncio
+async def test_variant_pages_give_captures_policyarchive_did_not_fetch_no_region_or_egress(elsewhere):
+    for variant, said in ((US, "none (imported)"), (ROW, "none (imported)"), (EEA, "none (Wayback Machine)")):
+        html = (await get(elsewhere, f"/-/variant/{variant}")).text
+        assert f"<td>{said}</td>" in html and " / direct" not in html, variant

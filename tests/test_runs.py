@@ -164,7 +164,7 @@ def test_status_says_what_ran_what_failed_and_why_and_what_is_stale(tmp_path, si
     out = status.stdout
     assert "no run in progress" in out
     assert re.search(r"run 2 .* cli: finished, exit 3 \(some captures failed\)", out)
-    assert "2 of 2 variants attempted: 1 new, 1 blocked; 1 new versions" in out
+    assert "2 of 2 variants attempted: 1 new, 1 blocked; 1 new version\n" in out
     assert re.search(r"failed: acme/privacy-policy/eea-en  blocked 403: \S", out)
     assert "stale: 1 of 2 declared variants without a successful capture for 48 hours" in out
     assert re.search(r"acme/privacy-policy/eea-en: last success 2024-01-01T00:00:00Z, [\d.]+ days ago; last capture .* blocked", out)

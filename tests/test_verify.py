@@ -96,7 +96,7 @@ def test_one_flipped_byte_of_a_stored_body_fails_naming_the_body_and_its_capture
     assert result.returncode == 1
     assert f"FAILED: body {body['sha256']} (captures 2): stored bytes" in result.stderr
     assert "the body was altered" in result.stderr
-    assert "verify: 1 problem(s)" in result.stderr
+    assert "verify: 1 problem;" in result.stderr
 
 
 def test_a_deleted_capture_fails_naming_the_capture(db):
@@ -134,6 +134,44 @@ def test_a_head_noted_earlier_must_still_be_in_the_chain(db):
     assert result.returncode == 1 and f"no manifest has the hash {'f' * 64}" in result.stderr
 
 
+@pytest.mark.parametrize("shorten", [lambda h: h[:8], lambda h: h[:12] + "…", lambda h: h[:20].upper()],
+                         ids=["first 8 characters", "as verify prints a hash shortened", "upper case"])
+def test_a_head_noted_in_short_is_found_and_named_in_full(db, shorten):
+    [first] = rows(db, "select sha256 from manifests where id = 1")
+    noted = shorten(first["sha256"])
+
+    result = verify(db, "--head", noted)
+    assert result.returncode == 0, result.stderr
+    assert f"--head {noted} is manifest 1 (run 1) {first['sha256']}\n" in result.stdout
+
+
+@pytest.mark.parametrize("head", ["zz12ab34cd", "5be1", "3f9a...", "1" * 65], ids=["not hex", "shorter than 8", "the help's old placeholder", "longer than a hash"])
+def test_a_head_that_cannot_be_a_hash_is_a_usage_error_not_an_accusation(db, head):
+    result = verify(db, "--head", head)
+    assert result.returncode == 2
+    assert "Invalid value for '--head'" in result.stderr and "give the 64 hex characters, or a prefix of at least 8" in result.stderr
+    assert "rewritten" not in result.stderr and "FAILED" not in result.stderr
+
+
+def test_a_prefix_two_manifests_begin_with_is_a_usage_error_naming_them(db):
+    [first] = rows(db, "select sha256 from manifests where id = 1")
+    tamper(db, "update manifests set sha256 = ? || substr(sha256, 9) where id = 2", [first["sha256"][:8]])
+
+    result = verify(db, "--head", first["sha256"][:8])
+    assert result.returncode == 2
+    assert "begins the hash of more than one manifest (manifest 1 " in result.stderr and ", manifest 2 " in result.stderr
+    assert "give more of the hash" in result.stderr and "rewritten" not in result.stderr
+
+
+def test_a_prefix_no_manifest_begins_with_fails_saying_it_may_be_mistyped(db):
+    hashes = [r["sha256"] for r in rows(db, "select sha256 from manifests")]
+    prefix = next(p for p in ("1dec9eb8", "2dec9eb8") if not any(h.startswith(p) for h in hashes))
+
+    result = verify(db, "--head", prefix)
+    assert result.returncode == 1
+    assert f"FAILED: no manifest's hash begins with {prefix}: the prefix is mistyped, or the chain was rewritten" in result.stderr
+
+
 def test_an_export_verifies_against_the_archive_until_its_bytes_are_altered(db, tmp_path):
     export = tmp_path / "acme.warc"
     assert policyarchive("export", str(export), "--db", str(db)).returncode == 0
@@ -165,7 +203,7 @@ def test_a_capture_given_other_headers_or_another_date_fails_naming_what_changed
     assert result.returncode == 1
     assert "capture 1: headers_sha256 is " in result.stderr and "but manifest 1 (run 1) recorded" in result.stderr
     assert "capture 2: http_date is 'Mon, 01 Jan 2001 00:00:00 GMT' but manifest 1 (run 1) recorded" in result.stderr
-    assert "verify: 2 problem(s)" in result.stderr
+    assert "verify: 2 problems;" in result.stderr
 
 
 def test_a_compressed_manifest_rewritten_to_match_altered_captures_fails_naming_it(crawled_db):
@@ -198,7 +236,7 @@ def assert_named_unreadable(result, why):
     assert result.returncode == 1
     assert f"FAILED: manifest 1 (run 1): unreadable, {why}" in result.stderr
     assert "the manifest was altered, so the captures of run 1 were not checked against it" in result.stderr
-    assert "verify: 1 problem(s); checked 3 bodies, 0 header sets, 2 manifests, 1 captures" in result.stderr
+    assert "verify: 1 problem; checked 3 bodies, 0 header sets, 2 manifests, 1 capture\n" in result.stderr
 
 
 @pytest.mark.parametrize("compression", ["zlib", None], ids=["compressed", "text as sealed before migration 8"])

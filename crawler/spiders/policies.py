@@ -8,7 +8,8 @@ archive records what went wrong as well as what came back.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from contextlib import contextmanager
+from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy.http import Response
@@ -16,9 +17,11 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.archive import utcnow
-from crawler.catalog import Catalog, Variant, load_catalog
+from crawler.catalog import Catalog, CatalogError, Variant, load_catalog
 from crawler.classify import BLOCKED, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
+from crawler.ids import UnknownIds
 from crawler.items import Capture
+from crawler.plural import count
 from crawler.regions import accept_language, locale_for, timezone_for
 
 
@@ -40,6 +43,19 @@ def failure_kind(message: str) -> str:
     return NETWORK_ERROR
 
 
+@contextmanager
+def _refusing() -> Iterator[None]:
+    """Declarations that do not validate, or ``-a only=`` ids that name nothing, stop a bare ``scrapy
+    crawl policies`` with their messages and exit status 1, as ``policyarchive crawl`` does, rather than
+    a traceback: SystemExit passes through Scrapy's startup, which logs any other exception whole."""
+    try:
+        yield
+    except CatalogError as exc:
+        raise SystemExit(f"{exc}\n{count(len(exc.errors), 'error')} in the declarations; nothing was run.") from None
+    except UnknownIds as exc:
+        raise SystemExit(f"{exc}\nnothing was run.") from None
+
+
 class PoliciesSpider(scrapy.Spider):
     name = "policies"
 
@@ -52,8 +68,10 @@ class PoliciesSpider(scrapy.Spider):
         """Route through scrapy-playwright only when some selected variant needs a browser: its
         handler slows plain HTTP fetches about 3.5 times (bench/throughput.py)."""
         super().update_settings(settings)
-        catalog = load_catalog(settings.get("POLICYARCHIVE_POLICIES"))
-        if not any(v.fetch == "browser" for v in catalog.select(settings.getlist("POLICYARCHIVE_ONLY"))):
+        with _refusing():
+            catalog = load_catalog(settings.get("POLICYARCHIVE_POLICIES"))
+            selected = catalog.select(settings.getlist("POLICYARCHIVE_ONLY"), where=settings.get("POLICYARCHIVE_POLICIES"))
+        if not any(v.fetch == "browser" for v in selected):
             settings.set("DOWNLOAD_HANDLERS", {}, priority="spider")
 
     @classmethod
@@ -61,7 +79,9 @@ class PoliciesSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.only = spider.only or tuple(settings.getlist("POLICYARCHIVE_ONLY"))
-        spider.catalog: Catalog = load_catalog(settings.get("POLICYARCHIVE_POLICIES"))
+        with _refusing():
+            spider.catalog: Catalog = load_catalog(settings.get("POLICYARCHIVE_POLICIES"))
+            spider.catalog.select(spider.only, where=settings.get("POLICYARCHIVE_POLICIES"))
         spider.proxies: dict[str, str] = dict(settings.getdict("POLICYARCHIVE_PROXIES"))
         return spider
 
@@ -94,12 +114,12 @@ class PoliciesSpider(scrapy.Spider):
             }
             if proxy_url:
                 context["proxy"] = {"server": proxy_url}
+            waits = [PageMethod("wait_for_selector", variant.wait_for)] if variant.wait_for else []
             meta.update(
                 playwright=True,
-                playwright_include_page=True,
                 playwright_context=f"{egress or 'direct'}|{locale}",
                 playwright_context_kwargs=context,
-                playwright_page_methods=[PageMethod("wait_for_selector", variant.wait_for)] if variant.wait_for else [],
+                playwright_page_methods=[*waits, PageMethod("evaluate", "navigator.userAgent")],
                 playwright_page_goto_kwargs={"wait_until": "load"},
             )
         elif proxy_url:
@@ -121,11 +141,10 @@ class PoliciesSpider(scrapy.Spider):
         )
 
     async def parse(self, response: Response) -> AsyncIterator[Capture]:
-        user_agent = None
-        page = response.meta.get("playwright_page")
-        if page is not None:
-            user_agent = await page.evaluate("navigator.userAgent")
-            await page.close()
+        """The response as a capture. A browser's user agent is read by a page method while the page
+        is open (not by keeping the page for this callback: scrapy-playwright then closes it as soon
+        as it has the content, and the context's page slot is free for the next variant)."""
+        user_agent = next((m.result for m in response.meta.get("playwright_page_methods", ()) if m.method == "evaluate"), None)
         capture = self._capture(
             response.request,
             final_url=response.url,
@@ -140,9 +159,6 @@ class PoliciesSpider(scrapy.Spider):
 
     async def failed(self, failure: Failure) -> AsyncIterator[Capture]:
         request = failure.request
-        page = request.meta.get("playwright_page")
-        if page is not None:
-            await page.close()
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         kind = failure_kind(message)
         self.logger.warning("%s failed: %s", request.meta["variant_id"], message)

@@ -22,6 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.diff import DELETE, EQUAL, INSERT, diff, expand
+from crawler.provenance import vouched
 from crawler.terms import WATCHED, watched_in
 
 CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more than twice that are folded
@@ -230,12 +231,12 @@ async def _at(db, variant_id: str, cutoff: str) -> dict | None:
     """The version a variant's latest successful capture up to ``cutoff`` saw, with that capture."""
     row = (await db.execute(
         """select versions.id, versions.text, versions.words, versions.first_seen, versions.last_seen,
-             captures.id as capture_id, captures.fetched_at, captures.region as capture_region, captures.proxy,
+             captures.id as capture_id, captures.fetched_at, captures.region, captures.proxy,
              captures.source, captures.memento_url
            from captures join versions on versions.id = captures.version_id
            where captures.variant_id = ? and captures.fetched_at <= ? and captures.version_id is not null
            order by captures.fetched_at desc limit 1""", [variant_id, cutoff])).first()
-    return dict(row) if row else None
+    return vouched(dict(row)) if row else None
 
 
 async def compare(datasette, request):

@@ -5,7 +5,9 @@
 ``/-/version/ID``                       the text, its hashes, the capture it came from, a citation block
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
 
-Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow.
+Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
+are shown with only what their source vouches for (``crawler/provenance.py``): a citation never
+lends an imported file or a Wayback Machine capture a URL, region or egress policyarchive did not see.
 """
 
 import json
@@ -13,6 +15,8 @@ import zlib
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
+
+from crawler.provenance import vouched
 
 CAPTURES_SHOWN = 50
 CHANGES_SHOWN = 20
@@ -77,8 +81,9 @@ async def variant(datasette, request):
     terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}
-    captures = await _rows(db, """select id, fetched_at, outcome, status, final_url, renderer, region, proxy, version_id,
-        detail, source from captures where variant_id = ? order by fetched_at desc limit ?""", [var["id"], CAPTURES_SHOWN])
+    captures = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, status, final_url, renderer, region,
+        proxy, version_id, detail, source from captures where variant_id = ? order by fetched_at desc limit ?""",
+        [var["id"], CAPTURES_SHOWN])]
     outcomes = await _rows(db, "select outcome, count(*) as n from captures where variant_id = ? group by outcome order by n desc",
                            [var["id"]])
     return await _page(datasette, request, "policy_variant.html", {
@@ -94,9 +99,9 @@ async def version(datasette, request):
           variants.url as declared_url, documents.type, documents.title
         from versions join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
         where versions.id = ?""", [int(request.url_vars["version_id"])], "version")
-    capture = await _one(db, "select * from captures where id = ?", [ver["capture_id"]], "capture")
-    seen = await _rows(db, """select id, fetched_at, outcome, region, proxy, renderer, source, memento_url from captures
-        where version_id = ? order by fetched_at limit ?""", [ver["id"], CAPTURES_SHOWN])
+    capture = vouched(await _one(db, "select * from captures where id = ?", [ver["capture_id"]], "capture"))
+    seen = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, region, proxy, renderer, source, memento_url
+        from captures where version_id = ? order by fetched_at limit ?""", [ver["id"], CAPTURES_SHOWN])]
     neighbours = (await db.execute("""select
         (select id from versions where variant_id = :v and first_seen < :t order by first_seen desc limit 1) as previous,
         (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",

@@ -7,7 +7,9 @@ document type, region and language. Every query is indexed or bounded: totals co
 ``MATCHES`` matching versions only, and says so when there are more.
 """
 
+import asyncio
 import json
+from collections import Counter
 from urllib.parse import urlencode
 
 from datasette import hookimpl
@@ -18,6 +20,7 @@ from markupsafe import Markup, escape
 RECENT_CHANGES = 10
 HITS = 100
 MATCHES = 5000  # matching versions that search looks at, newest first
+SNIPPET_QUERIES = 2  # queries the hits' snippets are shared among (Datasette runs 3 at once by default)
 # Facet name -> column; the only SQL the request's parameters choose.
 FACETS = {"service": "variants.service", "type": "documents.type", "region": "variants.region", "language": "variants.language"}
 # Snippet markers no policy text contains; the text is escaped, then they become <mark>.
@@ -65,15 +68,19 @@ def _filters(request) -> tuple[str, dict]:
     return sql, chosen
 
 
-def _matched(where: str) -> str:
+async def _matches(db, where: str, params: dict) -> list[dict]:
     """The newest MATCHES versions whose text matches, with their labels: what hits and facets count.
-    A bound, so that a word in every policy costs no more than a rare one."""
-    return f"""with matched as (
-        select versions.id, versions.variant_id, versions.first_seen, variants.document_id,
-          {', '.join(f'{column} as {name}' for name, column in FACETS.items())}
-        from versions_fts join versions on versions.id = versions_fts.rowid
-          join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
-        where versions_fts match :q {where} order by versions_fts.rowid desc limit {MATCHES})"""
+    A bound, so that a word in every policy costs no more than a rare one; one query, which hits and
+    facets both group here rather than run it once each."""
+    rows = await db.execute(
+        f"""select versions.id, versions.variant_id, versions.first_seen, variants.document_id,
+              {', '.join(f'{column} as {name}' for name, column in FACETS.items())}
+            from versions_fts join versions on versions.id = versions_fts.rowid
+              join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+            where versions_fts match :q {where} order by versions_fts.rowid desc limit {MATCHES}""",
+        params,
+    )
+    return [dict(r) for r in rows]
 
 
 async def search(datasette, request):
@@ -83,30 +90,20 @@ async def search(datasette, request):
     context = {"q": q, "chosen": chosen, "facets": {}, "variants": [], "changes": [], "database": db.name, "capped": False}
     if q:
         params = {"q": escape_fts(q), **chosen}
-        facets, matched = await _facets(db, where, params)
+        (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
         context.update(
-            facets=_linked(datasette, q, chosen, facets), capped=matched >= MATCHES, matches=MATCHES,
+            facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
-            variants=await _variant_hits(db, where, params), changes=await _change_hits(db, where, params),
+            variants=variants, changes=changes,
         )
     return await _page(datasette, request, "policy_search.html", context)
 
 
-async def _facets(db, where: str, params: dict) -> tuple[dict, int]:
-    """Matching variants counted by service, document type, region and language in one pass; and
-    how many versions matched (at most MATCHES)."""
-    rows = await db.execute(
-        f"""{_matched(where)} select {', '.join(FACETS)}, count(distinct variant_id) as n, count(*) as versions
-            from matched group by {', '.join(FACETS)}""",
-        params,
-    )
-    facets = {name: {} for name in FACETS}
-    versions = 0
-    for row in rows:
-        versions += row["versions"]
-        for name in FACETS:
-            facets[name][row[name]] = facets[name].get(row[name], 0) + row["n"]
-    return {name: sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))) for name, counts in facets.items()}, versions
+def _facets(matches: list[dict]) -> dict:
+    """Matching variants counted by service, document type, region and language, most first."""
+    variants = {m["variant_id"]: m for m in matches}
+    return {name: sorted(Counter(v[name] for v in variants.values()).items(), key=lambda kv: (-kv[1], str(kv[0])))
+            for name in FACETS}
 
 
 def _search_url(datasette, q: str, chosen: dict) -> str:
@@ -119,20 +116,41 @@ def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
             for name, counts in facets.items()}
 
 
-async def _variant_hits(db, where: str, params: dict) -> list[dict]:
-    """One hit per variant, grouped by service: its latest matching version, with a highlighted snippet."""
-    rows = [dict(r) for r in await db.execute(
-        f"""{_matched(where)} select variant_id, service, document_id, type, region, language,
-              max(first_seen) as first_seen, id as version_id, count(*) as versions
-            from matched group by variant_id order by service, type, region, language limit {HITS}""",
-        params,
-    )]
-    snippets = dict(list(await db.execute(
+def _latest_per_variant(matches: list[dict]) -> list[dict]:
+    """One hit per variant, grouped by service: its latest matching version (the newest id among
+    equal first_seen), with how many of its versions match."""
+    hits: dict[str, dict] = {}
+    for m in matches:
+        hit = hits.get(m["variant_id"])
+        if hit is None:
+            hits[m["variant_id"]] = {**m, "version_id": m["id"], "versions": 1}
+            continue
+        hit["versions"] += 1
+        if m["first_seen"] > hit["first_seen"]:
+            hit.update(first_seen=m["first_seen"], version_id=m["id"])
+    order = ("service", "type", "region", "language", "variant_id")
+    return sorted(hits.values(), key=lambda h: tuple((h[k] is not None, h[k] or "") for k in order))[:HITS]
+
+
+async def _variant_hits(db, where: str, params: dict) -> tuple[list[dict], list[dict]]:
+    """The matching versions, and the variants' hits with a highlighted snippet each."""
+    matches = await _matches(db, where, params)
+    hits = _latest_per_variant(matches)
+    snippets = await _snippets(db, params["q"], [h["version_id"] for h in hits])
+    return matches, [{**h, "snippet": highlighted(snippets.get(h["version_id"]))} for h in hits]
+
+
+async def _snippets(db, q: str, version_ids: list[int]) -> dict[int, str]:
+    """Each version's snippet around the match. A snippet reads and tokenizes its whole version
+    (about 30 KB), most of a common term's page: the hits are shared among SNIPPET_QUERIES queries,
+    which Datasette runs on as many threads at once."""
+    shares = [version_ids[n::SNIPPET_QUERIES] for n in range(SNIPPET_QUERIES)]
+    results = await asyncio.gather(*(db.execute(
         f"""select rowid, snippet(versions_fts, 0, '{OPEN}', '{CLOSE}', ' … ', 24) from versions_fts
             where versions_fts match :q and rowid in (select value from json_each(:ids))""",
-        {"q": params["q"], "ids": json.dumps([r["version_id"] for r in rows])},
-    )))
-    return [{**r, "snippet": highlighted(snippets.get(r["version_id"]))} for r in rows]
+        {"q": q, "ids": json.dumps(share)},
+    ) for share in shares if share))
+    return {rowid: snippet for rows in results for rowid, snippet in rows}
 
 
 async def _change_hits(db, where: str, params: dict) -> list[dict]:

@@ -1,0 +1,34 @@
+"""Atom feeds with no entry yet: datasette-atom dates a feed by ``max()`` over its rows, so a feed
+with none (an empty archive, a watched term no change has touched, a service that never changed)
+was an HTTP 500, where a feed reader should get a valid feed it can poll until entries come.
+
+Registered last, so that this renderer of ``.atom`` replaces datasette-atom's, which it calls for
+every feed that has rows.
+"""
+
+from datasette import __version__, hookimpl
+from datasette.utils.asgi import Response
+from datasette_atom import REQUIRED_COLUMNS, can_render_atom, render_atom
+from feedgen.feed import FeedGenerator
+
+
+def _title(datasette, request, sql: str, database: str, query_name: str | None) -> str:
+    """A canned query's title, as datasette-atom names the feed; the SQL otherwise."""
+    queries = (datasette.metadata(database=database) or {}).get("queries") or {}
+    return (queries.get(query_name) or {}).get("title") or request.args.get("_feed_title", sql)
+
+
+def render(datasette, request, sql, columns, rows, database, table, query_name, view_name, data):
+    if rows or not REQUIRED_COLUMNS.issubset(columns):
+        return render_atom(datasette, request, sql, columns, rows, database, table, query_name, view_name, data)
+    feed = FeedGenerator()  # dated now, as nothing in it has a date
+    feed.generator(generator="Datasette", version=__version__, uri="https://github.com/simonw/datasette")
+    feed.id(request.url)
+    feed.link(href=request.url, rel="self")
+    feed.title(_title(datasette, request, sql, database, query_name))
+    return Response(feed.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
+
+
+@hookimpl(trylast=True)
+def register_output_renderer():
+    return {"extension": "atom", "render": render, "can_render": can_render_atom}
