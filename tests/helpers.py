@@ -173,3 +173,21 @@ def serving(db: Path):
         process.terminate()
         process.wait(10)
         log.close()
+
+
+def two_region_archive(folder: Path, *us_pages: bytes) -> Path:
+    """``folder/archive.db``: a site's US and EEA (English) policies crawled once per US page given;
+    the EEA page names its lead supervisory authority and never changes."""
+    site = PolicySite()
+    try:
+        write_declaration(folder / "policies", "Acme", [
+            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
+            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
+        ])
+        site.set("/eea", policy_page(LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."))
+        for page in us_pages:
+            site.set("/us", page)
+            crawl(folder / "archive.db", folder / "policies")
+    finally:
+        site.close()
+    return folder / "archive.db"

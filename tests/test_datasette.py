@@ -4,7 +4,7 @@ import urllib.request
 
 import pytest
 
-from helpers import LOREM, crawl, policy_page, serving, write_declaration
+from helpers import LOREM, policy_page, serving, two_region_archive
 from crawler.publish import datasette_app
 
 TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_headers", "versions", "changes"]
@@ -13,23 +13,8 @@ TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_header
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     """Two crawls of a two-region site whose US page gains a biometric clause."""
-    from helpers import PolicySite
-
-    tmp = tmp_path_factory.mktemp("archive")
-    site = PolicySite()
-    try:
-        write_declaration(tmp / "policies", "Acme", [
-            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
-            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
-        ])
-        site.set("/us", policy_page(LOREM))
-        site.set("/eea", policy_page(LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."))
-        crawl(tmp / "archive.db", tmp / "policies")
-        site.set("/us", policy_page(LOREM, "We may collect biometric identifiers such as faceprints and voiceprints."))
-        crawl(tmp / "archive.db", tmp / "policies")
-    finally:
-        site.close()
-    return tmp / "archive.db"
+    return two_region_archive(tmp_path_factory.mktemp("archive"), policy_page(LOREM),
+                              policy_page(LOREM, "We may collect biometric identifiers such as faceprints and voiceprints."))
 
 
 async def get(archive, path):

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from helpers import LOREM, PolicySite, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, policy_page, policyarchive, rows, two_region_archive, write_declaration
 
 VARIANT = "acme/privacy-policy/us-en"
 
@@ -43,19 +43,7 @@ def db(clean, tmp_path):
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     """An archive of one crawl of two pages, each served with its own headers (two header sets)."""
-    tmp = tmp_path_factory.mktemp("crawled")
-    site = PolicySite()
-    try:
-        write_declaration(tmp / "policies", "Acme", [
-            {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]},
-            {"region": "EEA", "language": "en", "url": site.url("/eea"), "select": ["article.policy"]},
-        ])
-        site.set("/us", policy_page(LOREM))
-        site.set("/eea", policy_page(LOREM, "Our lead supervisory authority is the Irish Data Protection Commission."))
-        crawl(tmp / "archive.db", tmp / "policies")
-    finally:
-        site.close()
-    return tmp / "archive.db"
+    return two_region_archive(tmp_path_factory.mktemp("crawled"), policy_page(LOREM))
 
 
 @pytest.fixture
