@@ -6,6 +6,7 @@ Datasette names a database after its file, while ``datasette/metadata.yml`` desc
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import tempfile
@@ -47,12 +48,16 @@ def datasette_app(db: str | Path):
 
 
 def serve_command(db: str | Path, host: str, port: int) -> list[str]:
-    """The ``datasette serve`` command line, with the metadata written for this database."""
-    handle, path = tempfile.mkstemp(prefix="policyarchive-metadata-", suffix=".json")
-    with open(handle, "w") as f:
-        json.dump(metadata_for(db), f)
+    """The ``datasette serve`` command line, with the metadata written for this database.
+
+    The metadata file is named after the archive's path, not made afresh: ``serve`` becomes
+    Datasette (exec), so nothing is left to delete it, and one file per archive is rewritten instead
+    of one more per start."""
+    key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"policyarchive-metadata-{key}.json"
+    path.write_text(json.dumps(metadata_for(db)))
     command = [
-        sys.executable, "-m", "datasette", "serve", str(db), "--metadata", path,
+        sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(path),
         "--template-dir", str(DATASETTE_DIR / "templates"), "--plugins-dir", str(DATASETTE_DIR / "plugins"),
         "-h", host, "-p", str(port),
     ]

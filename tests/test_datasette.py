@@ -1,6 +1,8 @@
 """Datasette publishes an archive built by the real pipeline: every table browsable, texts searchable."""
 
+import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +71,16 @@ def test_serve_starts_a_real_datasette_on_the_archive(archive):
     with serving(archive) as base:
         body = urllib.request.urlopen(f"{base}/archive/changes", timeout=5).read().decode()
     assert "acme/privacy-policy/us-en" in body
+
+
+def test_serving_an_archive_again_rewrites_its_one_metadata_file(tmp_path):
+    from crawler.publish import serve_command
+
+    def metadata_path(db):
+        command = serve_command(db, "127.0.0.1", 8001)
+        return Path(command[command.index("--metadata") + 1])
+
+    first, again, other = metadata_path(tmp_path / "a.db"), metadata_path(tmp_path / "a.db"), metadata_path(tmp_path / "b.db")
+
+    assert first == again != other
+    assert "a" in json.loads(first.read_text())["databases"]
