@@ -68,10 +68,11 @@ def run_crawl(db: str, policies: str, only: tuple[str, ...] = (), trigger: str =
             STATS_DUMP=verbose,
             LOG_FORMAT="%(asctime)s %(levelname)s %(message)s",
             LOG_DATEFORMAT="%Y-%m-%dT%H:%M:%S" if log_file else "%H:%M:%S",
+            LOG_INSTALL_ROOT_HANDLER=True,
+            LOG_VERSIONS=None if verbose else [],  # Scrapy's list of library versions: --verbose only
             POLICYARCHIVE_LOG=str(Path(log_file).resolve()) if log_file else None,
             **settings,
         ),
-        install_root_handler=True,
     )
     if not verbose:
         for name in ("scrapy", "scrapy-playwright", "asyncio", "py.warnings"):
