@@ -386,6 +386,14 @@ class Archive:
             )
         return digest
 
+    def holds_capture(self, variant_id: str, fetched_at: str, body: bytes) -> bool:
+        """Whether the variant has a capture of these bytes at this time already (an import of files
+        imported before)."""
+        return self.db.execute(
+            "SELECT 1 FROM captures WHERE variant_id = ? AND fetched_at = ? AND body_sha256 IS ?",
+            [variant_id, fetched_at, sha256(body) if body else None],
+        ).fetchone() is not None
+
     def has_body(self, digest: str) -> bool:
         return self.db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [digest]).fetchone() is not None
 

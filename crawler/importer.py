@@ -29,6 +29,7 @@ from crawler.catalog import Catalog, Variant
 from crawler.classify import analyse
 from crawler.export import parse_fields
 from crawler.items import Capture
+from crawler.plural import count
 from crawler.provenance import WARC_SUFFIXES
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,14 @@ def _analyse(saved: Saved, variant: Variant):
                    requested_url=c.requested_url or url)
 
 
+def _not_held(archive: Archive, variant_id: str, saved: list[Saved]) -> tuple[list[Saved], str | None]:
+    """The captures the archive does not hold yet (the variant's capture at the same time of the
+    same bytes), and a line saying how many it does: importing the same files again adds nothing."""
+    new = [s for s in saved if not archive.holds_capture(variant_id, s.capture.fetched_at, s.capture.body)]
+    held = len(saved) - len(new)
+    return new, f"{count(held, 'capture')} already in the archive, not imported again" if held else None
+
+
 def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], workers: int = 2) -> dict[str, int]:
     """Import saved captures of one variant into ``db`` as one run; return its counts of each outcome.
 
@@ -190,11 +199,12 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
     """
     variant = catalog.variant(variant_id)
     found = saved_captures(paths, variant)
-    skipped = found.skipped()
-    if skipped:
-        logger.warning("%s", skipped)
     archive = Archive(db)
     try:
+        found.saved, held = _not_held(archive, variant_id, found.saved)
+        skipped = "; ".join(filter(None, (found.skipped(), held))) or None
+        if skipped:
+            logger.warning("%s", skipped)
         archive.sync_catalog(catalog)
         run_id = archive.start_run("import", (variant_id,))
         with ProcessPoolExecutor(max_workers=workers) as pool:

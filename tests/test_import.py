@@ -119,3 +119,17 @@ def test_a_warc_with_no_record_of_the_variant_is_refused_naming_what_it_holds(tm
     assert result.returncode == 1
     assert f"eea.warc: no record of {US} (declared URL {URL}); skipped 1 record of other variants: {EEA} (1)" in result.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+def test_importing_the_same_files_again_adds_no_capture_and_says_so(tmp_path):
+    declare(tmp_path)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "2021-06-01T10-00-00+00-00.html").write_bytes(policy_page(LOREM))
+    (folder / "2021-06-02T10-00-00+00-00.html").write_bytes(policy_page(LOREM, "We may collect voiceprints."))
+    assert import_(tmp_path, folder).returncode == 0
+
+    again = import_(tmp_path, folder, folder / "2021-06-01T10-00-00+00-00.html")
+
+    assert again.returncode == 0 and "3 captures already in the archive, not imported again" in again.stderr
+    assert len(rows(tmp_path / "a.db", "select id from captures")) == 2
