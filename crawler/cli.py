@@ -7,12 +7,14 @@ Every command is a thin layer over a Python function that tests call too, and ev
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing, contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -443,14 +445,28 @@ def history(variant_id, db, policies):
                    f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
 
 
+_CDX_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?|\d{4,14}")
+
+
 def _cdx_date(value: str | None) -> str | None:
-    """2020, 2020-06 or 2020-06-01 (or up to 14 digits) as the CDX API takes it: digits only."""
+    """2020, 2020-06, 2020-06-01 or 2020-06-01T12:00 (or the CDX API's own 4 to 14 digits) as the
+    CDX API takes it, digits only; a date that does not exist (2021-13-45, 31/12/2021) is refused."""
     if value is None:
         return None
     digits = "".join(ch for ch in value if ch.isdigit())
-    if not 4 <= len(digits) <= 14:
+    if not _CDX_DATE.fullmatch(value.strip()) or not _real_date(digits):
         raise click.BadParameter(f"{value!r} is not a date such as 2020, 2020-06 or 2020-06-01")
     return digits
+
+
+def _real_date(digits: str) -> bool:
+    """Whether the leading parts of YYYYMMDDhhmmss that ``digits`` gives name a real time."""
+    padded = digits + "0101000000"[len(digits) - 4:] if len(digits) < 14 else digits
+    try:
+        datetime.strptime(padded, "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True
 
 
 @cli.command()
