@@ -317,7 +317,8 @@ def _demo_site(port: int):
 
 
 @cli.command()
-@click.option("--port", default=8765, show_default=True, type=int, help="Port of the demo site (its declarations name 8765).")
+@click.option("--port", default=8765, show_default=True, type=int,
+              help="Port of the demo site; another than 8765 crawls a copy of its declarations written beside the archive.")
 @click.option("--serve/--no-serve", default=True, help="Serve the archive with Datasette at the end.")
 @click.option("--serve-port", default=8001, show_default=True, type=int)
 @click.option("--db", default="demo.db", show_default=True, type=click.Path(dir_okay=False),
@@ -339,7 +340,7 @@ def demo(port, serve, serve_port, db, policies):
     from crawler.demo import POLICIES
     from crawler.hosts import ALLOW_ENV
 
-    policies = policies or str(POLICIES)
+    policies = _demo_declarations(policies or str(POLICIES), port, db)
     os.environ[ALLOW_ENV] = "127.0.0.1"
     _catalog(policies)
     if serve:
@@ -357,6 +358,21 @@ def demo(port, serve, serve_port, db, policies):
     if serve:
         serve_cmd = [sys.executable, "-m", "crawler.cli", "serve", "--db", db, "--port", str(serve_port)]
         os.execv(sys.executable, serve_cmd)
+
+
+def _demo_declarations(policies: str, port: int, db: str) -> str:
+    """The demo's declarations for a site on ``port``: they name the default port, so another one
+    gets a copy of them with their URLs moved, in ``<db>.policies`` beside the archive."""
+    from crawler.catalog import declaration_files
+    from crawler.demo import PORT
+
+    if port == PORT:
+        return policies
+    folder = Path(db).with_name(Path(db).name + ".policies")
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in declaration_files([policies]):
+        (folder / f.name).write_text(f.read_text(encoding="utf-8").replace(f"127.0.0.1:{PORT}/", f"127.0.0.1:{port}/"), encoding="utf-8")
+    return str(folder)
 
 
 def _read_only(db: str):

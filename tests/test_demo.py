@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import policyarchive, rows
+from helpers import free_port, policyarchive, rows
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,13 @@ def test_the_demo_records_one_us_only_change_across_four_variants(tmp_path):
 
 
 def test_a_second_demo_on_the_same_file_starts_afresh_and_records_the_one_change_again(tmp_path):
+    """On another port than its declarations name, too: they are copied with the port moved."""
     db = tmp_path / "demo.db"
     for _ in range(2):
-        result = policyarchive("demo", "--no-serve", "--db", str(db))
+        result = policyarchive("demo", "--no-serve", "--db", str(db), "--port", str(free_port()))
         assert result.returncode == 0, result.stderr[-3000:]
 
     assert [r["trigger"] for r in rows(db, "select trigger from runs")] == ["demo", "demo"]
+    assert {r["outcome"] for r in rows(db, "select outcome from captures")} <= {"new", "changed", "unchanged"}
     [change] = rows(db, "select variant_id from changes")
     assert change["variant_id"] == "lumen/privacy-policy/us-en"
