@@ -6,6 +6,7 @@ field it is about, in the form ``file:line: field: message`` that editors and CI
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import unicodedata
@@ -231,14 +232,22 @@ def _schema_errors(data, lines: dict, source: str) -> list[DeclarationError]:
         elif err.validator == "additionalProperties":
             extra = re.findall(r"'([^']+)'", err.message)
             for name in extra:
-                errors.append(DeclarationError(source, _line_of(lines, path + (name,)), _field_name(path + (name,)), "unknown field"))
+                errors.append(DeclarationError(source, _line_of(lines, path + (name,)), _field_name(path + (name,)),
+                                               _unknown_field(name, err.schema.get("properties", {}))))
         elif err.validator == "enum":
             errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), f"{err.instance!r} is not one of {', '.join(err.validator_value)}"))
         elif err.validator == "pattern":
-            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}"))
+            hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
+            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}"))
         else:
             errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), err.message))
     return errors
+
+
+def _unknown_field(name: str, allowed: dict) -> str:
+    """"unknown field", with the field the author most likely meant, or the ones allowed there."""
+    close = difflib.get_close_matches(name, list(allowed), n=1)
+    return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field (fields here: {', '.join(sorted(allowed))})"
 
 
 def _check_css(css: str, where: tuple, lines: dict, source: str) -> list[DeclarationError]:

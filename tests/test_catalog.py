@@ -103,7 +103,17 @@ def test_an_invalid_css_selector_is_refused(tmp_path):
 
 def test_an_unknown_field_is_refused_rather_than_ignored(tmp_path):
     [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", "        fetch: browser\n        selct: [main]"))
-    assert error == f"{tmp_path / 'acme.yml'}:17: documents[0].variants[1].selct: unknown field"
+    assert error == f"{tmp_path / 'acme.yml'}:17: documents[0].variants[1].selct: unknown field; did you mean 'select'?"
+
+
+def test_a_field_like_none_allowed_lists_the_fields_there(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", "        fetch: browser\n        colour: blue"))
+    assert "documents[0].variants[1].colour: unknown field (fields here: " in error and "language" in error
+
+
+def test_a_url_without_its_scheme_says_what_a_url_needs(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("url: https://acme.example.com/privacy", "url: acme.example.com/privacy"))
+    assert error.endswith("url: 'acme.example.com/privacy' is not a valid url (an http:// or https:// address)")
 
 
 def test_two_variants_for_the_same_region_and_language_are_refused(tmp_path):
