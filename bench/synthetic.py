@@ -106,8 +106,10 @@ def _throwaway_writes(archive: Archive) -> None:
     every page twice), a cache that holds the indexes written at random; and blocks nested in a
     batch's transaction run in it rather than each in a savepoint (``Archive.record`` and
     sqlite-utils' inserts open several per capture), since opening one makes FTS5 flush the terms
-    pending so far, a fifth of a capture's time, and a batch that fails is thrown away whole anyway.
-    The same statements write the same tables, indexes and full-text indexes."""
+    pending so far (about a fifth of a capture's time), and a batch that fails is thrown away whole.
+    The same statements write the same tables, indexes and full-text indexes; FTS5 only writes its
+    new segments a megabyte of terms at a time instead of one capture at a time, then merges them as
+    it always does. 261 versions a second here instead of 196 (20,000 over 2,000 variants)."""
     db = archive.db
     db.execute("PRAGMA journal_mode=MEMORY")
     db.execute("PRAGMA synchronous=OFF")
