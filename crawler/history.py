@@ -60,6 +60,10 @@ def term_presence(db: sqlite_utils.Database, term: str, document_id: str | None 
     return out
 
 
+# Fewer changes back and forth than this are read as changes, not as a pattern.
+MINIMUM = 3
+
+
 @dataclass(frozen=True)
 class Alternation:
     """A run of changes that only go back and forth between the same two versions."""
@@ -71,7 +75,7 @@ class Alternation:
     last: str
 
 
-def alternations(db: sqlite_utils.Database, variant_id: str, minimum: int = 3) -> list[Alternation]:
+def alternations(db: sqlite_utils.Database, variant_id: str, minimum: int = MINIMUM) -> list[Alternation]:
     """Runs of at least ``minimum`` consecutive changes between the same two versions.
 
     A banner shown to one region and not another, or an A/B test, makes a page flip between two
@@ -81,16 +85,47 @@ def alternations(db: sqlite_utils.Database, variant_id: str, minimum: int = 3) -
         "select from_version_id, to_version_id, detected_at from changes where variant_id = ? and superseded_by is null "
         "order by detected_at, id", [variant_id]
     ))
-    runs, current = [], []
+    return [_alternation(variant_id, run) for run in _runs(changes) if len(run) >= minimum]
+
+
+def folded(changes: list[dict], minimum: int = MINIMUM) -> list[dict]:
+    """``changes`` (of any variants, in the order a page lists them) with each alternation shown once.
+
+    A page shows a flip-flop as the reporter should read it: one row, at the place of the run's
+    first change listed, carrying the run as ``alternation``; every other change stays as it was.
+    Runs are found per variant, so changes of other variants listed in between do not break them;
+    only the changes given are looked at, so a page folds what it already fetched.
+    """
+    by_variant: dict[str, list[dict]] = {}
     for change in changes:
-        pair = frozenset((change["from_version_id"], change["to_version_id"]))
-        if current and frozenset((current[-1]["from_version_id"], current[-1]["to_version_id"])) != pair:
-            runs.append(current)
-            current = []
-        current.append(change)
-    runs.append(current)
-    return [
-        Alternation(variant_id, tuple(sorted((run[0]["from_version_id"], run[0]["to_version_id"]))), len(run),
-                    run[0]["detected_at"], run[-1]["detected_at"])
-        for run in runs if len(run) >= minimum
-    ]
+        by_variant.setdefault(change["variant_id"], []).append(change)
+    run_of = {id(c): run for listed in by_variant.values() for run in _runs(listed) for c in run}
+    rows = []
+    for change in changes:
+        run = run_of[id(change)]
+        if len(run) < minimum:
+            rows.append(change)
+        elif change is run[0]:
+            rows.append({**change, "alternation": _alternation(change["variant_id"], run)})
+    return rows
+
+
+def _pair(change: dict) -> frozenset:
+    return frozenset((change["from_version_id"], change["to_version_id"]))
+
+
+def _runs(changes: list[dict]) -> list[list[dict]]:
+    """Consecutive changes grouped by the two versions they go between, whichever way."""
+    runs: list[list[dict]] = []
+    for change in changes:
+        if runs and _pair(runs[-1][-1]) == _pair(change):
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    return runs
+
+
+def _alternation(variant_id: str, run: list[dict]) -> Alternation:
+    """The run as one pattern; the run may be listed oldest or newest first."""
+    dates = [c["detected_at"] for c in run]
+    return Alternation(variant_id, tuple(sorted(_pair(run[0]))), len(run), min(dates), max(dates))

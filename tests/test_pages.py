@@ -14,6 +14,9 @@ import pytest
 from fake_wayback import FakeWayback
 from helpers import LOREM, PolicySite, crawl, policy_page, policyarchive, rows, write_declaration, write_warc
 from crawler.archive import Archive
+from crawler.catalog import Catalog, Document, Service, Variant
+from crawler.classify import Analysis
+from crawler.items import Capture
 from crawler.publish import datasette_app
 
 US, EEA, DE, HOSTILE = ("acme/privacy-policy/us-en", "acme/privacy-policy/eea-en", "acme/privacy-policy/eea-de",
@@ -487,3 +490,83 @@ async def test_variant_pages_give_captures_policyarchive_did_not_fetch_no_region
     for variant, said in ((US, "none (imported)"), (ROW, "none (imported)"), (EEA, "none (Wayback Machine)")):
         html = (await get(elsewhere, f"/-/variant/{variant}")).text
         assert f"<td>{said}</td>" in html and " / direct" not in html, variant
+
+
+# An archive where a banner makes the EEA policy flip between two texts, as TikTok's did in 2026.
+FLIP_EEA, FLIP_US = (Variant(id=f"flip/privacy-policy/{region.lower()}-en", document_id="flip/privacy-policy", service="Flip",
+                             document_type="privacy-policy", region=region, language="en", url=f"https://flip.example.com/{region}")
+                     for region in ("EEA", "US"))
+FLIP_CATALOG = Catalog(services=(Service("Flip", "flip", "flip.yml", (
+    Document("flip/privacy-policy", "Flip", "privacy-policy", "Flip privacy", (FLIP_EEA, FLIP_US)),)),))
+BANNER = "You are visiting from the European Economic Area: read the notice for your region."
+
+
+@pytest.fixture(scope="module")
+def flipping(tmp_path_factory):
+    """The EEA variant: a first text, a real change (a new clause), then five flips as a banner comes and goes,
+    with a change of the US variant recorded in the middle of them."""
+    path = tmp_path_factory.mktemp("flipping") / "archive.db"
+    archive = Archive(path)
+    archive.sync_catalog(FLIP_CATALOG)
+
+    def record(variant, day, text):
+        archive.record(Capture(variant_id=variant.id, requested_url=variant.url, fetched_at=f"2026-05-{day:02}T00:00:00Z",
+                               status=200, body=text.encode()), Analysis("ok", text))
+
+    record(FLIP_US, 1, LOREM)
+    record(FLIP_EEA, 1, LOREM)
+    record(FLIP_EEA, 2, f"{LOREM} {CLAUSE}")
+    for day in range(3, 8):
+        record(FLIP_EEA, day, f"{LOREM} {CLAUSE}" + (f" {BANNER}" if day % 2 else ""))
+        if day == 5:
+            record(FLIP_US, day, f"{LOREM} {SHARING}")
+    archive.close()
+    return path
+
+
+def version_of(db, variant, text_end):
+    return one(db, "select id from versions where variant_id = ? and text like ?", [variant.id, f"%{text_end}"])["id"]
+
+
+def folded_row(db):
+    """What the alternation's one row says, and the links it must carry: the two versions and their diff."""
+    without, with_banner = version_of(db, FLIP_EEA, CLAUSE), version_of(db, FLIP_EEA, BANNER)
+    older, newer = sorted((without, with_banner))
+    said = (f"alternating between version {older} and version {newer}: 5 changes from 2026-05-03 to 2026-05-07 "
+            "(a region-dependent banner, or similar)")
+    return said, [f"/-/version/{older}", f"/-/version/{newer}", f"/-/diff/{older}/{newer}"]
+
+
+def text_of(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+async def assert_folded_once_beside_real_changes(db, path, real=((FLIP_EEA, 2), (FLIP_US, 5))):
+    """The page shows the alternation once, no flip of it on its own, and each real change (variant, day) linked to its diff."""
+    html = (await get(db, path)).text
+    said, links = folded_row(db)
+    assert text_of(html).count(said) == 1
+    assert set(links) <= set(hrefs(html))
+    assert "back to an earlier text" not in html
+    for variant, day in real:
+        change = one(db, "select from_version_id, to_version_id from changes where variant_id = ? and detected_at like ?",
+                     [variant.id, f"2026-05-{day:02}%"])
+        assert f"/-/diff/{change['from_version_id']}/{change['to_version_id']}" in hrefs(html)
+    return html
+
+
+@pytest.mark.asyncio
+async def test_home_shows_a_flip_flop_between_two_versions_as_one_row_and_other_changes_as_before(flipping):
+    html = await assert_folded_once_beside_real_changes(flipping, "/")
+    assert len(re.findall(r"<li>", html.split("<h2>Recent changes</h2>")[1].split("</ul>")[0])) == 3
+
+
+@pytest.mark.asyncio
+async def test_document_page_shows_a_flip_flop_between_two_versions_as_one_row_and_other_changes_as_before(flipping):
+    await assert_folded_once_beside_real_changes(flipping, "/-/document/flip/privacy-policy")
+
+
+@pytest.mark.asyncio
+async def test_variant_page_shows_a_flip_flop_as_one_row_and_still_counts_every_change(flipping):
+    html = await assert_folded_once_beside_real_changes(flipping, f"/-/variant/{FLIP_EEA.id}", real=[(FLIP_EEA, 2)])
+    assert "6 changes." in text_of(html)

@@ -16,10 +16,14 @@ import zlib
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
+from crawler.history import folded
 from crawler.provenance import vouched
 
 CAPTURES_SHOWN = 50
 CHANGES_SHOWN = 20
+# Changes fetched for the latest CHANGES_SHOWN: a flip-flop folds into one row (crawler/history.py),
+# and the list should still be full; a bound, however many changes a document has.
+CHANGES_FETCHED = 10 * CHANGES_SHOWN
 DOCUMENT = r"(?P<document_id>[^/]+/[^/]+)"
 VARIANT = r"(?P<variant_id>[^/]+/[^/]+/[^/]+)"
 
@@ -63,9 +67,9 @@ async def document(datasette, request):
           (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms
         from changes join variants on variants.id = changes.variant_id
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null
-        order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_SHOWN])
+        order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
     return await _page(datasette, request, "policy_document.html", {
-        "doc": doc, "variants": variants, "changes": changes, "pairs": _pairs_to_compare(variants),
+        "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
     })
 
 
@@ -76,7 +80,7 @@ async def variant(datasette, request):
         [request.url_vars["variant_id"]], "variant")
     versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
                            [var["id"]])
-    changes = await _rows(db, """select id, from_version_id, to_version_id, detected_at, words_added, words_removed, is_return
+    changes = await _rows(db, """select id, variant_id, from_version_id, to_version_id, detected_at, words_added, words_removed, is_return
         from changes where variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
     terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
@@ -88,7 +92,7 @@ async def variant(datasette, request):
                            [var["id"]])
     return await _page(datasette, request, "policy_variant.html", {
         "var": var, "versions": versions, "words": {v["id"]: v["words"] for v in versions},
-        "changes": [{**c, "terms": by_change.get(c["id"])} for c in changes],
+        "changes": folded([{**c, "terms": by_change.get(c["id"])} for c in changes]), "change_count": len(changes),
         "captures": captures, "more_captures": len(captures) == CAPTURES_SHOWN, "outcomes": outcomes, "database": db.name,
     })
 

@@ -17,7 +17,12 @@ from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from crawler.history import folded
+
 RECENT_CHANGES = 10
+# Changes fetched for the recent ones: enough that a flip-flop folded into one row
+# (crawler/history.py) still leaves RECENT_CHANGES rows, and a bound on the page's cost.
+RECENT_FETCHED = 20 * RECENT_CHANGES
 HITS = 100
 MATCHES = 5000  # matching versions that search looks at, newest first
 SNIPPET_QUERIES = 2  # queries the hits' snippets are shared among (Datasette runs 3 at once by default)
@@ -53,11 +58,11 @@ async def home(datasette, request):
            from changes join variants on variants.id = changes.variant_id join documents on documents.id = variants.document_id
            where changes.superseded_by is null
            order by changes.detected_at desc limit ?""",
-        [RECENT_CHANGES],
+        [RECENT_FETCHED],
     )
     return await _page(datasette, request, "policy_home.html", {
         "holds": dict(holds), "documents": [dict(r) for r in documents], "last_run": dict(last_run) if last_run else None,
-        "changes": [dict(r) for r in changes], "database": db.name, "title": datasette.metadata("title") or "policyarchive",
+        "changes": folded([dict(r) for r in changes])[:RECENT_CHANGES], "database": db.name, "title": datasette.metadata("title") or "policyarchive",
         "queries": await datasette.get_canned_queries(db.name, request.actor),
     })
 
