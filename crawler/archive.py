@@ -386,12 +386,12 @@ class Archive:
             )
         return digest
 
-    def holds_capture(self, variant_id: str, fetched_at: str, body: bytes) -> bool:
-        """Whether the variant has a capture of these bytes at this time already (an import of files
-        imported before)."""
+    def holds_capture(self, variant_id: str, fetched_at: str, body_sha256: str | None) -> bool:
+        """Whether the variant has a capture of the bytes with this digest (None: no body) at this
+        time already (an import of files imported before)."""
         return self.db.execute(
             "SELECT 1 FROM captures WHERE variant_id = ? AND fetched_at = ? AND body_sha256 IS ?",
-            [variant_id, fetched_at, sha256(body) if body else None],
+            [variant_id, fetched_at, body_sha256],
         ).fetchone() is not None
 
     def has_body(self, digest: str) -> bool:

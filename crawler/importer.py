@@ -18,13 +18,14 @@ import re
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.archive import Archive
+from crawler.archive import Archive, sha256
 from crawler.catalog import Catalog, Variant
 from crawler.classify import analyse
 from crawler.export import parse_fields
@@ -63,6 +64,11 @@ class Saved:
     capture: Capture
     is_text: bool
 
+    @cached_property
+    def body_sha256(self) -> str | None:
+        """The body's digest, taken once: it tells a capture already held, then keys the stored body."""
+        return sha256(self.capture.body) if self.capture.body else None
+
 
 @dataclass
 class Found:
@@ -80,7 +86,7 @@ class Found:
 
     def skipped(self) -> str | None:
         """What was left out, in a line: ``skipped 6 records of other variants: …/eea-en (2), …``."""
-        parts = [f"skipped {sum(c.values())} record{'s' if sum(c.values()) != 1 else ''} of other {what}: "
+        parts = [f"skipped {count(sum(c.values()), 'record')} of other {what}: "
                  + ", ".join(f"{key} ({n})" for key, n in sorted(c.items()))
                  for what, c in (("variants", self.other_variants), ("URLs", self.other_urls)) if c]
         return "; ".join(parts) or None
@@ -186,7 +192,7 @@ def _analyse(saved: Saved, variant: Variant):
 def _not_held(archive: Archive, variant_id: str, saved: list[Saved]) -> tuple[list[Saved], str | None]:
     """The captures the archive does not hold yet (the variant's capture at the same time of the
     same bytes), and a line saying how many it does: importing the same files again adds nothing."""
-    new = [s for s in saved if not archive.holds_capture(variant_id, s.capture.fetched_at, s.capture.body)]
+    new = [s for s in saved if not archive.holds_capture(variant_id, s.capture.fetched_at, s.body_sha256)]
     held = len(saved) - len(new)
     return new, f"{count(held, 'capture')} already in the archive, not imported again" if held else None
 
@@ -210,7 +216,8 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
         with ProcessPoolExecutor(max_workers=workers) as pool:
             analyses = pool.map(_analyse, found.saved, [variant] * len(found.saved), chunksize=4)
             for item, analysis in zip(found.saved, analyses):
-                archive.record(item.capture, analysis, run_id)
+                digest = archive.keep_body(item.capture.body, item.body_sha256)
+                archive.record(item.capture, analysis, run_id, body_sha256=digest)
         return archive.end_run(run_id, "finished", detail=skipped)
     finally:
         archive.close()
