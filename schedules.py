@@ -17,7 +17,6 @@ or 6 with seconds first; a declaration's ``schedule`` overrides the catalog's de
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import subprocess
 import sys
@@ -30,16 +29,15 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
-from apscheduler.triggers.cron import CronTrigger
 
-from crawler.catalog import Catalog, CatalogError, DeclarationError
-from crawler.exits import MEANINGS
-from crawler.plural import count
+from crawler.declarations.catalog import Catalog
+from crawler.declarations.cron import cron_trigger
+from crawler.common.exits import MEANINGS
+from crawler.common.plural import count
 
 DEFAULT_CRON = "30 3 * * *"  # nightly, 03:30 UTC
 MISFIRE_GRACE = 24 * 3600  # seconds: a nightly run missed while down still happens within a day
 JOB_FUNCTION = "schedules:run_service"
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 logger = logging.getLogger("schedules")
 
@@ -68,68 +66,15 @@ def logs_path(db: str | Path) -> Path:
     return Path(db).resolve().parent / "logs"
 
 
-def _day_number(token: str) -> int:
-    token = token.lower()
-    if token.isdigit() and int(token) <= 7:
-        return int(token) % 7
-    if token[:3] in _DAYS:
-        return _DAYS.index(token[:3])
-    raise ValueError(f"{token!r} is not a day of the week")
-
-
-def _weekdays(field: str) -> str:
-    """A crontab weekday field as day names: crontab counts from Sunday, APScheduler 3 from Monday."""
-    if field == "*":
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        span, _, step = part.partition("/")
-        if span == "*":
-            first, last = 0, 6
-        elif "-" in span:
-            first, last = (_day_number(t) for t in span.split("-", 1))
-            last = 7 if last == 0 else last
-        else:
-            first = _day_number(span)
-            last = 6 if step else first
-        days.update(d % 7 for d in range(first, last + 1, int(step or 1)))
-    return ",".join(_DAYS[d] for d in sorted(days))
-
-
-def cron_trigger(expression: str) -> CronTrigger:
-    """A UTC trigger from 5 cron fields, or 6 with seconds first."""
-    fields = expression.split()
-    if len(fields) not in (5, 6):
-        raise ValueError(f"{expression!r} has {len(fields)} fields; a schedule has 5 (minute hour day month weekday), or 6 with seconds first")
-    second = fields.pop(0) if len(fields) == 6 else "0"
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                       day_of_week=_weekdays(weekday), timezone=timezone.utc)
-
-
-def _schedule_line(path: str) -> int:
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if re.match(r"schedule\s*:", line):
-            return number
-    return 1
-
-
 def declared_jobs(catalog: Catalog, db: str, policies: str, logs: str | Path, default_cron: str = DEFAULT_CRON) -> list[Job]:
-    """One job per service, on its declared schedule or the default; a bad schedule is a declaration error."""
-    jobs, errors = [], []
+    """One job per service, on its declared schedule or the default. The catalog checked the declared
+    schedules when it loaded (``crawler/declarations/cron.py``), and the CLI checks ``--cron``."""
+    jobs = []
     for service in catalog.services:
         cron = service.schedule or default_cron
-        try:
-            cron_trigger(cron)
-        except ValueError as exc:
-            where = (service.path, _schedule_line(service.path)) if service.schedule else ("--cron", 0)
-            errors.append(DeclarationError(*where, "schedule", str(exc)))
-            continue
         kwargs = {"service": service.slug, "db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()),
                   "logs": str(Path(logs).resolve())}
         jobs.append(Job(service.slug, cron, kwargs))
-    if errors:
-        raise CatalogError(errors)
     return jobs
 
 

@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy_playwright.page import PageMethod
 
-from crawler.crawl import project_settings
+from crawler.capture.run import project_settings
 
 
 class BareSpider(scrapy.Spider):

@@ -24,7 +24,7 @@ import sqlite_utils
 from bench.report import Figure
 from bench.site import PROJECT
 from bench.synthetic import RARE_TERM, generate
-from crawler.publish import serve_command
+from crawler.web.publish import serve_command
 
 NAME = "datasette"
 TITLE = "reporters' pages on a synthetic archive, policyarchive serve against Datasette's defaults"

@@ -1,4 +1,4 @@
-"""Benchmark 3, diff: ``crawler.diff.diff`` over real version pairs and adversarial pairs of about
+"""Benchmark 3, diff: ``crawler.text.diff.diff`` over real version pairs and adversarial pairs of about
 100 KB, against difflib's word-level SequenceMatcher (what a plain word diff does) on the same pairs.
 
 Real pairs: consecutive versions in an archive built by importing the Markdown histories in
@@ -25,18 +25,18 @@ import yaml
 
 from bench.report import Figure
 from bench.site import REALDATA
-from crawler.archive import Archive
-from crawler.catalog import load_catalog
-from crawler.diff import diff
-from crawler.importer import import_paths
+from crawler.archive.store import Archive
+from crawler.declarations.catalog import load_catalog
+from crawler.text.diff import diff
+from crawler.intake.importer import import_paths
 
 # The baseline's tokens: words, runs of spaces and punctuation marks, each its own token, as a plain
-# word diff splits a text (independent of how crawler/diff.py tokenizes).
+# word diff splits a text (independent of how crawler/text/diff.py tokenizes).
 BASELINE_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 WORD = re.compile(r"\w+")
 
 NAME = "diff"
-TITLE = "crawler.diff.diff against difflib's word diff, real and adversarial pairs"
+TITLE = "crawler.text.diff.diff against difflib's word diff, real and adversarial pairs"
 
 HISTORIES = [  # (service, folder under realdata, region, language)
     ("TikTok", "ota-contrib-versions/TikTok/Privacy Policy", "EEA", "en"),

@@ -21,11 +21,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench.site import REALDATA
-from crawler.archive import Archive
-from crawler.catalog import Catalog, Document, Rules, Service, Variant
-from crawler.classify import Analysis
-from crawler.extract import normalize
-from crawler.items import Capture
+from crawler.archive.store import Archive
+from crawler.declarations.catalog import Catalog, Document, Rules, Service, Variant
+from crawler.text.classify import Analysis
+from crawler.text.extract import normalize
+from crawler.capture.items import Capture
 
 DOCUMENT_TYPES = ("privacy-policy", "terms-of-service", "cookie-policy", "community-guidelines", "data-retention")
 LOCALES = (("US", "en"), ("EEA", "en"), ("EEA", "de"), ("EEA", "fr"), ("GB", "en"), ("CH", "de"), ("BR", "pt"),

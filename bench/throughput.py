@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.report import Figure
 from bench.site import VariantSite, bare_crawl, cpu_seconds, crawl, fresh_db, last_run, tiktok_pages, write_declarations
-from crawler.settings import DOWNLOAD_HANDLERS as PLAYWRIGHT_HANDLERS
+from crawler.capture.settings import DOWNLOAD_HANDLERS as PLAYWRIGHT_HANDLERS
 
 NAME = "crawl"
 TITLE = "the full pipeline against a bare Scrapy spider, same real pages"

@@ -1,9 +1,10 @@
 """policyarchive: follow policy documents across regions and languages, and archive every version.
 
-``crawler`` is the Scrapy project (settings, items, pipelines, spiders) and the library modules
-that the spider, the importer and the CLI share: ``catalog`` (declarations), ``extract``
-(HTML to normalised Markdown), ``diff`` (word-level changes), ``archive`` (the one writer of
-``archive.db``).
+Packages by stage, in the order data flows; a module imports only from its own stage or an
+earlier one (``tests/test_layout.py`` checks it):
+
+``common`` -> ``declarations`` -> ``capture`` -> ``text`` -> ``archive`` -> ``evidence`` ->
+``intake`` -> ``web``; ``cli`` and ``demo`` sit on top.
 """
 
 __version__ = "0.1.0"

@@ -7,22 +7,21 @@ Every command is a thin layer over a Python function that tests call too, and ev
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing, contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from crawler import ids
-from crawler.catalog import CatalogError, load_catalog
-from crawler.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
-from crawler.plural import count
+from crawler.declarations import ids
+from crawler.archive import open_read_only
+from crawler.declarations.catalog import CatalogError, load_catalog
+from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
+from crawler.common.plural import count
 
 
 def db_option(f):
@@ -39,7 +38,7 @@ def _existing_archive(ctx, param, db: str) -> str:
         click.echo(f"no archive at {db}: crawl, import or backfill make one", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     try:
-        with closing(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)) as conn:
+        with closing(open_read_only(db).conn) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         click.echo(f"{db} is not an archive: {exc}", err=True)
@@ -85,7 +84,7 @@ def _catalog_with_variant(policies: str, variant_id: str):
 def _locked(db: str):
     """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it.
     The lock file lives beside the archive, so the archive's folder is made first."""
-    from crawler.lock import ArchiveBusy, archive_lock
+    from crawler.archive.lock import ArchiveBusy, archive_lock
 
     _make_folder_of(db)
     try:
@@ -105,14 +104,15 @@ def _refuse_ids(messages: list[str], outcome: str):
     sys.exit(EXIT_CANNOT_RUN)
 
 
-def _catalog(policies: str):
-    """The validated catalog, or every error printed and exit 1: nothing runs on a broken catalog."""
+def _catalog(*paths: str, outcome: str = "nothing was run"):
+    """The validated catalog, or every error (file:line: field: message) printed, then how many and
+    what was not done, and exit 1: nothing runs on a broken catalog."""
     try:
-        return load_catalog(policies)
+        return load_catalog(*paths)
     except CatalogError as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
-        click.echo(f"{count(len(exc.errors), 'error')}; nothing was run.", err=True)
+        click.echo(f"{count(len(exc.errors), 'error')}; {outcome}.", err=True)
         sys.exit(EXIT_CANNOT_RUN)
 
 
@@ -141,12 +141,7 @@ def validate(paths, policies, db):
         policyarchive validate
         policyarchive validate policies/tiktok.yml
     """
-    try:
-        catalog = load_catalog(*(paths or (policies,)))
-    except CatalogError as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        sys.exit(EXIT_CANNOT_RUN)
+    catalog = _catalog(*(paths or (policies,)), outcome="the declarations do not validate")
     click.echo(f"ok: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
                f"{count(len(catalog.variants), 'variant')}")
 
@@ -180,7 +175,7 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         policyarchive crawl --trigger cron --log logs/crawl.log
         POLICYARCHIVE_PROXY_EEA=http://user:pass@proxy:3128 policyarchive crawl --only tiktok
     """
-    from crawler.crawl import log_to, run_crawl
+    from crawler.capture.run import log_to, run_crawl
 
     if log_file:
         log_to(log_file)
@@ -215,7 +210,7 @@ def import_(paths, variant_id, policies, db):
         policyarchive import "../shared/realdata/dkg-tosback-snapshots/TikTok/Privacy Policy" \\
             --variant tiktok/privacy-policy/us-en
     """
-    from crawler.importer import UnreadableFile, import_paths
+    from crawler.intake.importer import UnreadableFile, import_paths
 
     catalog = _catalog_with_variant(policies, variant_id)
     try:
@@ -261,8 +256,8 @@ def serve(host, port, db, policies):
     Example:
         policyarchive serve --port 8001
     """
-    from crawler.archive import Archive
-    from crawler.publish import serve_command
+    from crawler.archive.store import Archive
+    from crawler.web.publish import serve_command
 
     _refuse_busy(host, port, "is another policyarchive serve running? choose another --port")
     Archive(db).close()
@@ -270,39 +265,20 @@ def serve(host, port, db, policies):
     os.execv(sys.executable, serve_command(db, host, port))
 
 
-def _echo_demo_change(db: str, serve_port: int) -> None:
-    """Where to look: the page of the demo's US-only change, and the home page that lists it."""
-    with closing(sqlite3.connect(db)) as conn:
-        change = conn.execute("SELECT from_version_id, to_version_id FROM changes WHERE variant_id = ? ORDER BY id DESC LIMIT 1",
-                              ["lumen/privacy-policy/us-en"]).fetchone()
-    base = f"http://127.0.0.1:{serve_port}"
-    if change:
-        click.echo(f"demo: the change: {base}/-/diff/{change[0]}/{change[1]} (listed on {base}/)", err=True)
-
-
 def _fresh_demo_archive(db: str) -> None:
-    """Remove the archive an earlier demo left at ``db``, so that this one records its one change
-    again (crawled on top, edition 1 would come back as a change, and edition 2 as another). Only a
-    file holding demo runs alone is removed; anything else is refused, never deleted."""
-    from crawler.lock import held_elsewhere
+    """``remove_earlier_demo``, or exit saying why the file at ``db`` is left alone."""
+    from crawler.archive.lock import ArchiveBusy
+    from crawler.demo import NotADemoArchive, remove_earlier_demo
 
-    path = Path(db)
-    if not path.exists():
-        return
-    if held_elsewhere(db):
+    try:
+        remove_earlier_demo(db)
+    except ArchiveBusy:
         click.echo(f"demo: refused: another run is in progress on {db}", err=True)
         sys.exit(EXIT_BUSY)
-    try:
-        with closing(sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)) as conn:
-            others = conn.execute("SELECT count(*) FROM runs WHERE trigger IS NOT 'demo'").fetchone()[0]
-    except sqlite3.DatabaseError:
-        others = None
-    if others != 0:
+    except NotADemoArchive:
         click.echo(f"demo: {db} is not an archive of demo runs only; the demo rebuilds its archive on every run, "
                    f"so it leaves this file alone: choose another --db", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    for leftover in (path, Path(f"{db}-wal"), Path(f"{db}-shm")):
-        leftover.unlink(missing_ok=True)
 
 
 def _demo_site(port: int):
@@ -337,10 +313,10 @@ def demo(port, serve, serve_port, db, policies):
         policyarchive demo
         policyarchive demo --no-serve --db /tmp/demo.db
     """
-    from crawler.demo import POLICIES
-    from crawler.hosts import ALLOW_ENV
+    from crawler.declarations.hosts import ALLOW_ENV
+    from crawler.demo import POLICIES, change_url, declarations_for_port
 
-    policies = _demo_declarations(policies or str(POLICIES), port, db)
+    policies = declarations_for_port(policies or str(POLICIES), port, db)
     os.environ[ALLOW_ENV] = "127.0.0.1"
     _catalog(policies)
     if serve:
@@ -354,32 +330,12 @@ def demo(port, serve, serve_port, db, policies):
             if code not in (EXIT_OK, EXIT_SOME_FAILED):
                 sys.exit(code)
     click.echo("demo: edition 2 added a clause to the US policy; see 'changes' in the archive", err=True)
-    _echo_demo_change(db, serve_port)
+    url = change_url(db, f"http://127.0.0.1:{serve_port}")
+    if url:
+        click.echo(f"demo: the change: {url} (listed on http://127.0.0.1:{serve_port}/)", err=True)
     if serve:
         serve_cmd = [sys.executable, "-m", "crawler.cli", "serve", "--db", db, "--port", str(serve_port)]
         os.execv(sys.executable, serve_cmd)
-
-
-def _demo_declarations(policies: str, port: int, db: str) -> str:
-    """The demo's declarations for a site on ``port``: they name the default port, so another one
-    gets a copy of them with their URLs moved, in ``<db>.policies`` beside the archive."""
-    from crawler.catalog import declaration_files
-    from crawler.demo import PORT
-
-    if port == PORT:
-        return policies
-    folder = Path(db).with_name(Path(db).name + ".policies")
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in declaration_files([policies]):
-        (folder / f.name).write_text(f.read_text(encoding="utf-8").replace(f"127.0.0.1:{PORT}/", f"127.0.0.1:{port}/"), encoding="utf-8")
-    return str(folder)
-
-
-def _read_only(db: str):
-    """The archive opened read-only: reading never creates or migrates it."""
-    import sqlite_utils
-
-    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True))
 
 
 def _variant_ids(archive) -> list[str]:
@@ -410,9 +366,9 @@ def term(term, document_id, db, policies):
         policyarchive term biometric --document tiktok/privacy-policy
         policyarchive term "voiceprint"
     """
-    from crawler.history import term_presence
+    from crawler.archive.history import term_presence
 
-    archive = _read_only(db)
+    archive = open_read_only(db)
     if document_id:
         document_id = document_id.rstrip("/")
         why = ids.wrong_kind(document_id, "document", _variant_ids(archive), db)
@@ -441,9 +397,9 @@ def history(variant_id, db, policies):
     Example:
         policyarchive history tiktok/privacy-policy/eea-en
     """
-    from crawler.history import alternations
+    from crawler.archive.history import alternations
 
-    archive = _read_only(db)
+    archive = open_read_only(db)
     variant_id = variant_id.rstrip("/")
     why = ids.wrong_kind(variant_id, "variant", _variant_ids(archive), db)
     if why:
@@ -461,34 +417,20 @@ def history(variant_id, db, policies):
                    f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
 
 
-_CDX_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?|\d{4,14}")
+def _cdx_date(ctx, param, value: str | None) -> str | None:
+    """``--from``/``--to`` as the CDX API takes them (``wayback.cdx_date``), or a usage error."""
+    from crawler.intake.wayback import cdx_date
 
-
-def _cdx_date(value: str | None) -> str | None:
-    """2020, 2020-06, 2020-06-01 or 2020-06-01T12:00 (or the CDX API's own 4 to 14 digits) as the
-    CDX API takes it, digits only; a date that does not exist (2021-13-45, 31/12/2021) is refused."""
-    if value is None:
-        return None
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if not _CDX_DATE.fullmatch(value.strip()) or not _real_date(digits):
-        raise click.BadParameter(f"{value!r} is not a date such as 2020, 2020-06 or 2020-06-01")
-    return digits
-
-
-def _real_date(digits: str) -> bool:
-    """Whether the leading parts of YYYYMMDDhhmmss that ``digits`` gives name a real time."""
-    padded = digits + "0101000000"[len(digits) - 4:] if len(digits) < 14 else digits
     try:
-        datetime.strptime(padded, "%Y%m%d%H%M%S")
-    except ValueError:
-        return False
-    return True
+        return cdx_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command()
 @click.option("--variant", "variant_id", required=True, help="The variant whose URL to look up.")
-@click.option("--from", "since", callback=lambda ctx, param, v: _cdx_date(v), help="First date, e.g. 2019 or 2019-06-01.")
-@click.option("--to", "until", callback=lambda ctx, param, v: _cdx_date(v), help="Last date, e.g. 2021-12-31.")
+@click.option("--from", "since", callback=_cdx_date, help="First date, e.g. 2019 or 2019-06-01.")
+@click.option("--to", "until", callback=_cdx_date, help="Last date, e.g. 2021-12-31.")
 @click.option("--wayback-url", help="The Wayback Machine's address (CDX API and replay). Default: the public one.")
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between two requests. Default: 2.")
 @policies_option
@@ -509,7 +451,7 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
     """
     import logging
 
-    from crawler.wayback import Settings, backfill as run_backfill
+    from crawler.intake.wayback import Settings, backfill as run_backfill
 
     catalog = _catalog_with_variant(policies, variant_id)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -542,12 +484,12 @@ def export(path, only, db, policies):
         policyarchive export tiktok-us.warc.gz --only tiktok/privacy-policy/us-en
         policyarchive export tiktok.wacz --only tiktok
     """
-    from crawler.export import export as run_export
+    from crawler.evidence.export import export as run_export
 
     if not path.name.endswith((".warc", ".warc.gz", ".wacz")):
         click.echo(f"{path}: name it .warc, .warc.gz or .wacz", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    archive = _read_only(db)
+    archive = open_read_only(db)
     with closing(archive.conn):
         unknown = ids.not_found(only, _variant_ids(archive), db)
     if unknown:
@@ -559,7 +501,7 @@ def export(path, only, db, policies):
 
 def _head_form(ctx, param, head: str | None) -> str | None:
     """``--head`` checked for its form before the archive is read: a typo is a usage error, not tampering."""
-    from crawler.verify import HeadError, head_form
+    from crawler.evidence.verify import HeadError, head_form
 
     if head is None:
         return None
@@ -588,7 +530,7 @@ def verify(exported, head, db, policies):
         policyarchive verify
         policyarchive verify --export tiktok.wacz --head 3f9a61c08d2e4b57
     """
-    from crawler.verify import HeadError, verify as run_verify
+    from crawler.evidence.verify import HeadError, verify as run_verify
 
     try:
         report = run_verify(db, exported, head)
@@ -606,9 +548,21 @@ def verify(exported, head, db, policies):
     click.echo(f"verified: {checked}; chain head {where}")
 
 
+def _cron(ctx, param, value: str | None) -> str | None:
+    """``--cron`` read as the declarations' schedules are, or a usage error."""
+    from crawler.declarations.cron import cron_trigger
+
+    if value is not None:
+        try:
+            cron_trigger(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @cli.command()
 @click.option("--list", "list_only", is_flag=True, help="Show the jobs and their next run times, then exit.")
-@click.option("--cron", "default_cron", metavar="CRON",
+@click.option("--cron", "default_cron", metavar="CRON", callback=_cron,
               help="Schedule (UTC) of services whose declaration names none: 5 fields, or 6 with seconds first. Default: nightly, 30 3 * * *.")
 @click.option("--store", type=click.Path(dir_okay=False), help="The job store (SQLite). Default: beside the archive, archive.schedules.db.")
 @click.option("--logs", type=click.Path(file_okay=False), help="Folder of the crawls' logs, one file per run. Default: logs/ beside the archive.")
@@ -633,16 +587,11 @@ def schedule(list_only, default_cron, store, logs, policies, db):
     import time
 
     import schedules
-    from crawler.lock import ArchiveBusy, archive_lock, holder
+    from crawler.archive.lock import ArchiveBusy, archive_lock, holder
 
     catalog = _catalog(policies)
     store = store or str(schedules.store_path(db))
-    try:
-        jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
-    except CatalogError as exc:
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        sys.exit(EXIT_CANNOT_RUN)
+    jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
     if list_only:
         rows = schedules.listing(jobs, store)
         width = max([len("job")] + [len(r[0]) for r in rows])
@@ -683,8 +632,8 @@ def status(stale_after, limit, policies, db):
         policyarchive status
         policyarchive status --stale-after 3d --runs 10
     """
-    from crawler.archive import Archive
-    from crawler.status import parse_duration, report
+    from crawler.archive.store import Archive
+    from crawler.archive.status import parse_duration, report
 
     try:
         hours = parse_duration(stale_after)
@@ -696,7 +645,7 @@ def status(stale_after, limit, policies, db):
     except CatalogError:
         click.echo(f"the declarations in {policies} do not validate (policyarchive validate): every variant in the archive is considered", err=True)
         declared = None
-    for line in report(_read_only(db), db, hours, limit, declared):
+    for line in report(open_read_only(db), db, hours, limit, declared):
         click.echo(line)
 
 

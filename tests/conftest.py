@@ -6,7 +6,7 @@ import pytest
 
 from helpers import REALDATA, PolicySite
 
-# The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/hosts.py).
+# The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/declarations/hosts.py).
 os.environ["POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
 
 

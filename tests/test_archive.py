@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler import archive as archive_module
-from crawler.archive import MIGRATIONS, Archive, utcnow
-from crawler.catalog import Catalog, Document, Service, Variant
-from crawler.classify import Analysis
-from crawler.items import Capture
-from crawler.verify import verify
+from crawler.archive import store as archive_module
+from crawler.archive.schema import MIGRATIONS
+from crawler.archive.store import Archive
+from crawler.common.clock import utcnow
+from crawler.declarations.catalog import Catalog, Document, Service, Variant
+from crawler.text.classify import Analysis
+from crawler.capture.items import Capture
+from crawler.evidence.verify import verify
 
 VARIANT = Variant(id="acme/privacy-policy/us-en", document_id="acme/privacy-policy", service="Acme",
                   document_type="privacy-policy", region="US", language="en", url="https://acme.example.com/p")
@@ -127,7 +129,7 @@ def test_a_text_found_between_two_known_ones_supersedes_the_direct_change(archiv
 
 @pytest.mark.asyncio
 async def test_superseded_changes_leave_the_published_history(archive):
-    from crawler.publish import datasette_app
+    from crawler.web.publish import datasette_app
 
     archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C " * 40))
     archive.record(capture("2019-01-01T00:00:00Z"), Analysis("ok", "Text A " * 40))

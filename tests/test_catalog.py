@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import PROJECT, policyarchive, write_declaration
-from crawler.catalog import CatalogError, Selector, load_catalog
+from crawler.declarations.catalog import CatalogError, Selector, load_catalog
 
 GOOD = """\
 service: Acme Cloud
@@ -147,6 +147,6 @@ def test_crawl_refuses_a_broken_catalog_and_fetches_nothing(tmp_path, site):
 
 
 def test_the_bundled_catalogs_validate():
-    for folder in ("policies", "demo/policies"):
+    for folder in ("policies", "crawler/demo/policies"):
         result = policyarchive("validate", "--policies", str(PROJECT / folder))
         assert result.returncode == 0, result.stderr

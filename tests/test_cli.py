@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from helpers import LOREM, PROJECT, crawl, policy_page, policyarchive, rows, write_declaration
-from crawler.plural import count
+from crawler.common.plural import count
 
 US = "acme/privacy-policy/us-en"
 READERS = ["serve", "term", "history", "status", "export", "verify"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import LOREM, policy_page, serving, two_region_archive
-from crawler.publish import datasette_app
+from crawler.web.publish import datasette_app
 
 TABLES = ["documents", "variants", "runs", "captures", "bodies", "capture_headers", "versions", "changes"]
 
@@ -74,7 +74,7 @@ def test_serve_starts_a_real_datasette_on_the_archive(archive):
 
 
 def test_serving_an_archive_again_rewrites_its_one_metadata_file(tmp_path):
-    from crawler.publish import serve_command
+    from crawler.web.publish import serve_command
 
     def metadata_path(db):
         command = serve_command(db, "127.0.0.1", 8001)

@@ -7,7 +7,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.catalog import CatalogError, load_file
+from crawler.declarations.catalog import CatalogError, load_file
 
 VALID = {
     "service": "Acme",

@@ -1,6 +1,6 @@
 """Word-level diffs, paragraphs first, stored compactly against the old text."""
 
-from crawler.diff import DELETE, EQUAL, INSERT, compact, diff, expand
+from crawler.text.diff import DELETE, EQUAL, INSERT, compact, diff, expand
 
 OLD = "# Policy\n\nWe collect your name.\n\nWe share data with partners.\n\nContact us."
 

@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from fake_wayback import FakeWayback
 from helpers import LOREM, PolicySite, Route, crawl, policy_page, policyarchive, rows, write_declaration
-from crawler.export import TRANSFER_HEADERS, parse_fields
+from crawler.evidence.export import TRANSFER_HEADERS, parse_fields
 
 EEA_URL = "https://acme.example.com/eea/privacy"
 SAVED_URL = "https://acme.example.com/privacy"

@@ -1,7 +1,7 @@
 """Extraction: declared selections to Markdown, and normalisation that ignores all but wording."""
 
-from crawler.catalog import Rules, Selector
-from crawler.extract import SelectorMiss, comparable, decode, extract, normalize
+from crawler.declarations.catalog import Rules, Selector
+from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
 
 PAGE = """<html><body><nav>Menu</nav>
 <div id="all">

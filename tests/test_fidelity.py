@@ -3,8 +3,8 @@ and what a change must say: the watched terms it touches."""
 
 import pytest
 
-from crawler.archive import Archive
-from crawler.classify import Analysis
+from crawler.archive.store import Archive
+from crawler.text.classify import Analysis
 from helpers import GERMAN, LOREM, Route, crawl, policy_page, rows, write_declaration
 from test_archive import CATALOG, capture
 

@@ -13,11 +13,11 @@ import pytest
 
 from fake_wayback import FakeWayback
 from helpers import LOREM, PolicySite, crawl, policy_page, policyarchive, rows, write_declaration, write_warc
-from crawler.archive import Archive
-from crawler.catalog import Catalog, Document, Service, Variant
-from crawler.classify import Analysis
-from crawler.items import Capture
-from crawler.publish import datasette_app
+from crawler.archive.store import Archive
+from crawler.declarations.catalog import Catalog, Document, Service, Variant
+from crawler.text.classify import Analysis
+from crawler.capture.items import Capture
+from crawler.web.publish import datasette_app
 
 US, EEA, DE, HOSTILE = ("acme/privacy-policy/us-en", "acme/privacy-policy/eea-en", "acme/privacy-policy/eea-de",
                         "hostile/privacy-policy/us-en")

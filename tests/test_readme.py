@@ -3,7 +3,7 @@
 import re
 
 from helpers import PROJECT
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 
 
 def test_the_readme_schema_table_matches_the_archive(tmp_path):

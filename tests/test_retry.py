@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from crawler.retry import retry_after_seconds
+from crawler.capture.retry import retry_after_seconds
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 

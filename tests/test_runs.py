@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 import pytest
 
 from helpers import LOREM, PROJECT, Route, crawl, policy_page, policyarchive, rows, write_declaration
-from crawler.catalog import load_catalog
-from crawler.exits import EXIT_BUSY, EXIT_INTERRUPTED
-from crawler.importer import import_paths
-from crawler.publish import datasette_app
+from crawler.declarations.catalog import load_catalog
+from crawler.common.exits import EXIT_BUSY, EXIT_INTERRUPTED
+from crawler.intake.importer import import_paths
+from crawler.web.publish import datasette_app
 
 
 def declare(tmp_path, site, *paths):

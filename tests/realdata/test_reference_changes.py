@@ -13,7 +13,7 @@ How the expectation is established, without our archive:
     differs from that of 2020-11-19 only by "Tools"/"tools" and "plugins"/"plug-ins", and WhatsApp's
     of 2020-10-23 17:31 from 16:31 only by "service"/"Service"; the same words, typeset differently.
 * The words of a snapshot are those of the text the import's extraction step reads from its HTML
-  (``crawler.classify.analyse`` with the variant's selectors, as in test_reference_extraction.py),
+  (``crawler.text.classify.analyse`` with the variant's selectors, as in test_reference_extraction.py),
   not the text our archive stored. So that this step cannot hide a change, the whole visible text of
   each Facebook and Google page (stdlib HTML parser, scripts and styles left out) is checked to be
   closest to the same reference text. WhatsApp's page carries all its legal documents (terms,
@@ -77,9 +77,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from crawler.catalog import load_catalog
-from crawler.classify import analyse
-from crawler.importer import time_from_name
+from crawler.declarations.catalog import load_catalog
+from crawler.text.classify import analyse
+from crawler.intake.importer import time_from_name
 from helpers import PROJECT, policyarchive, rows
 
 pytestmark = pytest.mark.realdata

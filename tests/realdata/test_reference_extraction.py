@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import pytest
 
-from crawler.catalog import load_catalog
-from crawler.classify import analyse
-from crawler.extract import comparable
-from crawler.importer import time_from_name
+from crawler.declarations.catalog import load_catalog
+from crawler.text.classify import analyse
+from crawler.text.extract import comparable
+from crawler.intake.importer import time_from_name
 from helpers import PROJECT
 
 pytestmark = pytest.mark.realdata

@@ -1,0 +1,18 @@
+"""The archive (``archive.db``): schema and migrations, the writer (``store``), its lock, the chain
+of custody, the Scrapy pipeline that feeds it, and the read-side summaries (history, status).
+
+Readers open it with ``open_read_only``, defined here so that reading loads nothing of the writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+
+def open_read_only(path: str | Path) -> sqlite_utils.Database:
+    """The archive opened read-only: reading never creates, migrates or changes it (a missing file
+    is an error, not a new empty archive)."""
+    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True))

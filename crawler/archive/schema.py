@@ -1,0 +1,215 @@
+"""The archive's schema: numbered migrations, each applied once and in one transaction, in order.
+
+Published table and column names are a public contract (journalists write SQL against them): they
+change only through a new migration and a note in CHANGELOG.md (docs/decisions/0005-migrations.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from crawler.common.digests import sha256
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["documents"].create({"id": str, "service": str, "type": str, "title": str}, pk="id")
+    db["variants"].create(
+        {"id": str, "document_id": str, "service": str, "region": str, "language": str, "url": str,
+         "fetch": str, "declared_in": str},
+        pk="id", foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["runs"].create(
+        {"id": int, "started_at": str, "ended_at": str, "trigger": str, "status": str, "only": str,
+         "attempted": int, "new": int, "changed": int, "unchanged": int, "http_error": int, "blocked": int,
+         "empty": int, "network_error": int, "too_large": int},
+        pk="id",
+    )
+    db["bodies"].create({"sha256": str, "size": int, "stored_size": int, "compression": str, "content": bytes}, pk="sha256")
+    db["captures"].create(
+        {"id": int, "variant_id": str, "run_id": int, "fetched_at": str, "outcome": str, "status": int,
+         "requested_url": str, "final_url": str, "content_type": str, "body_sha256": str, "body_size": int,
+         "version_id": int, "detail": str, "renderer": str, "region": str, "language": str, "proxy": str,
+         "user_agent": str, "elapsed_ms": int, "source": str, "memento_url": str},
+        pk="id",
+        foreign_keys=[("variant_id", "variants", "id"), ("run_id", "runs", "id"), ("body_sha256", "bodies", "sha256")],
+    )
+    db["capture_headers"].create({"capture_id": int, "headers": str}, pk="capture_id", foreign_keys=[("capture_id", "captures", "id")])
+    db["versions"].create(
+        {"id": int, "variant_id": str, "text_sha256": str, "first_seen": str, "last_seen": str,
+         "capture_id": int, "words": int, "text": str},
+        pk="id", foreign_keys=[("variant_id", "variants", "id"), ("capture_id", "captures", "id")],
+    )
+    db["changes"].create(
+        {"id": int, "variant_id": str, "from_version_id": int, "to_version_id": int, "detected_at": str,
+         "capture_id": int, "words_added": int, "words_removed": int, "is_return": int,
+         "added_text": str, "removed_text": str, "diff": str},
+        pk="id",
+        foreign_keys=[("variant_id", "variants", "id"), ("from_version_id", "versions", "id"),
+                      ("to_version_id", "versions", "id"), ("capture_id", "captures", "id")],
+    )
+    db["captures"].create_index(["variant_id", "fetched_at"])
+    db["captures"].create_index(["run_id"])
+    db["captures"].create_index(["outcome"])
+    db["versions"].create_index(["variant_id", "text_sha256"], unique=True)
+    db["versions"].create_index(["first_seen"])
+    db["changes"].create_index(["variant_id", "detected_at"])
+    db["changes"].create_index(["detected_at"])
+    db["versions"].enable_fts(["text"], tokenize="porter", create_triggers=False)
+    db["changes"].enable_fts(["added_text", "removed_text"], tokenize="porter", create_triggers=False)
+
+
+_BROWSE_JOINS = "JOIN variants ON variants.id = {0}.variant_id JOIN documents ON documents.id = variants.document_id"
+_BROWSE_LABELS = "variants.service, documents.type AS document_type, variants.region, variants.language"
+_CHANGES_BROWSE = f"""SELECT changes.id, changes.variant_id, {_BROWSE_LABELS}, changes.detected_at,
+    changes.words_added, changes.words_removed, changes.is_return, changes.from_version_id, changes.to_version_id
+    FROM changes {_BROWSE_JOINS.format("changes")}"""
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Narrow views of versions and changes with their variant's service, document type, region and
+    language, for Datasette's search and facets; and the index the version page's captures need."""
+    db.create_view("versions_browse", f"""SELECT versions.id, versions.variant_id, {_BROWSE_LABELS}, versions.first_seen,
+        versions.last_seen, versions.words, versions.capture_id, versions.text_sha256
+        FROM versions {_BROWSE_JOINS.format("versions")}""")
+    db.create_view("changes_browse", _CHANGES_BROWSE)
+    db["captures"].create_index(["version_id"])
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The run log (variants a run set out to capture, versions it made, how its process ended and
+    why, where its log is, which process ran it) and ``variant_status``, each variant's freshness.
+
+    A variant is stale when its last successful capture is more than 48 hours old, or it has none;
+    ``hours_since_ok`` lets a query pick another threshold, as ``policyarchive status`` does.
+    """
+    for column, kind in (("planned", int), ("new_versions", int), ("exit_code", int), ("detail", str),
+                         ("log_path", str), ("pid", int), ("host", str)):
+        db["runs"].add_column(column, kind)
+    ok = "('new', 'changed', 'unchanged')"
+    latest = "SELECT id FROM captures WHERE variant_id = variants.id {} ORDER BY fetched_at DESC, id DESC LIMIT 1"
+    db.create_view("variant_status", f"""SELECT variants.id AS variant_id, variants.service, variants.region,
+        variants.language, variants.url, last.fetched_at AS last_capture_at, last.outcome AS last_outcome,
+        last.detail AS last_detail, ok.fetched_at AS last_ok_at,
+        round((julianday('now') - julianday(ok.fetched_at)) * 24, 1) AS hours_since_ok,
+        CASE WHEN ok.id IS NULL OR julianday('now') - julianday(ok.fetched_at) > 2 THEN 1 ELSE 0 END AS stale
+        FROM variants
+        LEFT JOIN captures AS last ON last.id = ({latest.format("")})
+        LEFT JOIN captures AS ok ON ok.id = ({latest.format("AND outcome IN " + ok)})""")
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The chain of custody (one manifest per run; the runs already ended are sealed once the schema
+    is current, see ``Archive._migrate``) and the state of Wayback Machine backfills, so that a
+    stopped backfill resumes without fetching again."""
+    db["manifests"].create(
+        {"id": int, "run_id": int, "sealed_at": str, "captures": int, "previous_sha256": str, "sha256": str, "manifest": str},
+        pk="id", foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["manifests"].create_index(["run_id"], unique=True)
+    db["manifests"].create_index(["previous_sha256"], unique=True)
+    db["backfills"].create(
+        {"id": int, "variant_id": str, "wayback_url": str, "from_date": str, "to_date": str, "started_at": str,
+         "updated_at": str, "status": str, "resume_key": str, "run_id": int, "fetched": int, "reused": int,
+         "skipped": int, "collapsed": int},
+        pk="id", foreign_keys=[("variant_id", "variants", "id"), ("run_id", "runs", "id")],
+    )
+    db["wayback_captures"].create(
+        {"capture_id": int, "backfill_id": int, "variant_id": str, "timestamp": str, "digest": str, "digest_matches": int},
+        pk="capture_id",
+        foreign_keys=[("capture_id", "captures", "id"), ("backfill_id", "backfills", "id"), ("variant_id", "variants", "id")],
+    )
+    db["wayback_captures"].create_index(["variant_id", "timestamp"])
+    db["wayback_captures"].create_index(["digest"])
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Language detection, suspect texts, and watched terms touched by each change."""
+    db["captures"].add_column("detected_language", str)
+    db["captures"].add_column("text_sha256", str)
+    db["runs"].add_column("wrong_language", int)
+    db["runs"].add_column("suspect", int)
+    db["change_terms"].create(
+        {"change_id": int, "variant_id": str, "term": str, "side": str, "matches": str},
+        pk=("change_id", "term", "side"),
+        foreign_keys=[("change_id", "changes", "id"), ("variant_id", "variants", "id")],
+    )
+    db["change_terms"].create_index(["term", "variant_id"])
+
+
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Captures imported out of order: a change recorded into a version is superseded, not deleted,
+    when an older capture shows the text changed earlier or through another text."""
+    db["changes"].add_column("superseded_by", int)
+    db["changes"].create_index(["variant_id", "to_version_id", "detected_at"])
+    db.execute("DROP VIEW changes_browse")
+    db.create_view("changes_browse", _CHANGES_BROWSE + " WHERE changes.superseded_by IS NULL")
+
+
+# Numbered schema changes, applied in order, each once, each in one transaction. Published column
+# names change only through a new migration and a note in the changelog.
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """The selectors each variant is extracted with, and since when, so that an unchanged body under
+    unchanged selectors is known without extracting it again."""
+    db["variants"].add_column("rules_sha256", str)
+    db["variants"].add_column("rules_changed_at", str)
+
+
+# A capture's headers: its header set with its own Date put back (the same JSON object as the
+# capture_headers table held before migration 8, its keys in another order).
+_CAPTURE_HEADERS = """SELECT captures.id AS capture_id,
+    CASE WHEN captures.http_date IS NULL THEN header_sets.headers
+         ELSE json_set(header_sets.headers, '$.date', captures.http_date) END AS headers
+    FROM captures JOIN header_sets ON header_sets.id = captures.headers_id"""
+
+
+def headers_json(headers: dict) -> str:
+    """The one serialisation a header set is stored and hashed in (capture_headers' before it)."""
+    return json.dumps(headers, sort_keys=True)
+
+
+def keep_headers(db: sqlite_utils.Database, headers: dict) -> tuple[int | None, str | None]:
+    """Store a response's headers but its Date once per distinct set (content-addressed, as bodies
+    are); return the set's id and the Date, which differs from one response to the next by design
+    and is kept with the capture. No headers at all (a saved file, a network error): no set."""
+    if not headers:
+        return None, None
+    text = headers_json({k: v for k, v in headers.items() if k != "date"})
+    digest = sha256(text)
+    row = db.execute("SELECT id FROM header_sets WHERE sha256 = ?", [digest]).fetchone()
+    set_id = row[0] if row else db["header_sets"].insert({"sha256": digest, "headers": text}).last_pk
+    return set_id, headers.get("date")
+
+
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """An unchanged re-check adds its capture row and little else (issue 7, benchmark 2: it grew
+    the archive by 1,167 bytes, 492 since).
+
+    Response headers move from one ``capture_headers`` row per capture to ``header_sets``, one row
+    per distinct set of all headers but the Date, which is kept on the capture (``http_date``);
+    ``capture_headers`` becomes a view giving each capture's headers as they were, and every
+    converted capture is checked against it before the table goes. Manifests sealed from now on
+    are compressed (``compression``); those sealed before stay as they are. ``idx_captures_outcome``
+    goes: only the outcome facet of the whole captures table used it (``runs`` counts each run's
+    outcomes), for 40 bytes a capture.
+    """
+    db["header_sets"].create({"id": int, "sha256": str, "headers": str}, pk="id")
+    db["header_sets"].create_index(["sha256"], unique=True)
+    db.execute("ALTER TABLE captures ADD COLUMN headers_id INTEGER REFERENCES header_sets(id)")
+    db.execute("ALTER TABLE captures ADD COLUMN http_date TEXT")
+    for capture_id, text in db.execute("SELECT capture_id, headers FROM capture_headers"):
+        set_id, date = keep_headers(db, json.loads(text))
+        db.execute("UPDATE captures SET headers_id = ?, http_date = ? WHERE id = ?", [set_id, date, capture_id])
+    for capture_id, before, after in db.execute(f"""SELECT old.capture_id, old.headers, new.headers
+            FROM capture_headers AS old LEFT JOIN ({_CAPTURE_HEADERS}) AS new ON new.capture_id = old.capture_id"""):
+        if after is None or json.loads(after) != json.loads(before):
+            raise RuntimeError(f"capture {capture_id}: its headers would not survive migration 8: {before} became {after}")
+    db.execute("DROP TABLE capture_headers")
+    db.create_view("capture_headers", _CAPTURE_HEADERS)
+    db["manifests"].add_column("compression", str)
+    db.execute("DROP INDEX idx_captures_outcome")
+
+
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
+              7: _migration_7, 8: _migration_8}

@@ -1,0 +1,339 @@
+"""The archive's writer: captures, bodies, versions, changes and runs go into ``archive.db`` here.
+
+Two other modules write, each its own tables and each through an ``Archive``: ``custody.py`` seals
+a run's manifest inside ``end_run``'s transaction, and ``crawler/intake/wayback.py`` keeps the state
+of Wayback Machine backfills (``backfills``, ``wayback_captures``) so that a stopped one resumes.
+
+Every attempt is a ``captures`` row; raw bytes are stored once per distinct body (content-addressed,
+compressed) and response headers once per distinct set (the Date aside); a ``versions`` row exists
+per distinct normalised text of a variant, and a ``changes`` row for each step from one version to
+another. Nothing is updated in place but a version's ``last_seen`` and a run's end and counters;
+nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from crawler.archive.custody import seal
+from crawler.archive.lock import held_elsewhere
+from crawler.archive.schema import MIGRATIONS, keep_headers
+from crawler.capture.items import Capture
+from crawler.common.clock import utcnow
+from crawler.common.digests import sha256
+from crawler.common.outcomes import CHANGED, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
+from crawler.declarations.catalog import Catalog
+from crawler.text import diff as diffing
+from crawler.text.classify import Analysis, classify_response
+from crawler.text.extract import comparable
+from crawler.text.terms import watched_in
+
+# A text shorter than this fraction of the version before it is suspect (a shell page, a partial
+# render), until as many captures in a row as CONFIRMATIONS show the same text.
+COLLAPSE = 1 / 3
+CONFIRMATIONS = 3
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pack(body: bytes) -> bytes:
+    """A body as ``bodies`` stores it: zlib level 6, as small as level 9 on HTML (4.8x) in two
+    thirds of the time."""
+    return zlib.compress(body, 6)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    capture_id: int
+    outcome: str
+    version_id: int | None = None
+    change_id: int | None = None
+
+
+class Archive:
+    """``archive.db`` opened for writing: schema migrated, WAL on, one transaction per capture."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations; with the last, seal the runs that ended before the archive
+        had a chain of custody (migration 4), in the manifest format of the schema now current."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
+        done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
+        pending = [number for number in sorted(MIGRATIONS) if number not in done]
+        for number in pending:
+            with self.db.atomic():
+                MIGRATIONS[number](self.db)
+                self.db.execute("INSERT INTO _migrations VALUES (?, ?)", [number, utcnow()])
+                if number == pending[-1]:
+                    self._seal()
+
+    def sync_catalog(self, catalog: Catalog) -> None:
+        """Mirror the declarations' documents and variants, so captures can refer to them."""
+        with self.db.atomic():
+            for doc in catalog.documents:
+                self.db["documents"].upsert({"id": doc.id, "service": doc.service, "type": doc.type, "title": doc.title}, pk="id")
+                for v in doc.variants:
+                    rules = sha256(json.dumps([[s.to_json() for s in v.rules.select], list(v.rules.remove)]))
+                    before = self.db.execute("SELECT rules_sha256, rules_changed_at FROM variants WHERE id = ?", [v.id]).fetchone()
+                    self.db["variants"].upsert(
+                        {"id": v.id, "document_id": doc.id, "service": v.service, "region": v.region, "language": v.language,
+                         "url": v.url, "fetch": v.fetch, "declared_in": Path(v.source).name, "rules_sha256": rules,
+                         "rules_changed_at": before[1] if before and before[0] == rules else utcnow()},
+                        pk="id",
+                    )
+
+    def start_run(self, trigger: str, only: tuple[str, ...] = (), planned: int | None = None, log_path: str | None = None) -> int:
+        """Open a run, after closing as interrupted any run left ``running`` by a process that died."""
+        self._close_abandoned_runs()
+        with self.db.atomic():
+            return self.db["runs"].insert(
+                {"started_at": utcnow(), "trigger": trigger, "status": "running", "only": " ".join(only) or None,
+                 "planned": planned, "log_path": log_path, "pid": os.getpid(), "host": socket.gethostname()}
+            ).last_pk
+
+    def _close_abandoned_runs(self) -> None:
+        """A ``running`` run is abandoned when no other process holds the archive lock and its own
+        process is gone (checked when it ran on this host). Its captures stay; it ends at its last one."""
+        if held_elsewhere(self.path):
+            return
+        running = self.db.execute("SELECT id, started_at, pid, host FROM runs WHERE status = 'running'").fetchall()
+        for run_id, started_at, pid, host in running:
+            if host == socket.gethostname() and pid and _alive(pid):
+                continue
+            last = self.db.execute("SELECT max(fetched_at) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]
+            who = f"pid {pid} on {host}" if pid else "an earlier process"
+            self.end_run(run_id, "interrupted", detail=f"its process ({who}) ended without closing the run; "
+                         f"closed at {utcnow()} by the next start", ended_at=last or started_at)
+
+    def run_counts(self, run_id: int) -> dict[str, int]:
+        counts = {o: 0 for o in OUTCOMES}
+        for outcome, n in self.db.execute("SELECT outcome, count(*) FROM captures WHERE run_id = ? GROUP BY outcome", [run_id]):
+            counts[outcome] = n
+        return counts
+
+    def end_run(self, run_id: int, status: str, exit_code: int | None = None, detail: str | None = None,
+                ended_at: str | None = None) -> dict[str, int]:
+        counts = self.run_counts(run_id)
+        new_versions = self.db.execute(
+            "SELECT count(*) FROM versions JOIN captures ON captures.id = versions.capture_id WHERE captures.run_id = ?", [run_id]
+        ).fetchone()[0]
+        with self.db.atomic():
+            self.db["runs"].update(
+                run_id,
+                {"ended_at": ended_at or utcnow(), "status": status, "attempted": sum(counts.values()),
+                 **{k.replace("-", "_"): v for k, v in counts.items()},
+                 "new_versions": new_versions, "exit_code": exit_code, "detail": detail},
+            )
+            self._seal()
+        return counts
+
+    def _seal(self) -> None:
+        """Close the run into the chain of custody (``custody.py``), in end_run's transaction."""
+        seal(self.db)
+
+    def keep_body(self, body: bytes, digest: str | None = None, packed: bytes | None = None) -> str | None:
+        """Store the raw bytes once (content-addressed, compressed); return their SHA-256.
+
+        ``digest`` and ``packed`` are ``sha256(body)`` and ``pack(body)`` when the caller computed
+        them already (the crawl does, in a thread: both release the GIL).
+        """
+        if not body:
+            return None
+        digest = digest or sha256(body)
+        if self.has_body(digest):
+            return digest
+        packed = packed if packed is not None else pack(body)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO bodies (sha256, size, stored_size, compression, content) VALUES (?, ?, ?, 'zlib', ?)",
+                [digest, len(body), len(packed), packed],
+            )
+        return digest
+
+    def holds_capture(self, variant_id: str, fetched_at: str, body_sha256: str | None) -> bool:
+        """Whether the variant has a capture of the bytes with this digest (None: no body) at this
+        time already (an import of files imported before)."""
+        return self.db.execute(
+            "SELECT 1 FROM captures WHERE variant_id = ? AND fetched_at = ? AND body_sha256 IS ?",
+            [variant_id, fetched_at, body_sha256],
+        ).fetchone() is not None
+
+    def has_body(self, digest: str) -> bool:
+        return self.db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [digest]).fetchone() is not None
+
+    def body(self, digest: str) -> bytes:
+        row = self.db.execute("SELECT compression, content FROM bodies WHERE sha256 = ?", [digest]).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        return zlib.decompress(row[1]) if row[0] == "zlib" else row[1]
+
+    def headers(self, capture_id: int) -> dict[str, str]:
+        """A capture's response headers exactly as received (names lowercased), in name order."""
+        row = self.db.execute("SELECT headers FROM capture_headers WHERE capture_id = ?", [capture_id]).fetchone()
+        return dict(sorted(json.loads(row[0]).items())) if row else {}
+
+    def _seen(self, variant_id: str, when: str, after: bool) -> dict | None:
+        """The version seen by the successful capture just before (or at) ``when``, or just after it."""
+        order, compare = ("ASC, c.id ASC", ">") if after else ("DESC, c.id DESC", "<=")
+        row = self.db.execute(
+            f"""SELECT v.id, v.text_sha256, v.text, v.words, c.fetched_at, c.id FROM captures c
+                JOIN versions v ON v.id = c.version_id
+                WHERE c.variant_id = ? AND c.fetched_at {compare} ? ORDER BY c.fetched_at {order} LIMIT 1""",
+            [variant_id, when],
+        ).fetchone()
+        return dict(zip(("id", "text_sha256", "text", "words", "fetched_at", "capture_id"), row)) if row else None
+
+    def known_analysis(self, capture: Capture, digest: str | None) -> Analysis | None:
+        """The analysis of bytes the variant served as its latest readable capture under its current
+        selectors, when the exchange around them (error, status, redirect) is a readable one too: the
+        same bytes give the same text, so a nightly check of an unchanged page skips extraction (and
+        the bytes are not scanned for walls again). None: analyse them."""
+        row = self.db.execute(
+            """SELECT c.body_sha256, c.fetched_at >= v.rules_changed_at, c.detected_language, t.text, t.text_sha256
+               FROM captures c JOIN variants v ON v.id = c.variant_id JOIN versions t ON t.id = c.version_id
+               WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
+            [capture.variant_id],
+        ).fetchone()
+        if not (digest and row and row[0] == digest and row[1]):
+            return None
+        if classify_response(capture.status, capture.body, capture.error_kind, capture.error, capture.requested_url,
+                             capture.final_url, known_readable=True):
+            return None
+        return Analysis(OK, text=row[3], language=row[2], key=row[4])
+
+    def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None, body_sha256: str | None = None) -> Recorded:
+        """Write one capture and, when its text is new for the variant, the version and change it makes.
+
+        ``body_sha256`` is what ``keep_body`` returned for these bytes, when the caller kept them
+        already (the pipeline does, before extraction): a page is then hashed once, not twice.
+        """
+        digest = body_sha256 or self.keep_body(capture.body)
+        with self.db.atomic():
+            row = {
+                "variant_id": capture.variant_id, "run_id": run_id, "fetched_at": capture.fetched_at,
+                "outcome": analysis.outcome, "status": capture.status, "requested_url": capture.requested_url,
+                "final_url": capture.final_url, "content_type": capture.content_type, "body_sha256": digest,
+                "body_size": len(capture.body), "detail": analysis.detail, "renderer": capture.renderer,
+                "region": capture.region, "language": capture.language, "proxy": capture.proxy,
+                "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
+                "memento_url": capture.memento_url, "detected_language": analysis.language,
+            }
+            if analysis.outcome != OK:
+                return self._insert_capture(row, capture)
+            return self._version(row, capture, analysis)
+
+    def _insert_capture(self, row: dict, capture: Capture) -> Recorded:
+        headers_id, http_date = keep_headers(self.db, capture.headers)
+        capture_id = self.db["captures"].insert({**row, "headers_id": headers_id, "http_date": http_date}).last_pk
+        return Recorded(capture_id, row["outcome"], row.get("version_id"))
+
+    def _collapsed(self, variant_id: str, latest: dict | None, text: str, text_hash: str) -> bool:
+        """Whether ``text`` is a collapse of the latest version not yet confirmed by repeated captures."""
+        if not latest or len(text.split()) >= latest["words"] * COLLAPSE:
+            return False
+        before = self.db.execute(
+            "SELECT outcome, text_sha256 FROM captures WHERE variant_id = ? ORDER BY fetched_at DESC, id DESC LIMIT ?",
+            [variant_id, CONFIRMATIONS - 1],
+        ).fetchall()
+        return len(before) < CONFIRMATIONS - 1 or any(r != (SUSPECT, text_hash) for r in before)
+
+    def _version(self, row: dict, capture: Capture, analysis: Analysis) -> Recorded:
+        """Version a readable capture against the captures before and after it in time.
+
+        Crawls arrive in order; imports and backfills may bring captures older than what the archive
+        holds, and then the text is placed in the history where it belongs (see ``_insert_before``).
+        Only a suspect capture keeps its text's hash (``_collapsed`` compares them): a versioned
+        one's is its version's.
+        """
+        text = analysis.text
+        when, text_hash = capture.fetched_at, analysis.key or sha256(comparable(text))
+        before = self._seen(capture.variant_id, when, after=False)
+        after = self._seen(capture.variant_id, when, after=True)
+        if before and before["text_sha256"] != text_hash and not after and self._collapsed(capture.variant_id, before, text, text_hash):
+            detail = f"text collapsed from {before['words']} to {len(text.split())} words; a version once {CONFIRMATIONS} captures agree"
+            return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail, "text_sha256": text_hash}, capture)
+        if before and before["text_sha256"] == text_hash:
+            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": before["id"]}, capture)
+            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [when, before["id"]])
+            return recorded
+        recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
+        existing = self.db.execute(
+            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
+        ).fetchone()
+        if existing:
+            version_id = existing[0]
+            self.db.execute("UPDATE versions SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?",
+                            [when, when, version_id])
+        else:
+            version_id = self.db["versions"].insert(
+                {"variant_id": capture.variant_id, "text_sha256": text_hash, "first_seen": when, "last_seen": when,
+                 "capture_id": recorded.capture_id, "words": len(text.split()), "text": text}
+            ).last_pk
+            self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
+        self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
+        is_return = bool(existing) and existing[1] < when
+        change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
+        if after:
+            self._insert_before(capture.variant_id, after, version_id, text, change_id)
+        return Recorded(recorded.capture_id, recorded.outcome, version_id, change_id)
+
+    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, change_id: int | None) -> None:
+        """A text placed before later captures: the change those captures recorded into their version
+        is superseded (never deleted) by the steps through the placed text."""
+        if after["id"] != version_id:
+            change_id = self._change(variant_id, {"id": version_id, "text": text}, after["id"], after["text"],
+                                     after["fetched_at"], after["capture_id"], is_return=False)
+        if change_id is not None:
+            self.db.execute(
+                """UPDATE changes SET superseded_by = ? WHERE variant_id = ? AND to_version_id = ? AND detected_at = ?
+                   AND superseded_by IS NULL AND id != ?""",
+                [change_id, variant_id, after["id"], after["fetched_at"], change_id],
+            )
+
+    def _change(self, variant_id: str, before: dict, version_id: int, text: str, when: str, capture_id: int,
+                is_return: bool) -> int:
+        d = diffing.diff(before["text"], text)
+        change_id = self.db["changes"].insert(
+            {"variant_id": variant_id, "from_version_id": before["id"], "to_version_id": version_id,
+             "detected_at": when, "capture_id": capture_id, "words_added": d.words_added,
+             "words_removed": d.words_removed, "is_return": int(is_return), "added_text": d.added_text,
+             "removed_text": d.removed_text, "diff": json.dumps(diffing.compact(d.ops), ensure_ascii=False)}
+        ).last_pk
+        self.db.execute(
+            "INSERT INTO changes_fts (rowid, added_text, removed_text) VALUES (?, ?, ?)", [change_id, d.added_text, d.removed_text]
+        )
+        for side, changed in (("added", d.added_text), ("removed", d.removed_text)):
+            for term, matches in watched_in(changed).items():
+                self.db["change_terms"].insert(
+                    {"change_id": change_id, "variant_id": variant_id, "term": term, "side": side,
+                     "matches": json.dumps(matches, ensure_ascii=False)}
+                )
+        return change_id

@@ -1,0 +1,38 @@
+"""The one item the spider yields: a capture, whatever its outcome, with its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Capture:
+    """One fetch attempt of one variant: the bytes as received and where they came from.
+
+    ``error`` is set when no response came (DNS, refused, timeout, reset, size limit); ``body`` is
+    then empty. ``proxy`` names the egress (a region's proxy name), never its address or credentials.
+    What is not known is None: an imported saved file has no URL, and only a crawl has a region,
+    language, egress and renderer (``crawler/archive/provenance.py``).
+    """
+
+    variant_id: str
+    requested_url: str | None
+    fetched_at: str
+    final_url: str | None = None
+    status: int | None = None
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    renderer: str = "http"
+    region: str | None = None
+    language: str | None = None
+    proxy: str | None = None
+    user_agent: str | None = None
+    elapsed_ms: int | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    source: str = "crawl"
+    memento_url: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")

@@ -1,0 +1,12 @@
+"""What became of a capture: the words ``captures.outcome`` holds, and the runs' counters are named after.
+
+A readable capture is ``ok`` until the archive places it: ``new``, ``changed`` or ``unchanged``.
+Everything in ``FAILURES`` is recorded as such and never starts or ends a version.
+"""
+
+OK = "ok"
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE = "http-error", "blocked", "empty", "network-error", "too-large"
+WRONG_LANGUAGE, SUSPECT = "wrong-language", "suspect"
+FAILURES = (HTTP_ERROR, BLOCKED, EMPTY, NETWORK_ERROR, TOO_LARGE, WRONG_LANGUAGE, SUSPECT)
+OUTCOMES = (NEW, CHANGED, UNCHANGED) + FAILURES

@@ -1,0 +1,1 @@
+"""Evidence: the archive's captures written out as WARC/WACZ, and checked (bodies, chain, exports)."""

@@ -1,0 +1,215 @@
+"""Import saved captures through the same classification, extraction and versioning as a crawl.
+
+Three kinds of file: WARC (the variant's response records, and the saved files an export carried as
+resource records), HTML pages and Markdown texts whose names begin with their capture time in ISO
+8601 (``2020-08-12T14-41-08+02-00.html``, ``:`` written as ``-``). Markdown is taken as text already extracted (the version histories other archives publish).
+Files are imported in order of their UTC capture time, whatever their names' offsets.
+
+An import records only what the file says (``crawler/archive/provenance.py``): a saved file has no URL, a
+WARC record its own target URI; neither has a region, language, egress or renderer, which belong to
+a fetch policyarchive made. A WARC may hold several variants (an export of a whole archive): only
+the records of the variant imported are taken, the others are counted and named, never mixed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.archive.store import Archive
+from crawler.common.clock import iso, parse as parse_time
+from crawler.common.digests import sha256
+from crawler.declarations.catalog import Catalog, Variant
+from crawler.text.classify import analyse_capture
+from crawler.evidence.export import parse_fields
+from crawler.capture.items import Capture
+from crawler.common.plural import count
+from crawler.archive.provenance import WARC_SUFFIXES
+
+logger = logging.getLogger(__name__)
+
+_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[T_ ](\d{2})[-:](\d{2})(?:[-:](\d{2})(\.\d+)?)?(Z|[+-]\d{2}[-:]?\d{2})?")
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+# A saved Markdown or text file in a WARC (an export's resource record) is text already extracted.
+TEXT_TYPES = {"text/markdown", "text/plain"}
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be imported, with the reason."""
+
+
+def time_from_name(name: str) -> datetime:
+    """The UTC capture time a file name begins with; local offsets are honoured."""
+    m = _STAMP.match(name)
+    if not m:
+        raise UnreadableFile(f"{name}: name does not begin with an ISO 8601 time (e.g. 2021-06-02T10-00-00+00-00.html)")
+    date, hh, mm, ss, frac, zone = m.groups()
+    offset = "+00:00" if zone in (None, "Z") else f"{zone[:3]}:{zone[-2:]}"
+    return datetime.fromisoformat(f"{date}T{hh}:{mm}:{ss or '00'}{frac or ''}{offset}").astimezone(timezone.utc)
+
+
+@dataclass
+class Saved:
+    capture: Capture
+    is_text: bool
+
+    @cached_property
+    def body_sha256(self) -> str | None:
+        """The body's digest, taken once: it tells a capture already held, then keys the stored body."""
+        return sha256(self.capture.body) if self.capture.body else None
+
+
+@dataclass
+class Found:
+    """The captures of a variant in the files given, oldest first, and the WARC records left out
+    because they are another variant's (by its id) or another URL's (by the URL)."""
+
+    saved: list[Saved] = field(default_factory=list)
+    other_variants: Counter = field(default_factory=Counter)
+    other_urls: Counter = field(default_factory=Counter)
+
+    def add(self, other: Found) -> None:
+        self.saved += other.saved
+        self.other_variants += other.other_variants
+        self.other_urls += other.other_urls
+
+    def skipped(self) -> str | None:
+        """What was left out, in a line: ``skipped 6 records of other variants: …/eea-en (2), …``."""
+        parts = [f"skipped {count(sum(c.values()), 'record')} of other {what}: "
+                 + ", ".join(f"{key} ({n})" for key, n in sorted(c.items()))
+                 for what, c in (("variants", self.other_variants), ("URLs", self.other_urls)) if c]
+        return "; ".join(parts) or None
+
+
+def _page_key(url: str) -> tuple[str, str, str, str]:
+    """A URL as the same page whichever way a WARC writer spelled it: scheme and host in any case,
+    with or without its default port, an empty path or ``/``."""
+    p = urlsplit(url)
+    scheme, netloc = p.scheme.lower(), p.netloc.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    return scheme, netloc.removesuffix(default) if default else netloc, p.path or "/", p.query
+
+
+def _warc_owners(path: Path) -> dict[str, str]:
+    """The variant each record of a policyarchive export is of, by record id, from the metadata
+    record written with it; empty for WARCs from other tools."""
+    owners = {}
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            concurrent = record.rec_headers.get_header("WARC-Concurrent-To")
+            if record.rec_type == "metadata" and concurrent and record.content_type == "application/warc-fields":
+                variant_id = parse_fields(record.content_stream().read()).get("variant")
+                if variant_id:
+                    owners[concurrent] = variant_id
+    return owners
+
+
+def _warc_record(record, path: Path, variant: Variant) -> Saved:
+    """A response record as the capture of its target URI; a resource record (a saved file an
+    export carried) as a saved file, with no URL: its target names the file, not where it came from."""
+    when = parse_time(record.rec_headers.get_header("WARC-Date"))
+    common = {"variant_id": variant.id, "fetched_at": iso(when), "body": record.content_stream().read(),
+              "renderer": None, "source": f"import:{path.name}"}
+    if record.rec_type == "resource":
+        media_type = (record.content_type or "").split(";")[0].strip()
+        return Saved(Capture(requested_url=None, **common), is_text=media_type in TEXT_TYPES)
+    uri = record.rec_headers.get_header("WARC-Target-URI")
+    return Saved(Capture(requested_url=uri, final_url=uri, status=int(record.http_headers.get_statuscode()),
+                         headers={k.lower(): v for k, v in record.http_headers.headers}, **common), is_text=False)
+
+
+def _warc_captures(path: Path, variant: Variant) -> Found:
+    """The variant's records in a WARC, and the others' counted.
+
+    A record is the variant's when the export that wrote it says so (its metadata record names the
+    variant) or, in a WARC from another tool, when its target is the variant's declared URL. A
+    resource record is taken only from an export: elsewhere it may be anything (a screenshot).
+    A WARC that holds no record of the variant is refused: the wrong file, or the wrong variant.
+    """
+    owners = _warc_owners(path)
+    found = Found()
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            owner = owners.get(record.rec_headers.get_header("WARC-Record-ID"))
+            is_response = record.rec_type == "response" and record.http_headers is not None
+            if not is_response and not (record.rec_type == "resource" and owner):
+                continue
+            target = record.rec_headers.get_header("WARC-Target-URI")
+            if owner == variant.id or (owner is None and target and _page_key(target) == _page_key(variant.url)):
+                found.saved.append(_warc_record(record, path, variant))
+            elif owner:
+                found.other_variants[owner] += 1
+            else:
+                found.other_urls[target] += 1
+    if not found.saved:
+        raise UnreadableFile(f"{path.name}: no record of {variant.id} (declared URL {variant.url}); "
+                             + (found.skipped() or "it holds no response record"))
+    return found
+
+
+def saved_captures(paths: list[Path], variant: Variant) -> Found:
+    """Every capture of ``variant`` in ``paths`` (files or folders), oldest first."""
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+    found = Found()
+    for f in files:
+        if f.name.endswith(WARC_SUFFIXES):
+            found.add(_warc_captures(f, variant))
+            continue
+        when = time_from_name(f.name)
+        found.saved.append(Saved(
+            Capture(variant_id=variant.id, requested_url=None, fetched_at=iso(when), body=f.read_bytes(), renderer=None,
+                    source=f"import:{f.name}"),
+            is_text=f.suffix.lower() in TEXT_SUFFIXES,
+        ))
+    found.saved.sort(key=lambda s: s.capture.fetched_at)
+    return found
+
+
+def analyse_saved(saved: Saved, variant: Variant):
+    """``analyse_capture`` of a saved capture, which may be extracted text already."""
+    return analyse_capture(saved.capture, variant, is_text=saved.is_text)
+
+
+def _not_held(archive: Archive, variant_id: str, saved: list[Saved]) -> tuple[list[Saved], str | None]:
+    """The captures the archive does not hold yet (the variant's capture at the same time of the
+    same bytes), and a line saying how many it does: importing the same files again adds nothing."""
+    new = [s for s in saved if not archive.holds_capture(variant_id, s.capture.fetched_at, s.body_sha256)]
+    held = len(saved) - len(new)
+    return new, f"{count(held, 'capture')} already in the archive, not imported again" if held else None
+
+
+def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], workers: int = 2) -> dict[str, int]:
+    """Import saved captures of one variant into ``db`` as one run; return its counts of each outcome.
+
+    WARC records of other variants are left out: the run's ``detail`` says which, and so does a
+    warning (on stderr, from the command line).
+    """
+    variant = catalog.variant(variant_id)
+    found = saved_captures(paths, variant)
+    archive = Archive(db)
+    try:
+        found.saved, held = _not_held(archive, variant_id, found.saved)
+        skipped = "; ".join(filter(None, (found.skipped(), held))) or None
+        if skipped:
+            logger.warning("%s", skipped)
+        archive.sync_catalog(catalog)
+        run_id = archive.start_run("import", (variant_id,))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            analyses = pool.map(analyse_saved, found.saved, [variant] * len(found.saved), chunksize=4)
+            for item, analysis in zip(found.saved, analyses):
+                digest = archive.keep_body(item.capture.body, item.body_sha256)
+                archive.record(item.capture, analysis, run_id, body_sha256=digest)
+        return archive.end_run(run_id, "finished", detail=skipped)
+    finally:
+        archive.close()

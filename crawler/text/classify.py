@@ -1,0 +1,149 @@
+"""What a capture is: a policy text to version, or a failure to record as such.
+
+``analyse`` runs in worker processes (it parses and converts whole pages), so it takes and returns
+plain data. A capture is a version candidate only when it is ``ok``; everything else (HTTP errors,
+bot walls, empty pages, network errors, bodies over the size limit) is recorded with its outcome
+and never starts or ends a version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import py3langid
+
+from crawler.common.outcomes import BLOCKED, EMPTY, HTTP_ERROR, NETWORK_ERROR, OK, WRONG_LANGUAGE
+from crawler.capture.items import Capture
+from crawler.common.clock import parse as parse_time
+from crawler.common.digests import sha256
+from crawler.declarations.catalog import Rules, Variant
+from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
+
+
+# Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
+# a shell page, an error text.
+MIN_WORDS, MIN_LETTERS = 30, 150
+# A text whose words are mostly link labels is a menu or a script-rendered shell, not a policy.
+MAX_LINK_SHARE = 0.5
+_LINK_LABEL = re.compile(r"\[([^\]]*)\]\(")
+
+# Markers of challenge, captcha, access-denied and consent-wall pages, looked for in the first bytes
+# of a body (lowercased), and the titles such pages carry. Plain substrings: a regular expression with
+# this many alternatives costs more than the rest of the classification on a 500 KB page.
+_WALL_MARKERS = (
+    b"cf-chl-", b"challenge-platform", b"cf-browser-verification", b"attention required! | cloudflare",
+    b"g-recaptcha", b"h-captcha", b"hcaptcha.com", b"captcha-delivery", b"px-captcha", b"are you a robot",
+    b"verify you are human", b"verify you are a human", b"unusual traffic from your computer",
+    b"consent.google.com", b"consent.youtube.com", b"/consent/", b"guce.oath.com", b"consent.yahoo.com",
+)
+_WALL_TITLES = (b"just a moment", b"access denied", b"before you continue")
+_TITLE = re.compile(rb"<title[^>]*>\s*([^<]{0,80})")
+
+
+def _is_wall(body: bytes) -> bool:
+    head = body[:200_000].lower()
+    title = _TITLE.search(head)
+    return any(m in head for m in _WALL_MARKERS) or bool(title and title.group(1).startswith(_WALL_TITLES))
+
+
+def _blank(body: bytes) -> bool:
+    """Empty or only whitespace, without copying a large body as ``strip()`` would."""
+    return not body or body.isspace()
+
+
+# Where a redirect to a sign-in or consent page ends: the policy was not served.
+_LOGIN = re.compile(r"/(log-?in|sign-?in|accounts/login|auth|sso|session/new|consent)(/|\?|$)|//consent\.", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a capture says. ``key`` is the SHA-256 of the text as compared (``extract.comparable``),
+    computed where the text was extracted (a worker process) so the archive's writer never has to."""
+
+    outcome: str
+    text: str | None = None
+    detail: str | None = None
+    language: str | None = None
+    key: str | None = None
+
+
+# Language is told from three samples (start, middle, end) of this many characters each: a policy
+# is one language throughout, py3langid's cost grows with the length, and samples spread over the
+# text are not fooled by a header or a footer in another language.
+SAMPLE = 2_000
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language (py3langid, on three samples of the text)."""
+    middle = max(0, len(text) // 2 - SAMPLE // 2)
+    sample = text if len(text) <= 3 * SAMPLE else "\n".join((text[:SAMPLE], text[middle:middle + SAMPLE], text[-SAMPLE:]))
+    return py3langid.classify(sample)[0]
+
+
+def classify_response(status: int | None, body: bytes, error_kind: str | None, error: str | None,
+                      requested_url: str | None = None, final_url: str | None = None,
+                      known_readable: bool = False) -> Analysis | None:
+    """The failure outcome of a response, or None when its body is worth extracting.
+
+    ``known_readable`` says the body is byte for byte one already found readable: it is not looked
+    through again for walls (a scan of its first 200 KB), only the exchange around it is judged.
+    """
+    if error is not None:
+        return Analysis(error_kind or NETWORK_ERROR, detail=error)
+    if final_url and final_url != requested_url and _LOGIN.search(final_url) and not _LOGIN.search(requested_url or ""):
+        return Analysis(BLOCKED, detail=f"redirected to a sign-in or consent page: {final_url}")
+    if not known_readable and _is_wall(body):
+        return Analysis(BLOCKED, detail=f"challenge or captcha page (HTTP {status})")
+    if status is None:  # a saved file: no HTTP exchange to judge
+        return Analysis(EMPTY, detail="empty file") if _blank(body) else None
+    if status in (401, 403, 429):
+        return Analysis(BLOCKED, detail=f"HTTP {status}")
+    if status >= 400:
+        return Analysis(HTTP_ERROR, detail=f"HTTP {status}")
+    if _blank(body):
+        return Analysis(EMPTY, detail="empty body")
+    return None
+
+
+def analyse(status: int | None, body: bytes, content_type: str | None, url: str | None, rules: Rules,
+            error_kind: str | None = None, error: str | None = None, is_text: bool = False,
+            language: str | None = None, requested_url: str | None = None) -> Analysis:
+    """Classify a capture and, when it is a page, extract its normalised text.
+
+    ``is_text`` marks a body that is already extracted Markdown (imports of other archives' versions).
+    ``language`` is the declared one: a text detected in another language is not a version of it.
+    """
+    failure = classify_response(status, body, error_kind, error, requested_url, url)
+    if failure:
+        return failure
+    if is_text:
+        text = normalize(body.decode("utf-8"))
+    else:
+        try:
+            text = extract(decode(body, content_type), rules, url)
+        except SelectorMiss as exc:
+            return Analysis(EMPTY, detail=str(exc))
+    words = len(re.findall(r"\w+", text))
+    if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
+        return Analysis(EMPTY, detail=f"extracted text has {words} words")
+    compared = comparable(text)
+    visible = len(re.findall(r"\w+", compared))
+    linked = sum(len(re.findall(r"\w+", label)) for label in _LINK_LABEL.findall(text))
+    if linked > MAX_LINK_SHARE * visible:
+        return Analysis(EMPTY, detail=f"navigation only: {linked} of {visible} words are links (a page shell, not the policy)")
+    detected = detect_language(text)
+    if language and detected != language.split("-")[0].lower():
+        return Analysis(WRONG_LANGUAGE, detail=f"text is in {detected!r}, the variant in {language!r}", language=detected)
+    return Analysis(OK, text=text, language=detected, key=sha256(compared))
+
+
+def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -> Analysis:
+    """``analyse`` as the crawl, imports and backfills all call it: with the variant's selectors of
+    the capture's date and its declared language. A capture with no URL (a saved file) resolves
+    relative links against the declared URL: a reading aid in the text, not a claim about where the
+    file came from (the capture keeps no URL)."""
+    url = capture.final_url or capture.requested_url or variant.url
+    return analyse(capture.status, capture.body, capture.content_type, url, variant.rules_at(parse_time(capture.fetched_at)),
+                   capture.error_kind, capture.error, is_text=is_text, language=variant.language,
+                   requested_url=capture.requested_url or url)

@@ -1,0 +1,1 @@
+"""The web: Datasette publishing the archive read-only (settings, metadata, plugins, templates)."""

@@ -1,0 +1,1 @@
+"""Datasette plugins, one small module each, registered by entry point (``pyproject.toml``)."""

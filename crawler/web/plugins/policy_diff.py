@@ -1,0 +1,282 @@
+"""What changed: the diff between two versions of a variant, and one document compared across variants.
+
+``/-/diff/FROM/TO``          word-level, inline or side by side (``?layout=side``): added text in
+                             ``<ins>``, removed in ``<del>``, unchanged stretches folded, paragraphs
+                             that only moved marked as moved. A stored change's ops are reused
+                             (``diff.expand``); other pairs are diffed on the fly (``diff.diff``).
+``/-/compare/SERVICE/TYPE``  two variants as they stood at a date (``?a=&b=&at=YYYY-MM-DD``, default
+                             now): the same language gives a word diff (side by side unless
+                             ``?layout=inline``), different languages the texts side by side, aligned
+                             by section heading; and the watched terms each text holds, in every
+                             language the terms are known in.
+"""
+
+import json
+import re
+from difflib import SequenceMatcher
+from urllib.parse import parse_qsl, urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
+
+from crawler.archive.provenance import vouched
+from crawler.common.clock import iso, parse as parse_time
+from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
+from crawler.text.terms import WATCHED, watched_in
+
+CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more than twice that are folded
+MOVED_MIN_WORDS = 4  # a paragraph this long, deleted in one place and inserted in another, moved
+REWRITTEN = 0.5  # a line keeping less than this share of its characters is shown removed and added whole
+_HEADING = re.compile(r"^(#{1,6})\s+\S")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def readable(ops) -> list[tuple[int, str]]:
+    """The ops regrouped at the line ends both texts share; a line mostly rewritten (words both
+    removed and added, little kept) becomes its old text removed whole and its new text added whole,
+    which reads better than a salad of words."""
+    out: list = []
+    row: list = []
+
+    def flush():
+        old = "".join(t for op, t in row if op != INSERT)
+        new = "".join(t for op, t in row if op != DELETE)
+        same = sum(len(t) for op, t in row if op == EQUAL)
+        kinds = {op for op, _ in row}
+        if {DELETE, INSERT} <= kinds and same < REWRITTEN * max(len(old), len(new)):
+            row[:] = [(op, t) for op, t in ((DELETE, old), (INSERT, new)) if t]
+        for op, text in row:
+            if out and out[-1][0] == op:
+                out[-1] = (op, out[-1][1] + text)
+            else:
+                out.append((op, text))
+        row.clear()
+
+    for op, text in ops:
+        if op != EQUAL:
+            row.append((op, text))
+            continue
+        for n, piece in enumerate(text.split("\n")):
+            if n:
+                row.append((EQUAL, "\n"))
+                flush()
+            if piece:
+                row.append((EQUAL, piece))
+    flush()
+    return out
+
+
+def moved_paragraphs(ops) -> set[str]:
+    """Paragraphs deleted in one place and inserted, word for word, in another."""
+    def paragraphs(kind):
+        return {line.strip() for op, text in ops if op == kind for line in text.split("\n")
+                if len(line.split()) >= MOVED_MIN_WORDS}
+    return paragraphs(DELETE) & paragraphs(INSERT)
+
+
+def _marked(op: int, text: str, moved: set[str]) -> Markup:
+    tag = "ins" if op == INSERT else "del"
+    out = Markup()
+    for line in text.splitlines(keepends=True):
+        if line.strip() in moved:
+            out += Markup(f'<{tag} class="moved" title="moved, not changed">{{}}</{tag}>').format(line)
+        else:
+            out += Markup(f"<{tag}>{{}}</{tag}>").format(line)
+    return out
+
+
+def _folded(lines: list[str]) -> Markup:
+    paragraphs = sum(1 for line in lines if line.strip())
+    return Markup('<details class="folded"><summary>{} unchanged paragraph{}</summary>{}</details>').format(
+        paragraphs, "" if paragraphs == 1 else "s", "".join(lines))
+
+
+def inline(ops, moved: set[str]) -> Markup:
+    """The new text with removals and additions marked in place, long unchanged stretches folded."""
+    out = Markup()
+    for i, (op, text) in enumerate(ops):
+        if op != EQUAL:
+            out += _marked(op, text, moved)
+            continue
+        lines = text.splitlines(keepends=True)
+        head = CONTEXT_LINES if i > 0 else 0
+        tail = CONTEXT_LINES if i < len(ops) - 1 else 0
+        if len(lines) - head - tail <= CONTEXT_LINES:
+            out += escape(text)
+        else:
+            out += escape("".join(lines[:head])) + _folded(lines[head:len(lines) - tail]) + escape("".join(lines[len(lines) - tail:]))
+    return out
+
+
+def side_by_side(ops, moved: set[str]) -> list[dict]:
+    """Rows of old and new text, broken at the line ends both share, in blocks of changed rows
+    and (folded) unchanged rows."""
+    rows, old, new, changed = [], Markup(), Markup(), False
+    for op, text in ops:
+        if op == EQUAL:
+            for n, piece in enumerate(text.split("\n")):
+                if n:
+                    rows.append({"old": old, "new": new, "changed": changed})
+                    old, new, changed = Markup(), Markup(), False
+                old, new = old + escape(piece), new + escape(piece)
+        elif op == DELETE:
+            old, changed = old + _marked(op, text, moved), True
+        else:
+            new, changed = new + _marked(op, text, moved), True
+    rows.append({"old": old, "new": new, "changed": changed})
+    rows = [r for r in rows if r["changed"] or str(r["old"]).strip()]
+    near = {j for i, r in enumerate(rows) if r["changed"] for j in range(i - CONTEXT_LINES, i + CONTEXT_LINES + 1)}
+    blocks = []
+    for i, row in enumerate(rows):
+        folded = i not in near
+        if blocks and blocks[-1]["folded"] == folded:
+            blocks[-1]["rows"].append(row)
+        else:
+            blocks.append({"folded": folded, "rows": [row]})
+    return blocks
+
+
+def sections(text: str) -> list[dict]:
+    """The text cut at its Markdown headings: each section with its heading level and lines."""
+    out = [{"level": 0, "text": ""}]
+    for line in text.splitlines(keepends=True):
+        heading = _HEADING.match(line)
+        if heading:
+            out.append({"level": len(heading[1]), "text": ""})
+        out[-1]["text"] += line
+    return [s for s in out if s["text"].strip()]
+
+
+def aligned(a: str, b: str) -> list[tuple[dict | None, dict | None]]:
+    """Sections of two texts in different languages, paired by the shape of their headings."""
+    left, right = sections(a), sections(b)
+    pairs = []
+    matcher = SequenceMatcher(None, [s["level"] for s in left], [s["level"] for s in right], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for k in range(max(i2 - i1, j2 - j1)):
+            pairs.append((left[i1 + k] if i1 + k < i2 else None, right[j1 + k] if j1 + k < j2 else None))
+    return pairs
+
+
+async def _version(db, version_id: int) -> dict:
+    row = (await db.execute(
+        """select versions.*, variants.document_id, variants.service, variants.region, variants.language, documents.type
+           from versions join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+           where versions.id = ?""", [version_id])).first()
+    if row is None:
+        raise NotFound(f"No version {version_id}")
+    return dict(row)
+
+
+async def diff_page(datasette, request):
+    db = datasette.get_database()
+    old, new = [await _version(db, int(request.url_vars[k])) for k in ("from", "to")]
+    if old["variant_id"] != new["variant_id"]:
+        return Response.html("These versions belong to different variants: compare them on the document's compare page.", status=400)
+    stored = (await db.execute(
+        """select id, diff, words_added, words_removed, detected_at from changes
+           where variant_id = ? and from_version_id = ? and to_version_id = ? limit 1""",
+        [old["variant_id"], old["id"], new["id"]])).first()
+    if stored:
+        ops, counts = expand(json.loads(stored["diff"]), old["text"]), (stored["words_added"], stored["words_removed"])
+    else:
+        computed = diff(old["text"], new["text"])
+        ops, counts = computed.ops, (computed.words_added, computed.words_removed)
+    layout = _layout(request)
+    return await _page(datasette, request, "policy_diff.html", {
+        "old": old, "new": new, "change": dict(stored) if stored else None, "added": counts[0], "removed": counts[1],
+        "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout),
+    })
+
+
+def _layout(request, default: str = "inline") -> str:
+    return request.args.get("layout") if request.args.get("layout") in ("inline", "side") else default
+
+
+def _layout_urls(request) -> dict:
+    """This page in each layout, other parameters kept."""
+    args = [(k, v) for k, v in parse_qsl(request.query_string) if k != "layout"]
+    return {layout: request.path + "?" + urlencode(args + [("layout", layout)]) for layout in ("inline", "side")}
+
+
+def _rendered(ops, layout: str) -> dict:
+    ops = readable(ops)
+    moved = moved_paragraphs(ops)
+    return {"inline": inline(ops, moved) if layout == "inline" else None,
+            "blocks": side_by_side(ops, moved) if layout == "side" else None, "moved": len(moved)}
+
+
+async def diff_form(datasette, request):
+    """The variant page's two-version form, sent on to the diff's permalink."""
+    try:
+        a, b = int(request.args["from"]), int(request.args["to"])
+    except (KeyError, ValueError):
+        return Response.html("Choose two versions: /-/diff?from=ID&to=ID", status=400)
+    return Response.redirect(datasette.urls.path(f"/-/diff/{a}/{b}"))
+
+
+def _cutoff(at: str) -> str:
+    """The last archive time (UTC, as stored) a reader's date or time includes: a date means its whole day."""
+    if not at:
+        return "9999"
+    if _DATE.match(at):
+        return f"{at}T23:59:59.999999Z"
+    return iso(parse_time(at))
+
+
+async def _at(db, variant_id: str, cutoff: str) -> dict | None:
+    """The version a variant's latest successful capture up to ``cutoff`` saw, with that capture."""
+    row = (await db.execute(
+        """select versions.id, versions.text, versions.words, versions.first_seen, versions.last_seen,
+             captures.id as capture_id, captures.fetched_at, captures.region, captures.proxy,
+             captures.source, captures.memento_url
+           from captures join versions on versions.id = captures.version_id
+           where captures.variant_id = ? and captures.fetched_at <= ? and captures.version_id is not null
+           order by captures.fetched_at desc limit 1""", [variant_id, cutoff])).first()
+    return vouched(dict(row)) if row else None
+
+
+async def compare(datasette, request):
+    db = datasette.get_database()
+    doc = (await db.execute("select * from documents where id = ?", [request.url_vars["document_id"]])).first()
+    if doc is None:
+        raise NotFound("No such document")
+    variants = [dict(r) for r in await db.execute(
+        "select *, id as variant_id from variants where document_id = ? order by region, language", [doc["id"]])]
+    by_id = {v["id"]: v for v in variants}
+    a_id = request.args.get("a") or (variants[0]["id"] if variants else None)
+    b_id = request.args.get("b") or (variants[1]["id"] if len(variants) > 1 else a_id)
+    if a_id not in by_id or b_id not in by_id:
+        raise NotFound("Both variants must be variants of this document")
+    at = request.args.get("at") or ""
+    try:
+        cutoff = _cutoff(at)
+    except ValueError:
+        return Response.html("Give the date as YYYY-MM-DD, or a UTC time as YYYY-MM-DDTHH:MM:SSZ.", status=400)
+    a, b = by_id[a_id], by_id[b_id]
+    va, vb = await _at(db, a_id, cutoff), await _at(db, b_id, cutoff)
+    context = {"doc": dict(doc), "variants": variants, "a": a, "b": b, "va": va, "vb": vb, "at": at,
+               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": []}
+    if va and vb:
+        if context["same_language"]:
+            computed = diff(va["text"], vb["text"])
+            context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
+        else:
+            context["pairs"] = aligned(va["text"], vb["text"])
+        found_a, found_b = watched_in(va["text"]), watched_in(vb["text"])
+        context["terms"] = [(term, found_a.get(term, []), found_b.get(term, [])) for term in WATCHED]
+    return await _page(datasette, request, "policy_compare.html", context)
+
+
+async def _page(datasette, request, template: str, context: dict):
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/diff/(?P<from>\d+)/(?P<to>\d+)$", diff_page),
+        (r"^/-/diff$", diff_form),
+        (r"^/-/compare/(?P<document_id>[^/]+/[^/]+)$", compare),
+    ]

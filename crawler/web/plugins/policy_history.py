@@ -1,0 +1,146 @@
+"""A document, a variant and a version, each on a page with a permalink; and a capture's raw bytes.
+
+``/-/document/SERVICE/TYPE``            its variants, one-click comparisons, a chart, its latest changes
+``/-/variant/SERVICE/TYPE/REGION-LANG`` the timeline of its versions and changes, and its captures
+``/-/version/ID``                       the text, its hashes, the capture it came from, a citation block
+``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
+
+Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
+are shown with only what their source vouches for (``crawler/archive/provenance.py``): a citation never
+lends an imported file or a Wayback Machine capture a URL, region or egress policyarchive did not see.
+"""
+
+import json
+import zlib
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+
+from crawler.archive.history import folded
+from crawler.archive.provenance import vouched
+
+CAPTURES_SHOWN = 50
+CHANGES_SHOWN = 20
+# Changes fetched for the latest CHANGES_SHOWN: a flip-flop folds into one row (crawler/archive/history.py),
+# and the list should still be full; a bound, however many changes a document has.
+CHANGES_FETCHED = 10 * CHANGES_SHOWN
+DOCUMENT = r"(?P<document_id>[^/]+/[^/]+)"
+VARIANT = r"(?P<variant_id>[^/]+/[^/]+/[^/]+)"
+
+
+async def _one(db, sql: str, params, what: str) -> dict:
+    row = (await db.execute(sql, params)).first()
+    if row is None:
+        raise NotFound(f"No such {what}")
+    return dict(row)
+
+
+async def _rows(db, sql: str, params=()) -> list[dict]:
+    return [dict(r) for r in await db.execute(sql, params)]
+
+
+def _pairs_to_compare(variants: list[dict]) -> list[tuple[dict, dict]]:
+    """Comparisons worth one click: each variant against the first of its language (a word diff),
+    and each language of a region against the region's first (texts side by side)."""
+    pairs = []
+    for key in ("language", "region"):
+        first = {}
+        for v in variants:
+            anchor = first.setdefault(v[key], v)
+            if anchor is not v:
+                pairs.append((anchor, v))
+    return pairs
+
+
+async def document(datasette, request):
+    db = datasette.get_database()
+    doc = await _one(db, "select * from documents where id = ?", [request.url_vars["document_id"]], "document")
+    variants = await _rows(db, """
+        select variants.*, variants.id as variant_id,
+          (select version_id from captures where variant_id = variants.id and version_id is not null
+           order by fetched_at desc limit 1) as version_id,
+          (select fetched_at || ' ' || outcome from captures where variant_id = variants.id
+           order by fetched_at desc limit 1) as last_capture
+        from variants where document_id = ? order by region, language""", [doc["id"]])
+    changes = await _rows(db, """
+        select changes.*, variants.region, variants.language,
+          (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms
+        from changes join variants on variants.id = changes.variant_id
+        where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null
+        order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
+    return await _page(datasette, request, "policy_document.html", {
+        "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
+    })
+
+
+async def variant(datasette, request):
+    db = datasette.get_database()
+    var = await _one(db, """select variants.*, variants.id as variant_id, documents.type, documents.title
+        from variants join documents on documents.id = variants.document_id where variants.id = ?""",
+        [request.url_vars["variant_id"]], "variant")
+    versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
+                           [var["id"]])
+    changes = await _rows(db, """select id, variant_id, from_version_id, to_version_id, detected_at, words_added, words_removed, is_return
+        from changes where variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
+    terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
+        where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
+    by_change = {t["change_id"]: t["terms"] for t in terms}
+    captures = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, status, final_url, renderer, region,
+        proxy, version_id, detail, source from captures where variant_id = ? order by fetched_at desc limit ?""",
+        [var["id"], CAPTURES_SHOWN])]
+    outcomes = await _rows(db, "select outcome, count(*) as n from captures where variant_id = ? group by outcome order by n desc",
+                           [var["id"]])
+    return await _page(datasette, request, "policy_variant.html", {
+        "var": var, "versions": versions, "words": {v["id"]: v["words"] for v in versions},
+        "changes": folded([{**c, "terms": by_change.get(c["id"])} for c in changes]), "change_count": len(changes),
+        "captures": captures, "more_captures": len(captures) == CAPTURES_SHOWN, "outcomes": outcomes, "database": db.name,
+    })
+
+
+async def version(datasette, request):
+    db = datasette.get_database()
+    ver = await _one(db, """select versions.*, variants.document_id, variants.service, variants.region, variants.language,
+          variants.url as declared_url, documents.type, documents.title
+        from versions join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+        where versions.id = ?""", [int(request.url_vars["version_id"])], "version")
+    capture = vouched(await _one(db, "select * from captures where id = ?", [ver["capture_id"]], "capture"))
+    seen = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, region, proxy, renderer, source, memento_url
+        from captures where version_id = ? order by fetched_at limit ?""", [ver["id"], CAPTURES_SHOWN])]
+    neighbours = (await db.execute("""select
+        (select id from versions where variant_id = :v and first_seen < :t order by first_seen desc limit 1) as previous,
+        (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",
+        {"v": ver["variant_id"], "t": ver["first_seen"]})).first()
+    permalink = datasette.absolute_url(request, datasette.urls.path(f"/-/version/{ver['id']}"))
+    return await _page(datasette, request, "policy_version.html", {
+        "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
+        "permalink": permalink, "view": request.args.get("view", "markdown"),
+    })
+
+
+async def capture_body(datasette, request):
+    """The raw body as an attachment of a type no browser renders, so captured HTML never runs here."""
+    db = datasette.get_database()
+    row = await _one(db, """select captures.id, captures.body_sha256, captures.content_type, bodies.compression, bodies.content
+        from captures join bodies on bodies.sha256 = captures.body_sha256 where captures.id = ?""",
+        [int(request.url_vars["capture_id"])], "captured body")
+    body = zlib.decompress(row["content"]) if row["compression"] == "zlib" else row["content"]
+    suffix = "html" if "html" in (row["content_type"] or "") else "bin"
+    return Response(body, content_type="application/octet-stream", headers={
+        "content-disposition": f'attachment; filename="capture-{row["id"]}-{row["body_sha256"][:12]}.{suffix}"',
+        "content-security-policy": "sandbox",
+        "x-content-type-options": "nosniff",
+    })
+
+
+async def _page(datasette, request, template: str, context: dict):
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [
+        (rf"^/-/document/{DOCUMENT}$", document),
+        (rf"^/-/variant/{VARIANT}$", variant),
+        (r"^/-/version/(?P<version_id>\d+)$", version),
+        (r"^/-/capture/(?P<capture_id>\d+)/body$", capture_body),
+    ]

@@ -1,0 +1,183 @@
+"""The archive's front door: what it holds, the latest changes, and search across texts and changes.
+
+``/`` replaces Datasette's list of databases (still one click away, as "Tables and SQL");
+``/-/search`` runs FTS5 over versions and changes, with highlighted snippets and facets on service,
+document type, region and language. Every query is indexed or bounded: totals come from ``max(id)``
+(nothing is ever deleted, so ids count rows) rather than full counts, and search looks at the newest
+``MATCHES`` matching versions only, and says so when there are more.
+"""
+
+import asyncio
+import json
+from collections import Counter
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils import escape_fts
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+from crawler.archive.history import folded
+
+RECENT_CHANGES = 10
+# Changes fetched for the recent ones: enough that a flip-flop folded into one row
+# (crawler/archive/history.py) still leaves RECENT_CHANGES rows, and a bound on the page's cost.
+RECENT_FETCHED = 20 * RECENT_CHANGES
+HITS = 100
+MATCHES = 5000  # matching versions that search looks at, newest first
+SNIPPET_QUERIES = 2  # queries the hits' snippets are shared among (Datasette runs 3 at once by default)
+# Facet name -> column; the only SQL the request's parameters choose.
+FACETS = {"service": "variants.service", "type": "documents.type", "region": "variants.region", "language": "variants.language"}
+# Snippet markers no policy text contains; the text is escaped, then they become <mark>.
+OPEN, CLOSE = "\x02", "\x03"
+
+
+def highlighted(snippet: str | None) -> Markup:
+    return Markup(str(escape(snippet or "")).replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))
+
+
+async def home(datasette, request):
+    db = datasette.get_database()
+    holds = (await db.execute(
+        """select (select count(distinct service) from documents) as services, (select count(*) from documents) as documents,
+             (select count(*) from variants) as variants, (select max(id) from captures) as captures,
+             (select max(id) from versions) as versions, (select max(id) from changes) as changes"""
+    )).first()
+    documents = await db.execute(
+        """select documents.id, documents.service, documents.type, documents.title,
+             group_concat(variants.region || ' ' || variants.language, ' · ') as variants
+           from documents left join variants on variants.document_id = documents.id
+           group by documents.id order by documents.service, documents.type limit 500"""
+    )
+    last_run = (await db.execute("select * from runs order by id desc limit 1")).first()
+    changes = await db.execute(
+        """select changes.id, changes.variant_id, changes.detected_at, changes.words_added, changes.words_removed,
+             changes.is_return, changes.from_version_id, changes.to_version_id, variants.service, variants.region,
+             variants.language, documents.type, substr(changes.added_text, 1, 240) as added,
+             (select group_concat(distinct term) from change_terms where change_terms.change_id = changes.id) as terms
+           from changes join variants on variants.id = changes.variant_id join documents on documents.id = variants.document_id
+           where changes.superseded_by is null
+           order by changes.detected_at desc limit ?""",
+        [RECENT_FETCHED],
+    )
+    return await _page(datasette, request, "policy_home.html", {
+        "holds": dict(holds), "documents": [dict(r) for r in documents], "last_run": dict(last_run) if last_run else None,
+        "changes": folded([dict(r) for r in changes])[:RECENT_CHANGES], "database": db.name, "title": datasette.metadata("title") or "policyarchive",
+        "queries": await datasette.get_canned_queries(db.name, request.actor),
+    })
+
+
+def _filters(request) -> tuple[str, dict]:
+    chosen = {name: request.args.get(name) for name in FACETS if request.args.get(name)}
+    sql = "".join(f" and {FACETS[name]} = :{name}" for name in chosen)
+    return sql, chosen
+
+
+async def _matches(db, where: str, params: dict) -> list[dict]:
+    """The newest MATCHES versions whose text matches, with their labels: what hits and facets count.
+    A bound, so that a word in every policy costs no more than a rare one; one query, which hits and
+    facets both group here rather than run it once each."""
+    rows = await db.execute(
+        f"""select versions.id, versions.variant_id, versions.first_seen, variants.document_id,
+              {', '.join(f'{column} as {name}' for name, column in FACETS.items())}
+            from versions_fts join versions on versions.id = versions_fts.rowid
+              join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+            where versions_fts match :q {where} order by versions_fts.rowid desc limit {MATCHES}""",
+        params,
+    )
+    return [dict(r) for r in rows]
+
+
+async def search(datasette, request):
+    db = datasette.get_database()
+    q = (request.args.get("q") or "").strip()
+    where, chosen = _filters(request)
+    context = {"q": q, "chosen": chosen, "facets": {}, "variants": [], "changes": [], "database": db.name, "capped": False}
+    if q:
+        params = {"q": escape_fts(q), **chosen}
+        (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+        context.update(
+            facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
+            clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
+            variants=variants, changes=changes,
+        )
+    return await _page(datasette, request, "policy_search.html", context)
+
+
+def _facets(matches: list[dict]) -> dict:
+    """Matching variants counted by service, document type, region and language, most first."""
+    variants = {m["variant_id"]: m for m in matches}
+    return {name: sorted(Counter(v[name] for v in variants.values()).items(), key=lambda kv: (-kv[1], str(kv[0])))
+            for name in FACETS}
+
+
+def _search_url(datasette, q: str, chosen: dict) -> str:
+    return datasette.urls.path("/-/search") + "?" + urlencode({"q": q, **{k: v for k, v in chosen.items() if v}})
+
+
+def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
+    """Each facet value with its count and the search narrowed to it."""
+    return {name: [(value, n, _search_url(datasette, q, {**chosen, name: value})) for value, n in counts]
+            for name, counts in facets.items()}
+
+
+def _latest_per_variant(matches: list[dict]) -> list[dict]:
+    """One hit per variant, grouped by service: its latest matching version (the newest id among
+    equal first_seen), with how many of its versions match."""
+    hits: dict[str, dict] = {}
+    for m in matches:
+        hit = hits.get(m["variant_id"])
+        if hit is None:
+            hits[m["variant_id"]] = {**m, "version_id": m["id"], "versions": 1}
+            continue
+        hit["versions"] += 1
+        if m["first_seen"] > hit["first_seen"]:
+            hit.update(first_seen=m["first_seen"], version_id=m["id"])
+    order = ("service", "type", "region", "language", "variant_id")
+    return sorted(hits.values(), key=lambda h: tuple((h[k] is not None, h[k] or "") for k in order))[:HITS]
+
+
+async def _variant_hits(db, where: str, params: dict) -> tuple[list[dict], list[dict]]:
+    """The matching versions, and the variants' hits with a highlighted snippet each."""
+    matches = await _matches(db, where, params)
+    hits = _latest_per_variant(matches)
+    snippets = await _snippets(db, params["q"], [h["version_id"] for h in hits])
+    return matches, [{**h, "snippet": highlighted(snippets.get(h["version_id"]))} for h in hits]
+
+
+async def _snippets(db, q: str, version_ids: list[int]) -> dict[int, str]:
+    """Each version's snippet around the match. A snippet reads and tokenizes its whole version
+    (about 30 KB), most of a common term's page: the hits are shared among SNIPPET_QUERIES queries,
+    which Datasette runs on as many threads at once."""
+    shares = [version_ids[n::SNIPPET_QUERIES] for n in range(SNIPPET_QUERIES)]
+    results = await asyncio.gather(*(db.execute(
+        f"""select rowid, snippet(versions_fts, 0, '{OPEN}', '{CLOSE}', ' … ', 24) from versions_fts
+            where versions_fts match :q and rowid in (select value from json_each(:ids))""",
+        {"q": q, "ids": json.dumps(share)},
+    ) for share in shares if share))
+    return {rowid: snippet for rows in results for rowid, snippet in rows}
+
+
+async def _change_hits(db, where: str, params: dict) -> list[dict]:
+    """The newest changes whose added or removed text matches, newest first, with a snippet."""
+    rows = await db.execute(
+        f"""select changes.id, changes.variant_id, changes.detected_at, changes.from_version_id, changes.to_version_id,
+              changes.words_added, changes.words_removed, variants.service, documents.type, variants.region, variants.language,
+              snippet(changes_fts, -1, '{OPEN}', '{CLOSE}', ' … ', 24) as snippet
+            from changes_fts join changes on changes.id = changes_fts.rowid
+              join variants on variants.id = changes.variant_id join documents on documents.id = variants.document_id
+            where changes_fts match :q and changes.superseded_by is null {where}
+            order by changes_fts.rowid desc limit {HITS}""",
+        params,
+    )
+    hits = [{**dict(r), "snippet": highlighted(r["snippet"])} for r in rows]
+    return sorted(hits, key=lambda h: h["detected_at"], reverse=True)
+
+
+async def _page(datasette, request, template: str, context: dict):
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/$", home), (r"^/-/search$", search)]
