@@ -4,7 +4,7 @@ PY       := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo test test-fast test-lowest bench docs clean
 
 install: $(VENV)/.installed $(CHROMIUM)
 
@@ -28,8 +28,23 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not browser"
 
+# The lower bounds in pyproject.toml, checked: the lowest version of every direct dependency
+# (uv's lowest-direct resolution) in a venv of its own, against the tests that cover each of them.
+LOWEST := .venv-lowest
+test-lowest: install
+	$(PY) -m pip install --quiet "uv>=0.4"
+	$(VENV)/bin/uv venv --quiet --allow-existing -p $(PY) $(LOWEST)
+	$(VENV)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct ".[test]"
+	PYTHONPATH=$(CURDIR) $(LOWEST)/bin/python -m pytest -m "not browser" tests/test_layout.py tests/test_catalog.py \
+		tests/test_extract.py tests/test_archive.py tests/test_diff.py tests/test_cli.py tests/test_pages.py \
+		tests/test_crawl_http.py tests/test_import.py tests/test_docs.py tests/test_datasette.py
+
 bench: install
 	$(PY) -m bench
 
+# The README's layout and docs/cli.md, generated from the code (cog); tests/test_docs.py checks them.
+docs: install
+	$(VENV)/bin/cog -r README.md docs/cli.md
+
 clean:
-	rm -rf $(VENV) demo.db* archive.db* .pytest_cache
+	rm -rf $(VENV) $(LOWEST) demo.db* archive.db* .pytest_cache

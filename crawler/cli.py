@@ -451,7 +451,8 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
     """
     import logging
 
-    from crawler.intake.wayback import Settings, backfill as run_backfill
+    from crawler.intake.settings import Settings
+    from crawler.intake.wayback import backfill as run_backfill
 
     catalog = _catalog_with_variant(policies, variant_id)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -14,7 +14,11 @@ from crawler.archive.schema import MIGRATIONS
 from crawler.archive.store import Archive
 from crawler.common.clock import utcnow
 from crawler.declarations.catalog import Catalog, Document, Service, Variant
-from crawler.text.classify import Analysis
+from crawler.common.digests import sha256
+from crawler.declarations.catalog import Rules, Selector
+from crawler.text.classify import Analysis, analyse
+from crawler.text.extract import comparable
+from helpers import LOREM, policy_page
 from crawler.capture.items import Capture
 from crawler.evidence.verify import verify
 
@@ -80,6 +84,26 @@ def test_a_body_kept_before_it_is_recorded_is_hashed_once(archive, monkeypatch):
 
     assert hashed.count(body) == 1
     assert archive.db.execute("select body_sha256 from captures").fetchone()[0] == digest
+
+
+def test_the_writer_takes_the_comparison_key_the_extraction_computed(archive, monkeypatch):
+    """A worker process extracted the text and hashed its comparable form: the reactor's thread
+    must not do it again."""
+    text = "We collect your name and email address."
+    key = sha256(comparable(text))
+    hashed = []
+    monkeypatch.setattr(archive_module, "sha256", lambda data, real=archive_module.sha256: hashed.append(data) or real(data))
+
+    recorded = archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", text, key=key))
+
+    assert comparable(text) not in hashed
+    assert archive.db.execute("select text_sha256 from versions where id = ?", [recorded.version_id]).fetchone()[0] == key
+
+
+def test_the_analysis_of_a_page_carries_its_comparison_key():
+    analysis = analyse(200, policy_page(LOREM), "text/html", "https://acme.example.com/p",
+                       Rules(select=(Selector.parse("article.policy"),)), language="en")
+    assert analysis.outcome == "ok" and analysis.key == sha256(comparable(analysis.text))
 
 
 def test_the_schema_is_migrated_once_and_reopening_keeps_everything(tmp_path):

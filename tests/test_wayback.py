@@ -140,7 +140,8 @@ def test_a_service_that_keeps_answering_429_stops_the_backfill_to_resume_later(t
 
 
 def test_retry_after_is_waited_for(wayback):
-    from crawler.intake.wayback import Client, Settings
+    from crawler.intake.settings import Settings
+    from crawler.intake.wayback import Client
 
     wayback.throttle["/cdx/"] = 1
     wayback.retry_after = "1"

@@ -211,5 +211,12 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX idx_captures_outcome")
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """``variant_labels``: each variant with its document's type and title, the one join that pages,
+    canned queries and feeds label variants by (they wrote it out eleven times)."""
+    db.create_view("variant_labels", """SELECT variants.*, documents.type, documents.title
+        FROM variants JOIN documents ON documents.id = variants.document_id""")
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
-              7: _migration_7, 8: _migration_8}
+              7: _migration_7, 8: _migration_8, 9: _migration_9}

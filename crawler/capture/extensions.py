@@ -22,7 +22,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler):
-        ext = cls(crawler, crawler.settings.getfloat("POLICYARCHIVE_PROGRESS_INTERVAL", 10.0))
+        ext = cls(crawler, crawler.settings.getfloat("POLICYARCHIVE_PROGRESS_INTERVAL"))
         crawler.signals.connect(ext.opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.closed, signal=signals.spider_closed)
         return ext

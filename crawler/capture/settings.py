@@ -1,8 +1,10 @@
-"""Scrapy settings for policyarchive: the one place where configuration is read.
+"""Scrapy settings for policyarchive: where a crawl's configuration is read, and every default it has.
 
 Everything specific to policyarchive is a ``POLICYARCHIVE_*`` setting; the CLI sets them with
 ``-s``-style overrides, and only the proxies and the Chromium path can come from the environment
-(they differ per machine and hold secrets).
+(they differ per machine and hold secrets), with one more that declarations read too:
+``POLICYARCHIVE_ALLOW_PRIVATE_HOSTS`` (``crawler/declarations/hosts.py``). Backfills are not Scrapy
+crawls; their settings are in ``crawler/intake/settings.py``.
 """
 
 import os
@@ -81,6 +83,8 @@ POLICYARCHIVE_ONLY = []
 POLICYARCHIVE_TRIGGER = "scrapy"
 POLICYARCHIVE_LOG = None  # the file the run's log goes to, recorded in runs.log_path
 POLICYARCHIVE_EXTRACT_WORKERS = 2
+# Seconds between two progress lines of a running crawl (crawler/capture/extensions.py).
+POLICYARCHIVE_PROGRESS_INTERVAL = 10.0
 # Egress per region or proxy name: POLICYARCHIVE_PROXY_US=http://user:pass@host:port
 POLICYARCHIVE_PROXIES = {
     key[len("POLICYARCHIVE_PROXY_"):].upper(): value

@@ -41,31 +41,18 @@ from crawler.archive.store import Archive
 from crawler.common.clock import iso, utcnow
 from crawler.declarations.catalog import Catalog, Variant
 from crawler.intake.importer import Saved, analyse_saved
+from crawler.intake.settings import USER_AGENT, Settings
 from crawler.capture.items import Capture
 from crawler.capture.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
-WAYBACK_URL = "https://web.archive.org"
-USER_AGENT = "policyarchive/0.1 (history backfill; one request at a time)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECTS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 # How each CDX row was taken; ``backfills`` keeps the counts.
 TALLIES = ("fetched", "reused", "skipped", "collapsed")
 _MEMENTO = re.compile(r"^/web/(\d{14})(?:[a-z]{2}_)?/(.+)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the Wayback Machine is and how gently to ask it."""
-
-    base_url: str = WAYBACK_URL
-    delay: float = 2.0      # seconds between two requests; backoff waits start at four times this
-    tries: int = 6          # per request, on 429, 5xx and network errors
-    max_wait: float = 300.0
-    page_size: int = 500    # CDX rows per page
-    timeout: float = 60.0
 
 
 _CDX_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?)?)?|\d{4,14}")

@@ -161,8 +161,8 @@ def aligned(a: str, b: str) -> list[tuple[dict | None, dict | None]]:
 
 async def _version(db, version_id: int) -> dict:
     row = (await db.execute(
-        """select versions.*, variants.document_id, variants.service, variants.region, variants.language, documents.type
-           from versions join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+        """select versions.*, variants.document_id, variants.service, variants.region, variants.language, variants.type
+           from versions join variant_labels as variants on variants.id = versions.variant_id
            where versions.id = ?""", [version_id])).first()
     if row is None:
         raise NotFound(f"No version {version_id}")

@@ -75,8 +75,7 @@ async def document(datasette, request):
 
 async def variant(datasette, request):
     db = datasette.get_database()
-    var = await _one(db, """select variants.*, variants.id as variant_id, documents.type, documents.title
-        from variants join documents on documents.id = variants.document_id where variants.id = ?""",
+    var = await _one(db, """select *, id as variant_id from variant_labels where id = ?""",
         [request.url_vars["variant_id"]], "variant")
     versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
                            [var["id"]])
@@ -100,8 +99,8 @@ async def variant(datasette, request):
 async def version(datasette, request):
     db = datasette.get_database()
     ver = await _one(db, """select versions.*, variants.document_id, variants.service, variants.region, variants.language,
-          variants.url as declared_url, documents.type, documents.title
-        from versions join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+          variants.url as declared_url, variants.type, variants.title
+        from versions join variant_labels as variants on variants.id = versions.variant_id
         where versions.id = ?""", [int(request.url_vars["version_id"])], "version")
     capture = vouched(await _one(db, "select * from captures where id = ?", [ver["capture_id"]], "capture"))
     seen = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, region, proxy, renderer, source, memento_url

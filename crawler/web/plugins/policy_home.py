@@ -27,7 +27,7 @@ HITS = 100
 MATCHES = 5000  # matching versions that search looks at, newest first
 SNIPPET_QUERIES = 2  # queries the hits' snippets are shared among (Datasette runs 3 at once by default)
 # Facet name -> column; the only SQL the request's parameters choose.
-FACETS = {"service": "variants.service", "type": "documents.type", "region": "variants.region", "language": "variants.language"}
+FACETS = {"service": "variants.service", "type": "variants.type", "region": "variants.region", "language": "variants.language"}
 # Snippet markers no policy text contains; the text is escaped, then they become <mark>.
 OPEN, CLOSE = "\x02", "\x03"
 
@@ -53,9 +53,9 @@ async def home(datasette, request):
     changes = await db.execute(
         """select changes.id, changes.variant_id, changes.detected_at, changes.words_added, changes.words_removed,
              changes.is_return, changes.from_version_id, changes.to_version_id, variants.service, variants.region,
-             variants.language, documents.type, substr(changes.added_text, 1, 240) as added,
+             variants.language, variants.type, substr(changes.added_text, 1, 240) as added,
              (select group_concat(distinct term) from change_terms where change_terms.change_id = changes.id) as terms
-           from changes join variants on variants.id = changes.variant_id join documents on documents.id = variants.document_id
+           from changes join variant_labels as variants on variants.id = changes.variant_id
            where changes.superseded_by is null
            order by changes.detected_at desc limit ?""",
         [RECENT_FETCHED],
@@ -81,7 +81,7 @@ async def _matches(db, where: str, params: dict) -> list[dict]:
         f"""select versions.id, versions.variant_id, versions.first_seen, variants.document_id,
               {', '.join(f'{column} as {name}' for name, column in FACETS.items())}
             from versions_fts join versions on versions.id = versions_fts.rowid
-              join variants on variants.id = versions.variant_id join documents on documents.id = variants.document_id
+              join variant_labels as variants on variants.id = versions.variant_id
             where versions_fts match :q {where} order by versions_fts.rowid desc limit {MATCHES}""",
         params,
     )
@@ -162,10 +162,10 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
     """The newest changes whose added or removed text matches, newest first, with a snippet."""
     rows = await db.execute(
         f"""select changes.id, changes.variant_id, changes.detected_at, changes.from_version_id, changes.to_version_id,
-              changes.words_added, changes.words_removed, variants.service, documents.type, variants.region, variants.language,
+              changes.words_added, changes.words_removed, variants.service, variants.type, variants.region, variants.language,
               snippet(changes_fts, -1, '{OPEN}', '{CLOSE}', ' … ', 24) as snippet
             from changes_fts join changes on changes.id = changes_fts.rowid
-              join variants on variants.id = changes.variant_id join documents on documents.id = variants.document_id
+              join variant_labels as variants on variants.id = changes.variant_id
             where changes_fts match :q and changes.superseded_by is null {where}
             order by changes_fts.rowid desc limit {HITS}""",
         params,
