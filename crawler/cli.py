@@ -245,9 +245,11 @@ def _refuse_busy(host: str, port: int, hint: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--base-url", metavar="URL", help="The public address the archive is published at "
+              "(https://archive.example.org/): permalinks and citations use it, not the address this server listens on.")
 @existing_db_option
 @click.option("--policies", default="policies", hidden=True)
-def serve(host, port, db, policies):
+def serve(host, port, base_url, db, policies):
     """Publish the archive with Datasette, read-only, with search.
 
     The archive must exist: crawl, import or backfill make it.
@@ -255,14 +257,14 @@ def serve(host, port, db, policies):
     \b
     Example:
         policyarchive serve --port 8001
+        policyarchive serve --host 0.0.0.0 --base-url https://archive.example.org/
     """
-    from crawler.archive.store import Archive
     from crawler.web.publish import serve_command
 
     _refuse_busy(host, port, "is another policyarchive serve running? choose another --port")
-    Archive(db).close()
+    _migrated(db)
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
-    os.execv(sys.executable, serve_command(db, host, port))
+    os.execv(sys.executable, serve_command(db, host, port, base_url))
 
 
 def _fresh_demo_archive(db: str) -> None:
@@ -338,6 +340,14 @@ def demo(port, serve, serve_port, db, policies):
         os.execv(sys.executable, serve_cmd)
 
 
+def _migrated(db: str) -> None:
+    """Bring an existing archive's schema up to date before reading it: an archive made by an earlier
+    version lacks the views that pages and commands read (``change_windows``, ...)."""
+    from crawler.archive.store import Archive
+
+    Archive(db).close()
+
+
 def _variant_ids(archive) -> list[str]:
     """The ids of the variants the archive knows, for telling a mistyped id from one with no captures."""
     return [row[0] for row in archive.execute("SELECT id FROM variants")]
@@ -356,7 +366,7 @@ def _nonblank(ctx, param, value: str) -> str:
 @existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def term(term, document_id, db, policies):
-    """Whether each variant's current text carries TERM, since when, and when it was last absent.
+    """Whether each variant's current text carries TERM, and in what window it appeared or went.
 
     TERM is a watched term (biometric, precise-location, children, sale-or-sharing, retention,
     ai-training: matched in English, German, French and Spanish) or any phrase.
@@ -376,14 +386,23 @@ def term(term, document_id, db, policies):
             click.echo(why, err=True)
             sys.exit(EXIT_CANNOT_RUN)
     rows = term_presence(archive, term, document_id)
-    if not rows:
+    if not any(r.versions for r in rows):
         click.echo("no versions in the archive" + (f" for {document_id}" if document_id else ""), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     width = max(len(r.variant_id) for r in rows)
-    click.echo(f"{'variant':<{width}}  now  {'first seen with it':<20}  {'last seen without it':<20}  matches")
+    click.echo(f"{'variant':<{width}}  {'now':<7}  {'appeared by':<19}  {'appeared after':<19}  {'removed by':<19}  matches")
     for r in rows:
-        click.echo(f"{r.variant_id:<{width}}  {'yes' if r.current else 'no ':<3}  {(r.first_seen or '-')[:19]:<20}  "
-                   f"{(r.last_absent or '-')[:19]:<20}  {', '.join(r.matches)}")
+        appeared_by, appeared_after = (r.appeared.after, r.appeared.before) if r.appeared else (None, None)
+        removed_by = r.removed.after if r.removed else None
+        click.echo(f"{r.variant_id:<{width}}  {r.status:<7}  {_second(appeared_by):<19}  {_second(appeared_after):<19}  "
+                   f"{_second(removed_by):<19}  {', '.join(r.matches)}".rstrip())
+    click.echo("appeared by / after: the first capture with it and the last one before without it, so it came in "
+               "between the two; unknown: never captured", err=True)
+
+
+def _second(when: str | None) -> str:
+    """An archive time to the second, or '-'."""
+    return when[:19] if when else "-"
 
 
 @cli.command()
@@ -391,7 +410,8 @@ def term(term, document_id, db, policies):
 @existing_db_option
 @click.option("--policies", default="policies", hidden=True)
 def history(variant_id, db, policies):
-    """A variant's versions and changes, with back-and-forth runs folded into one line.
+    """A variant's versions (numbered v1, v2... by first seen) and changes, each dated by its window, with
+    back-and-forth runs folded into one line.
 
     \b
     Example:
@@ -399,21 +419,32 @@ def history(variant_id, db, policies):
     """
     from crawler.archive.history import alternations
 
+    _migrated(db)
     archive = open_read_only(db)
     variant_id = variant_id.rstrip("/")
     why = ids.wrong_kind(variant_id, "variant", _variant_ids(archive), db)
     if why:
         click.echo(why, err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    versions = list(archive.query("select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen", [variant_id]))
+    versions = list(archive.query("select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen, id",
+                                  [variant_id]))
     if not versions:
         click.echo(f"no versions of {variant_id} in {db}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    number = {v["id"]: n for n, v in enumerate(versions, 1)}
     click.echo(f"{variant_id}: {count(len(versions), 'version')}")
     for v in versions:
-        click.echo(f"  version {v['id']}: first seen {v['first_seen'][:19]}, last seen {v['last_seen'][:19]}, {count(v['words'], 'word')}")
+        click.echo(f"  v{number[v['id']]} (archive version {v['id']}): first seen {v['first_seen'][:19]}, "
+                   f"last seen {v['last_seen'][:19]}, {count(v['words'], 'word')}")
+    for c in archive.query("""select from_version_id, to_version_id, last_before, first_after, days from changes
+            join change_windows on change_id = changes.id where changes.variant_id = ? and superseded_by is null
+            order by detected_at""", [variant_id]):
+        gap = f" (no capture for {c['days']:.0f} days before it)" if c["days"] and c["days"] > 7 else ""
+        click.echo(f"  v{number[c['from_version_id']]} -> v{number[c['to_version_id']]}: between "
+                   f"{(c['last_before'] or '?')[:19]} and {c['first_after'][:19]}{gap}")
     for a in alternations(archive, variant_id):
-        click.echo(f"  alternating between versions {a.versions[0]} and {a.versions[1]}: {count(a.changes, 'change')} "
+        older, newer = (number[v] for v in a.versions)
+        click.echo(f"  alternating between v{older} and v{newer}: {count(a.changes, 'change')} "
                    f"from {a.first[:10]} to {a.last[:10]} (one pattern, e.g. a region-dependent banner)")
 
 
@@ -633,14 +664,13 @@ def status(stale_after, limit, policies, db):
         policyarchive status
         policyarchive status --stale-after 3d --runs 10
     """
-    from crawler.archive.store import Archive
     from crawler.archive.status import parse_duration, report
 
     try:
         hours = parse_duration(stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stale-after") from None
-    Archive(db).close()
+    _migrated(db)
     try:
         declared = [v.id for v in load_catalog(policies).variants]
     except CatalogError:

@@ -206,6 +206,6 @@ def test_demo_refuses_a_file_that_holds_other_runs_and_leaves_it_untouched(archi
 @pytest.mark.parametrize("date", ["2021-13-45", "31/12/2021", "2021-02-30"])
 def test_backfill_refuses_a_date_that_does_not_exist_before_asking_anything(tmp_path, date):
     result = policyarchive("backfill", "--variant", "lumen/privacy-policy/us-en", "--from", date,
-                           "--db", str(tmp_path / "a.db"), "--policies", str(PROJECT / "demo" / "policies"))
+                           "--db", str(tmp_path / "a.db"), "--policies", str(PROJECT / "crawler" / "demo" / "policies"))
     assert result.returncode == 2 and f"{date!r} is not a date such as 2020" in result.stderr
     assert not (tmp_path / "a.db").exists()

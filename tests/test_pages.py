@@ -296,7 +296,8 @@ async def test_compare_shows_the_clause_in_the_us_and_not_in_the_eea(archive):
 async def test_compare_at_a_date_uses_the_versions_of_that_date(archive, us_change):
     first = one(archive, "select fetched_at from captures where variant_id = ? order by fetched_at limit 1", [US])["fetched_at"]
     html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}&at={first}")).text
-    assert "faceprints" not in html and f"version {us_change['from_version_id']}</a>" in html
+    first_us = us_change["from_version_id"]
+    assert "faceprints" not in html and f'href="/-/version/{first_us}" title="version {first_us} of the archive">v1</a>' in html
     before = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}&at=2000-01-01")).text
     assert before.count("no version captured by then") == 2
 
@@ -528,11 +529,18 @@ def version_of(db, variant, text_end):
     return one(db, "select id from versions where variant_id = ? and text like ?", [variant.id, f"%{text_end}"])["id"]
 
 
+def number_of(db, version_id):
+    """A version's number in its variant: its place among the variant's versions by first seen."""
+    return one(db, """select count(*) as n from versions v, versions this where this.id = ? and v.variant_id = this.variant_id
+                      and (v.first_seen < this.first_seen or (v.first_seen = this.first_seen and v.id <= this.id))""",
+               [version_id])["n"]
+
+
 def folded_row(db):
     """What the alternation's one row says, and the links it must carry: the two versions and their diff."""
     without, with_banner = version_of(db, FLIP_EEA, CLAUSE), version_of(db, FLIP_EEA, BANNER)
     older, newer = sorted((without, with_banner))
-    said = (f"alternating between version {older} and version {newer}: 5 changes from 2026-05-03 to 2026-05-07 "
+    said = (f"alternating between v{number_of(db, older)} and v{number_of(db, newer)}: 5 changes from 2026-05-03 to 2026-05-07 "
             "(a region-dependent banner, or similar)")
     return said, [f"/-/version/{older}", f"/-/version/{newer}", f"/-/diff/{older}/{newer}"]
 
@@ -570,3 +578,84 @@ async def test_document_page_shows_a_flip_flop_between_two_versions_as_one_row_a
 async def test_variant_page_shows_a_flip_flop_as_one_row_and_still_counts_every_change(flipping):
     html = await assert_folded_once_beside_real_changes(flipping, f"/-/variant/{FLIP_EEA.id}", real=[(FLIP_EEA, 2)])
     assert "6 changes." in text_of(html)
+
+
+def first_capture(archive, variant):
+    return one(archive, "select min(fetched_at) as t from captures where variant_id = ?", [variant])["t"]
+
+
+@pytest.mark.asyncio
+async def test_who_says_a_term_answers_per_declared_variant_with_its_window_and_clause(archive, us_change):
+    html = text_of((await get(archive, "/-/document/acme/privacy-policy?term=biometric")).text)
+    last_without = first_capture(archive, US)[:10]
+    first_with = one(archive, "select detected_at from changes where id = ?", [us_change["id"]])["detected_at"][:10]
+    assert f"US · en yes as of {first_with} between {last_without} and {first_with} · the change — {CLAUSE}" in html
+    assert "EEA · en no as of" in html and "EEA · de no as of" in html
+
+
+@pytest.mark.asyncio
+async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_path):
+    db = tmp_path / "archive.db"
+    archive = Archive(db)
+    us = Variant(id=US, document_id="acme/privacy-policy", service="Acme", document_type="privacy-policy",
+                 region="US", language="en", url="https://acme.example/us")
+    uk = Variant(id="acme/privacy-policy/uk-en", document_id="acme/privacy-policy", service="Acme",
+                 document_type="privacy-policy", region="UK", language="en", url="https://acme.example/uk")
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (
+        Document("acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", (us, uk)),)),)))
+    archive.record(Capture(variant_id=US, requested_url=us.url, fetched_at="2021-06-02T00:00:00.000000Z", status=200, body=b"x"),
+                   Analysis("ok", f"{LOREM}\n\n{CLAUSE}"))
+    archive.close()
+    html = text_of((await get(db, "/-/document/acme/privacy-policy?term=faceprints")).text)
+    assert "UK · en unknown never captured" in html
+    assert "US · en yes as of 2021-06-02 since the first capture, 2021-06-02" in html
+
+
+@pytest.mark.asyncio
+async def test_the_document_variant_home_and_search_pages_lead_to_who_says_it(archive):
+    who = "/-/document/acme/privacy-policy"
+    assert f'action="{who}"' in (await get(archive, "/-/document/acme/privacy-policy")).text
+    assert f'action="{who}"' in (await get(archive, f"/-/variant/{US}")).text
+    assert f"{who}?term=biometric#who-has" in hrefs((await get(archive, "/")).text)
+    assert f"{who}?term=faceprints#who-has" in hrefs((await get(archive, "/-/search?q=faceprints")).text)
+
+
+@pytest.mark.asyncio
+async def test_a_change_is_dated_by_its_window_on_the_variant_document_home_and_diff_pages(archive, us_change):
+    window = f"between {first_capture(archive, US)[:10]} and {us_change['detected_at'][:10]}"
+    for path in (f"/-/variant/{US}", "/-/document/acme/privacy-policy", "/",
+                 f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"):
+        assert window in text_of((await get(archive, path)).text), path
+
+
+@pytest.mark.asyncio
+async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
+    db = tmp_path / "archive.db"
+    archive = Archive(db)
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (Document(
+        "acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", (Variant(
+            id=US, document_id="acme/privacy-policy", service="Acme", document_type="privacy-policy", region="US",
+            language="en", url="https://acme.example/us"),)),)),)))
+    for when, text in (("2021-05-30", LOREM), ("2025-09-13", f"{LOREM}\n\n{CLAUSE}")):
+        archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at=f"{when}T00:00:00.000000Z",
+                               status=200, body=when.encode()), Analysis("ok", text))
+    archive.close()
+    html = text_of((await get(db, f"/-/variant/{US}")).text)
+    assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
+
+
+@pytest.mark.asyncio
+async def test_versions_are_numbered_within_their_variant(archive, us_change):
+    html = (await get(archive, f"/-/variant/{US}")).text
+    new = us_change["to_version_id"]
+    assert f'href="/-/version/{new}" title="version {new} of the archive">v2</a>' in html
+    version = text_of((await get(archive, f"/-/version/{new}")).text)
+    assert f"version 2 of this variant (archive version {new})" in version
+
+
+@pytest.mark.asyncio
+async def test_permalinks_and_citations_use_the_public_address_the_archive_is_published_at(archive, us_change):
+    app = datasette_app(archive, base_url="https://archive.example.org/")
+    html = (await app.client.get(f"/-/version/{us_change['to_version_id']}")).text
+    assert f"Permalink: https://archive.example.org/-/version/{us_change['to_version_id']}" in html
+    assert "http://localhost" not in html

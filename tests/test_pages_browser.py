@@ -112,6 +112,23 @@ def test_the_search_page_highlights_the_term_and_leads_to_the_version(archive, s
     page.wait_for_load_state()
     assert page.locator("mark", has_text="faceprints").first.is_visible()
     assert page.locator(f'a[href="/-/variant/{EEA}"]').count() == 0
-    page.locator("td a", has_text="version").first.click()
+    page.locator(f'td a[href="/-/version/{us_change(archive)["to_version_id"]}"]').first.click()
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text().endswith(f"version {us_change(archive)['to_version_id']}")
+    assert page.locator("h1").inner_text().endswith("US · en, version 2")
+
+
+def test_a_reporter_finds_who_says_biometric_from_the_home_page_in_two_clicks(archive, server, page):
+    page.goto(f"{server}/")
+    page.get_by_role("link", name="biometric").first.click()
+    page.wait_for_load_state()
+    us = page.locator("tr.presence-yes")
+    assert us.locator("td").first.inner_text() == "US · en"
+    assert us.locator("mark", has_text="faceprints").is_visible()
+    assert "between" in us.locator("td").nth(2).inner_text()
+    assert page.locator("tr.presence-no").count() == 2
+    page.get_by_label("Which variants say").fill("Irish Data Protection Commission")
+    page.get_by_role("button", name="Ask").click()
+    page.wait_for_load_state()
+    assert page.locator("tr.presence-yes td").first.inner_text() == "EEA · en"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "who-says.png"), full_page=True)

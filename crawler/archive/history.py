@@ -6,7 +6,8 @@ from the versions and changes tables, without SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -14,50 +15,102 @@ from crawler.text import terms
 
 
 @dataclass(frozen=True)
+class Window:
+    """When something happened, as honestly as captures tell it: after ``before`` (the last capture
+    that did not show it; None when it was there from the first capture) and by ``after`` (the first
+    capture that did). ``change`` is the step between the two versions, as (from, to) version ids."""
+
+    before: str | None
+    after: str
+    change: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
 class TermPresence:
+    """Whether a variant's text carries a term: ``status`` is yes or no as of its latest readable
+    capture (``as_of``), or unknown when it has none. ``clauses`` are the paragraphs of the current
+    text that carry it; ``appeared`` is the window of its latest appearance, ``removed`` the window of
+    its removal when it is gone now."""
+
     variant_id: str
     region: str
     language: str
-    current: bool
-    matches: list[str]
-    first_seen: str | None
-    last_absent: str | None
-    versions: int
+    status: str
+    as_of: str | None = None
+    matches: list[str] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+    appeared: Window | None = None
+    removed: Window | None = None
+    versions: int = 0
+
+    @property
+    def current(self) -> bool:
+        return self.status == YES
 
 
-def _versions(db: sqlite_utils.Database, variant_id: str) -> list[dict]:
-    return list(db.query("select id, first_seen, last_seen, text from versions where variant_id = ? order by first_seen, id", [variant_id]))
+YES, NO, UNKNOWN = "yes", "no", "unknown"
 
 
-def _current_version_id(db: sqlite_utils.Database, variant_id: str) -> int | None:
-    row = db.execute(
-        "select version_id from captures where variant_id = ? and version_id is not null order by fetched_at desc, id desc limit 1",
-        [variant_id],
-    ).fetchone()
-    return row[0] if row else None
+# A line that starts a list item: "- ", "* ", "+ ", "1. ", "1) ".
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` cut into clauses: its paragraphs, and each item of a list on its own (a policy's
+    "what we collect" is one long list, and a reporter quotes the item, not the list)."""
+    out: list[str] = []
+    for paragraph in text.split("\n\n"):
+        current: list[str] = []
+        for line in paragraph.strip().splitlines():
+            if _ITEM.match(line) and current:
+                out.append("\n".join(current))
+                current = []
+            current.append(line)
+        if current:
+            out.append("\n".join(current))
+    return [c for c in out if c.strip()]
+
+
+def clauses_with(term: str, text: str) -> list[str]:
+    """The clauses of ``text`` in which ``term`` occurs."""
+    return [c for c in clauses(text) if terms.find(term, c)]
+
+
+def _presence(db: sqlite_utils.Database, variant: dict, term: str) -> TermPresence:
+    """Walk the variant's readable captures in time order, noting each time the term comes or goes."""
+    found: dict[int, list[str]] = {}
+    texts: dict[int, str] = {}
+    appeared = removed = None
+    previous = None  # (fetched_at, version_id, has_term) of the capture before
+    for fetched_at, version_id in db.execute(
+            "select fetched_at, version_id from captures where variant_id = ? and version_id is not null order by fetched_at, id",
+            [variant["id"]]):
+        if version_id not in found:
+            texts[version_id] = db.execute("select text from versions where id = ?", [version_id]).fetchone()[0]
+            found[version_id] = terms.find(term, texts[version_id])
+        has = bool(found[version_id])
+        if previous is None and has:
+            appeared, removed = Window(None, fetched_at), None
+        elif previous is not None and has != previous[2]:
+            window = Window(previous[0], fetched_at, (previous[1], version_id))
+            appeared, removed = (window, None) if has else (appeared, window)
+        previous = (fetched_at, version_id, has)
+    labels = {"variant_id": variant["id"], "region": variant["region"], "language": variant["language"]}
+    if previous is None:
+        return TermPresence(**labels, status=UNKNOWN)
+    as_of, current, has = previous
+    return TermPresence(**labels, status=YES if has else NO, as_of=as_of, matches=found[current],
+                        clauses=clauses_with(term, texts[current]) if has else [],
+                        appeared=appeared, removed=removed, versions=len(found))
 
 
 def term_presence(db: sqlite_utils.Database, term: str, document_id: str | None = None) -> list[TermPresence]:
-    """Per variant: does its current text carry ``term`` (a watched term or a phrase), since when,
-    and when was it last seen without it."""
+    """Per declared variant (of ``document_id``, or all): does its current text carry ``term`` (a
+    watched term or a phrase), in which clauses, and in what window did it appear or go. A variant
+    never captured is there too, as unknown: a reporter must not read its absence as a no."""
     where, params = ("where document_id = ?", [document_id]) if document_id else ("", [])
-    out = []
-    for variant in db.query(f"select id, region, language from variants {where} order by id", params):
-        versions = _versions(db, variant["id"])
-        if not versions:
-            continue
-        current_id = _current_version_id(db, variant["id"])
-        found = {v["id"]: terms.find(term, v["text"]) for v in versions}
-        with_term = [v for v in versions if found[v["id"]]]
-        without = [v for v in versions if not found[v["id"]]]
-        out.append(TermPresence(
-            variant_id=variant["id"], region=variant["region"], language=variant["language"],
-            current=bool(found.get(current_id)), matches=found.get(current_id) or [],
-            first_seen=with_term[0]["first_seen"] if with_term else None,
-            last_absent=max((v["last_seen"] for v in without), default=None),
-            versions=len(versions),
-        ))
-    return out
+    variants = db.query(f"select id, region, language from variants {where} order by id", params)
+    return [_presence(db, variant, term) for variant in variants]
 
 
 # Fewer changes back and forth than this are read as changes, not as a pattern.

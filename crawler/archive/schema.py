@@ -213,9 +213,17 @@ def _migration_8(db: sqlite_utils.Database) -> None:
 
 def _migration_9(db: sqlite_utils.Database) -> None:
     """``variant_labels``: each variant with its document's type and title, the one join that pages,
-    canned queries and feeds label variants by (they wrote it out eleven times)."""
+    canned queries and feeds label variants by (they wrote it out eleven times). ``change_windows``:
+    each change dated honestly, by the last readable capture before it (``last_before``, the old
+    text's last sighting) and the first after (``first_after``, its ``detected_at``), with the days
+    between: the change happened somewhere in that window, which may be years wide."""
     db.create_view("variant_labels", """SELECT variants.*, documents.type, documents.title
         FROM variants JOIN documents ON documents.id = variants.document_id""")
+    last_before = """(SELECT max(c.fetched_at) FROM captures c WHERE c.variant_id = changes.variant_id
+        AND c.version_id IS NOT NULL AND c.fetched_at < changes.detected_at)"""
+    db.create_view("change_windows", f"""SELECT changes.id AS change_id, changes.variant_id, {last_before} AS last_before,
+        changes.detected_at AS first_after, round(julianday(changes.detected_at) - julianday({last_before}), 1) AS days
+        FROM changes""")
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,

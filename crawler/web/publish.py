@@ -29,26 +29,39 @@ SETTINGS = {
 }
 
 
-def metadata_for(db: str | Path) -> dict:
+# The plugins' own configuration in Datasette's metadata: ``base_url``, the archive's public address.
+PLUGIN = "policyarchive"
+
+
+def metadata_for(db: str | Path, base_url: str | None = None) -> dict:
     metadata = yaml.safe_load(METADATA.read_text())
     databases = metadata.get("databases", {})
     if "archive" in databases:
         databases[Path(db).stem] = databases.pop("archive")
+    if base_url:
+        metadata.setdefault("plugins", {})[PLUGIN] = {"base_url": base_url.rstrip("/")}
     return metadata
 
 
-def datasette_app(db: str | Path):
+def public_url(datasette, request, path: str) -> str:
+    """``path`` as a reader elsewhere can follow it: under the ``--base-url`` the archive is published
+    at, or else the address this request came to (which, behind a proxy, may be a private one)."""
+    base = (datasette.plugin_config(PLUGIN) or {}).get("base_url")
+    return base + datasette.urls.path(path) if base else datasette.absolute_url(request, datasette.urls.path(path))
+
+
+def datasette_app(db: str | Path, base_url: str | None = None):
     """A Datasette instance as ``policyarchive serve`` runs it, for ``.client`` tests."""
     from datasette.app import Datasette
 
     return Datasette(
         [str(db)],
-        metadata=metadata_for(db),
+        metadata=metadata_for(db, base_url),
         settings=SETTINGS,
     )
 
 
-def serve_command(db: str | Path, host: str, port: int) -> list[str]:
+def serve_command(db: str | Path, host: str, port: int, base_url: str | None = None) -> list[str]:
     """The ``datasette serve`` command line, with the metadata written for this database.
 
     The metadata file is named after the archive's path, not made afresh: ``serve`` becomes
@@ -56,7 +69,7 @@ def serve_command(db: str | Path, host: str, port: int) -> list[str]:
     of one more per start."""
     key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"policyarchive-metadata-{key}.json"
-    path.write_text(json.dumps(metadata_for(db)))
+    path.write_text(json.dumps(metadata_for(db, base_url)))
     command = [
         sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(path),
         "-h", host, "-p", str(port),

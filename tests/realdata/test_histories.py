@@ -1,6 +1,8 @@
 """Real version histories published by Open Terms Archive, imported as Markdown: the seed story,
 flip-flops, and texts filed under the wrong language."""
 
+import re
+
 import pytest
 
 from helpers import policyarchive, rows
@@ -57,3 +59,20 @@ def test_texts_filed_under_the_wrong_language_are_flagged_not_versioned(seed):
     assert {(r["variant_id"], r["detected_language"]) for r in flagged} == {
         ("tiktok/privacy-policy/eea-en", "fr"), ("tiktok/privacy-policy/eea-fr", "en")}
     assert len(flagged) == 8
+
+
+@pytest.mark.asyncio
+async def test_the_who_says_page_answers_the_seed_question_with_unknown_for_variants_never_captured(seed):
+    from crawler.web.publish import datasette_app
+
+    response = await datasette_app(seed).client.get("/-/document/tiktok/privacy-policy?term=biometric")
+    rows_by_variant = {
+        m.group(1): re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(2))).strip()
+        for m in re.finditer(r'<tr class="presence-\w+">\s*<td><a href="/-/variant/tiktok/privacy-policy/([\w-]+)">.*?</a></td>(.*?)</tr>',
+                             response.text, re.DOTALL)}
+    assert rows_by_variant["us-en"].startswith("yes as of 2026-07-15 since the first capture, 2025-09-13")
+    assert "faceprints and voiceprints" in rows_by_variant["us-en"]
+    for variant in ("ie-en", "eea-en", "eea-fr"):
+        assert rows_by_variant[variant].startswith("no as of 2026-0")
+    for never in ("eea-de", "uk-en", "row-en"):
+        assert rows_by_variant[never].startswith("unknown never captured")

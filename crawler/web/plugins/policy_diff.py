@@ -175,8 +175,9 @@ async def diff_page(datasette, request):
     if old["variant_id"] != new["variant_id"]:
         return Response.html("These versions belong to different variants: compare them on the document's compare page.", status=400)
     stored = (await db.execute(
-        """select id, diff, words_added, words_removed, detected_at from changes
-           where variant_id = ? and from_version_id = ? and to_version_id = ? limit 1""",
+        """select id, diff, words_added, words_removed, detected_at, w.last_before, w.days
+           from changes join change_windows as w on w.change_id = changes.id
+           where changes.variant_id = ? and from_version_id = ? and to_version_id = ? limit 1""",
         [old["variant_id"], old["id"], new["id"]])).first()
     if stored:
         ops, counts = expand(json.loads(stored["diff"]), old["text"]), (stored["words_added"], stored["words_removed"])

@@ -1,4 +1,5 @@
-"""Jinja filters for the archive's pages: captured Markdown made safe to show, and UTC times.
+"""Jinja filters for the archive's pages: captured Markdown made safe to show, UTC times and windows,
+and versions numbered within their variant.
 
 Captured text is hostile input. Markdown is rendered with raw HTML off (tags show as text) and
 markdown-it's link check (no ``javascript:``, ``vbscript:``, ``data:`` links); the result is then
@@ -29,6 +30,30 @@ def safe_markdown(text: str | None) -> Markup:
     return Markup(bleach.clean(html, tags=_TAGS, attributes={"a": ["href", "title"]}, protocols=_PROTOCOLS, strip=True))
 
 
+def marked(html: Markup, words: list[str]) -> Markup:
+    """``html`` with each of ``words`` (as a term search matched them, casefolded) marked where it
+    stands in the text, never inside a tag."""
+    if not words:
+        return html
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    parts = re.split(r"(<[^>]*>)", str(html))
+    return Markup("".join(part if part.startswith("<") else pattern.sub(lambda m: f"<mark>{m[0]}</mark>", part)
+                          for part in parts))
+
+
+def plain(text: str | None) -> str:
+    """Captured Markdown as the words a reader sees, for snippets and feeds: no ``###``, ``**`` or
+    ``[label](url)``, just the label."""
+    html = _MARKDOWN.render(text or "")
+    return " ".join(bleach.clean(html, tags=set(), strip=True).split()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+def day(value: str | None) -> str:
+    """An archive time as its UTC date, ``2021-06-02``, for windows read at a glance."""
+    match = _ISO.match(value or "")
+    return match[1] if match else (value or "")
+
+
 def utc(value: str | None) -> str:
     """An archive time (ISO 8601, UTC) as a reader writes it: ``2021-06-02 10:00:00 UTC``."""
     match = _ISO.match(value or "")
@@ -39,3 +64,31 @@ def utc(value: str | None) -> str:
 def prepare_jinja2_environment(env):
     env.filters["safe_markdown"] = safe_markdown
     env.filters["utc"] = utc
+    env.filters["day"] = day
+    env.filters["plain"] = plain
+    env.filters["marked"] = marked
+
+
+# Versions are numbered within their variant: "v3" is the third text US English had, by first seen.
+# Archive-wide ids run across variants (a variant's history can read 55-60, then 1-8), so pages, diffs
+# and citations name a version by its number in its variant; the id stays in URLs. Templates call
+# ``version_number(id)``: the numbers of a variant are read once per page, in one query.
+_NUMBERS = """select id, row_number() over (order by first_seen, id) as number
+    from versions where variant_id = (select variant_id from versions where id = ?)"""
+
+
+@hookimpl
+def extra_template_vars(datasette, database):
+    numbers: dict[int, int] = {}
+
+    async def version_number(version_id) -> int | str:
+        """The version's number in its variant, or "?" for an id the archive does not hold."""
+        if version_id is None:
+            return "?"
+        version_id = int(version_id)
+        if version_id not in numbers:
+            db = datasette.get_database(database) if database else datasette.get_database()
+            numbers.update({r["id"]: r["number"] for r in await db.execute(_NUMBERS, [version_id])})
+        return numbers.get(version_id, "?")
+
+    return {"version_number": version_number}

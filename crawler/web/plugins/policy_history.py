@@ -1,6 +1,7 @@
 """A document, a variant and a version, each on a page with a permalink; and a capture's raw bytes.
 
-``/-/document/SERVICE/TYPE``            its variants, one-click comparisons, a chart, its latest changes
+``/-/document/SERVICE/TYPE``            its variants, one-click comparisons, a chart, its latest changes;
+                                        ``?term=biometric`` (or any phrase): which variants carry it, since when
 ``/-/variant/SERVICE/TYPE/REGION-LANG`` the timeline of its versions and changes, and its captures
 ``/-/version/ID``                       the text, its hashes, the capture it came from, a citation block
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
@@ -13,11 +14,14 @@ lends an imported file or a Wayback Machine capture a URL, region or egress poli
 import json
 import zlib
 
+import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from crawler.archive.history import folded
+from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
+from crawler.text.terms import WATCHED
+from crawler.web.publish import public_url
 
 CAPTURES_SHOWN = 50
 CHANGES_SHOWN = 20
@@ -52,9 +56,15 @@ def _pairs_to_compare(variants: list[dict]) -> list[tuple[dict, dict]]:
     return pairs
 
 
+async def _who_has(db, document_id: str, term: str) -> list:
+    """``term_presence`` for the document, run on Datasette's own read-only connection."""
+    return await db.execute_fn(lambda conn: term_presence(sqlite_utils.Database(conn), term, document_id))
+
+
 async def document(datasette, request):
     db = datasette.get_database()
     doc = await _one(db, "select * from documents where id = ?", [request.url_vars["document_id"]], "document")
+    term = request.args.get("term", "").strip().strip("\"").strip()
     variants = await _rows(db, """
         select variants.*, variants.id as variant_id,
           (select version_id from captures where variant_id = variants.id and version_id is not null
@@ -63,13 +73,15 @@ async def document(datasette, request):
            order by fetched_at desc limit 1) as last_capture
         from variants where document_id = ? order by region, language""", [doc["id"]])
     changes = await _rows(db, """
-        select changes.*, variants.region, variants.language,
+        select changes.*, variants.region, variants.language, w.last_before, w.days,
           (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms
-        from changes join variants on variants.id = changes.variant_id
+        from changes join variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
     return await _page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
+        "term": term, "presence": await _who_has(db, doc["id"], term) if term else None,
+        "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED),
     })
 
 
@@ -79,8 +91,10 @@ async def variant(datasette, request):
         [request.url_vars["variant_id"]], "variant")
     versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
                            [var["id"]])
-    changes = await _rows(db, """select id, variant_id, from_version_id, to_version_id, detected_at, words_added, words_removed, is_return
-        from changes where variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
+    changes = await _rows(db, f"""select changes.id, changes.variant_id, from_version_id, to_version_id, detected_at, words_added,
+          words_removed, is_return, w.last_before, w.days
+        from changes join change_windows as w on w.change_id = changes.id
+        where changes.variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
     terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}
@@ -109,7 +123,7 @@ async def version(datasette, request):
         (select id from versions where variant_id = :v and first_seen < :t order by first_seen desc limit 1) as previous,
         (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",
         {"v": ver["variant_id"], "t": ver["first_seen"]})).first()
-    permalink = datasette.absolute_url(request, datasette.urls.path(f"/-/version/{ver['id']}"))
+    permalink = public_url(datasette, request, f"/-/version/{ver['id']}")
     return await _page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
         "permalink": permalink, "view": request.args.get("view", "markdown"),

@@ -53,9 +53,10 @@ async def home(datasette, request):
     changes = await db.execute(
         """select changes.id, changes.variant_id, changes.detected_at, changes.words_added, changes.words_removed,
              changes.is_return, changes.from_version_id, changes.to_version_id, variants.service, variants.region,
-             variants.language, variants.type, substr(changes.added_text, 1, 240) as added,
+             variants.language, variants.type, substr(changes.added_text, 1, 600) as added, w.last_before, w.days,
              (select group_concat(distinct term) from change_terms where change_terms.change_id = changes.id) as terms
            from changes join variant_labels as variants on variants.id = changes.variant_id
+             join change_windows as w on w.change_id = changes.id
            where changes.superseded_by is null
            order by changes.detected_at desc limit ?""",
         [RECENT_FETCHED],
@@ -163,9 +164,10 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
     rows = await db.execute(
         f"""select changes.id, changes.variant_id, changes.detected_at, changes.from_version_id, changes.to_version_id,
               changes.words_added, changes.words_removed, variants.service, variants.type, variants.region, variants.language,
+              w.last_before, w.days,
               snippet(changes_fts, -1, '{OPEN}', '{CLOSE}', ' … ', 24) as snippet
             from changes_fts join changes on changes.id = changes_fts.rowid
-              join variant_labels as variants on variants.id = changes.variant_id
+              join variant_labels as variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
             where changes_fts match :q and changes.superseded_by is null {where}
             order by changes_fts.rowid desc limit {HITS}""",
         params,
