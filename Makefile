@@ -37,7 +37,7 @@ test-lowest: install
 	$(VENV)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct ".[test]"
 	PYTHONPATH=$(CURDIR) $(LOWEST)/bin/python -m pytest -m "not browser" tests/test_layout.py tests/test_catalog.py \
 		tests/test_extract.py tests/test_archive.py tests/test_diff.py tests/test_cli.py tests/test_pages.py \
-		tests/test_crawl_http.py tests/test_import.py tests/test_docs.py tests/test_datasette.py
+		tests/test_crawl_http.py tests/test_import.py tests/test_docs.py tests/test_datasette.py tests/test_alerts.py
 
 bench: install
 	$(PY) -m bench

@@ -80,6 +80,52 @@ def _catalog_with_variant(policies: str, variant_id: str):
     return catalog
 
 
+def _subscriptions(policies: str, catalog):
+    """The alert subscriptions beside the declarations (none without alerts.yml), or their errors
+    printed and None: a broken alerts.yml sends nothing, and says why."""
+    from crawler.declarations.alerts import load_subscriptions
+
+    try:
+        return load_subscriptions(policies, catalog)
+    except CatalogError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{count(len(exc.errors), 'error')} in the alert subscriptions; no alert was sent.", err=True)
+        return None
+
+
+def _send_alerts(db: str, policies: str, catalog, after_run: bool = True, force: bool = False,
+                 backoff: float | None = None) -> bool:
+    """Queue the changes of the run just made (``after_run``) for each subscription, and deliver what
+    is due; say what was sent and what was not. False when something was not delivered."""
+    from crawler.archive import outbox
+    from crawler.archive.store import Archive
+    from crawler.web.alerts import deliver
+
+    subscriptions = _subscriptions(policies, catalog)
+    if not subscriptions:
+        return subscriptions is not None
+    archive = Archive(db)
+    try:
+        run_id = archive.db.execute("select max(id) from runs").fetchone()[0] if after_run else None
+        outbox.enqueue(archive.db, subscriptions, run_id)
+        done = deliver(archive.db, subscriptions, _alert_backoff() if backoff is None else backoff, force)
+    finally:
+        archive.close()
+    if done.sent or done.failed:
+        click.echo(f"alerts: {done.summary()}", err=True)
+    for failure in done.failed:
+        click.echo(f"alert not delivered, kept to retry: {failure}", err=True)
+    return not done.failed
+
+
+def _alert_backoff(**overrides) -> float:
+    """POLICYARCHIVE_ALERT_BACKOFF, as crawler/capture/settings.py and ``-s`` set it."""
+    from crawler.capture.run import project_settings
+
+    return project_settings(**overrides).getfloat("POLICYARCHIVE_ALERT_BACKOFF")
+
+
 @contextmanager
 def _locked(db: str):
     """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it.
@@ -142,7 +188,11 @@ def validate(paths, policies, db):
         policyarchive validate policies/tiktok.yml
     """
     catalog = _catalog(*(paths or (policies,)), outcome="the declarations do not validate")
-    click.echo(f"ok: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
+    subscriptions = _subscriptions(policies, catalog)
+    if subscriptions is None:
+        sys.exit(EXIT_CANNOT_RUN)
+    alerts = f", {count(len(subscriptions), 'alert subscription')}" if subscriptions else ""
+    click.echo(f"ok{alerts}: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
                f"{count(len(catalog.variants), 'variant')}")
 
 
@@ -188,6 +238,8 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
     with _locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
         result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
+        if result.run_id is not None:
+            _send_alerts(db, policies, catalog, backoff=_alert_backoff(**settings))
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
@@ -216,6 +268,7 @@ def import_(paths, variant_id, policies, db):
     try:
         with _locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
+            _send_alerts(db, policies, catalog)
     except UnreadableFile as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
@@ -265,6 +318,20 @@ def serve(host, port, base_url, db, policies):
     _migrated(db)
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
     os.execv(sys.executable, serve_command(db, host, port, base_url))
+
+
+def _echo_demo_alerts(policies: str, db: str) -> None:
+    """Where the demo's change was alerted, or how to make it alerted next time."""
+    from crawler.declarations.alerts import alerts_path, load_subscriptions, where
+
+    path = alerts_path(policies)
+    subscriptions = load_subscriptions(policies, _catalog(policies)) if path.exists() else []
+    for sub in subscriptions:
+        click.echo(f"demo: alerts of {sub.name!r} went to {', '.join(where(u) for u in sub.to)}", err=True)
+    if not subscriptions:
+        click.echo(f"demo: no alerts are set up; to be told of a change by email, Slack or a webhook, write {path}, e.g.\n"
+                   "  alerts:\n    - name: me\n      to: [\"mailtos://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.org?to=me@example.org\"]\n"
+                   "  then: policyarchive alerts test --policies " + str(Path(policies)), err=True)
 
 
 def _fresh_demo_archive(db: str) -> None:
@@ -332,6 +399,7 @@ def demo(port, serve, serve_port, db, policies):
             if code not in (EXIT_OK, EXIT_SOME_FAILED):
                 sys.exit(code)
     click.echo("demo: edition 2 added a clause to the US policy; see 'changes' in the archive", err=True)
+    _echo_demo_alerts(policies, db)
     url = change_url(db, f"http://127.0.0.1:{serve_port}")
     if url:
         click.echo(f"demo: the change: {url} (listed on http://127.0.0.1:{serve_port}/)", err=True)
@@ -491,6 +559,7 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
     with _locked(db):
         done = run_backfill(db, catalog, variant_id, since, until, settings)
+        _send_alerts(db, policies, catalog)
     took = ", ".join(f"{n} {k}" for k, n in done.tally.items() if n) or "no captures listed"
     outcomes = ", ".join(f"{n} {k}" for k, n in done.counts.items() if n) or "nothing recorded"
     click.echo(f"run {done.run_id} {done.status}: {took}; {outcomes}")
@@ -676,8 +745,111 @@ def status(stale_after, limit, policies, db):
     except CatalogError:
         click.echo(f"the declarations in {policies} do not validate (policyarchive validate): every variant in the archive is considered", err=True)
         declared = None
-    for line in report(open_read_only(db), db, hours, limit, declared):
+    archive = open_read_only(db)
+    for line in report(archive, db, hours, limit, declared):
         click.echo(line)
+    _report_alerts(archive)
+
+
+def _report_alerts(archive) -> None:
+    """Alerts that could not be delivered: failed for good, or waiting to be tried again."""
+    from crawler.archive.outbox import FAILED, stuck
+
+    alerts = stuck(archive)
+    if alerts:
+        click.echo(f"\nalerts not delivered: {len(alerts)}")
+    for a in alerts:
+        state = "failed for good" if a["status"] == FAILED else "will be tried again"
+        click.echo(f"  alert {a['id']} to {a['subscription']}: {state} after {count(a['attempts'], 'attempt')}: {a['last_error']}")
+
+
+
+@cli.group()
+def alerts():
+    """Alerts by email, Slack, Matrix, ntfy or webhook (Apprise), from alerts.yml beside the declarations.
+
+    \b
+    Example alerts.yml:
+        alerts:
+          - name: privacy-desk
+            to: ["slack://${SLACK_TOKEN_A}/${SLACK_TOKEN_B}/${SLACK_TOKEN_C}/#privacy"]
+            services: [TikTok]
+            terms: [biometric]
+          - name: editor
+            to: ["mailtos://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.org?to=editor@example.org"]
+            digest: daily
+    """
+
+
+@alerts.command("list")
+@policies_option
+@existing_db_option
+def alerts_list(policies, db):
+    """Each subscription: where it sends (scheme and host only), what it asks for, its last delivery.
+
+    \b
+    Example:
+        policyarchive alerts list
+    """
+    from crawler.archive import outbox
+    from crawler.declarations.alerts import where
+
+    subscriptions = _subscriptions(policies, _catalog(policies))
+    if subscriptions is None:
+        sys.exit(EXIT_CANNOT_RUN)
+    if not subscriptions:
+        click.echo(f"no alert subscriptions: write them in {Path(policies) / 'alerts.yml'} (policyarchive alerts --help)")
+        return
+    _migrated(db)
+    archive = open_read_only(db)
+    for sub in subscriptions:
+        asks = [f"{k} {', '.join(getattr(sub, k))}" for k in ("services", "documents", "variants", "regions", "languages", "terms")
+                if getattr(sub, k)] + ([f"at least {count(sub.min_words, 'word')}"] if sub.min_words else [])
+        click.echo(f"{sub.name}: to {', '.join(where(u) for u in sub.to)}; {'; '.join(asks) or 'every change'}; "
+                   f"{sub.digest} digest; last delivered {outbox.last_delivery(archive, sub.name) or 'never'}")
+
+
+@alerts.command("test")
+@click.argument("name", required=False)
+@policies_option
+def alerts_test(name, policies):
+    """Send one test message to a subscription (or to each), and exit 1 naming any that failed.
+
+    \b
+    Example:
+        policyarchive alerts test privacy-desk
+    """
+    from crawler.web.alerts import Message, send
+
+    subscriptions = _subscriptions(policies, _catalog(policies))
+    if subscriptions is None:
+        sys.exit(EXIT_CANNOT_RUN)
+    chosen = [s for s in subscriptions if name in (None, s.name)]
+    if not chosen:
+        click.echo(f"no subscription named {name!r} in {Path(policies) / 'alerts.yml'}" if name else "no alert subscriptions", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    failed = 0
+    for sub in chosen:
+        error = send(sub, Message("policyarchive: test alert", f"This is a test of the subscription {sub.name!r}."))
+        click.echo(f"{sub.name}: {'sent' if error is None else 'FAILED: ' + error}", err=error is not None)
+        failed += error is not None
+    sys.exit(EXIT_CANNOT_RUN if failed else EXIT_OK)
+
+
+@alerts.command("send")
+@policies_option
+@existing_db_option
+def alerts_send(policies, db):
+    """Deliver every pending alert now, retries included, whatever their backoff.
+
+    \b
+    Example:
+        policyarchive alerts send
+    """
+    catalog = _catalog(policies)
+    with _locked(db):
+        delivered = _send_alerts(db, policies, catalog, after_run=False, force=True)
+    sys.exit(EXIT_OK if delivered else EXIT_SOME_FAILED)
 
 
 if __name__ == "__main__":

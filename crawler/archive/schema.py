@@ -226,5 +226,27 @@ def _migration_9(db: sqlite_utils.Database) -> None:
         FROM changes""")
 
 
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """The alerts outbox (crawler/archive/outbox.py): every alert is a row before anything is sent.
+
+    ``alert_subscriptions`` remembers the run from which each subscription wants changes (a new one
+    does not receive the archive's whole past); ``alerts`` is one message to one subscription, its
+    attempts, last error and delivery; ``alert_changes`` the changes it covers, once per subscription.
+    Only a subscription's name is kept: never a URL or its secret. (Numbers 10 and 11 are kept for
+    migrations written alongside this one.)"""
+    db["alert_subscriptions"].create({"name": str, "first_run_id": int, "first_seen_at": str}, pk="name")
+    db["alerts"].create(
+        {"id": int, "subscription": str, "created_at": str, "due_at": str, "changes": int, "status": str,
+         "attempts": int, "last_error": str, "next_attempt_at": str, "delivered_at": str},
+        pk="id", foreign_keys=[("subscription", "alert_subscriptions", "name")],
+    )
+    db["alerts"].create_index(["status", "due_at"])
+    db["alert_changes"].create(
+        {"subscription": str, "change_id": int, "alert_id": int}, pk=("subscription", "change_id"),
+        foreign_keys=[("change_id", "changes", "id"), ("alert_id", "alerts", "id")],
+    )
+    db["alert_changes"].create_index(["alert_id"])
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
-              7: _migration_7, 8: _migration_8, 9: _migration_9}
+              7: _migration_7, 8: _migration_8, 9: _migration_9, 12: _migration_12}

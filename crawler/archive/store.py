@@ -1,8 +1,9 @@
 """The archive's writer: captures, bodies, versions, changes and runs go into ``archive.db`` here.
 
-Two other modules write, each its own tables and each through an ``Archive``: ``custody.py`` seals
-a run's manifest inside ``end_run``'s transaction, and ``crawler/intake/wayback.py`` keeps the state
-of Wayback Machine backfills (``backfills``, ``wayback_captures``) so that a stopped one resumes.
+Three other modules write, each its own tables and each through an ``Archive``: ``custody.py`` seals
+a run's manifest inside ``end_run``'s transaction, ``crawler/intake/wayback.py`` keeps the state
+of Wayback Machine backfills (``backfills``, ``wayback_captures``) so that a stopped one resumes,
+and ``outbox.py`` keeps the alerts to deliver (``alerts``, ``alert_changes``, ``alert_subscriptions``).
 
 Every attempt is a ``captures`` row; raw bytes are stored once per distinct body (content-addressed,
 compressed) and response headers once per distinct set (the Date aside); a ``versions`` row exists

@@ -83,6 +83,8 @@ POLICYARCHIVE_ONLY = []
 POLICYARCHIVE_TRIGGER = "scrapy"
 POLICYARCHIVE_LOG = None  # the file the run's log goes to, recorded in runs.log_path
 POLICYARCHIVE_EXTRACT_WORKERS = 2
+# Seconds a failed alert delivery waits before the next try, doubling with each (crawler/archive/outbox.py).
+POLICYARCHIVE_ALERT_BACKOFF = 60.0
 # Seconds between two progress lines of a running crawl (crawler/capture/extensions.py).
 POLICYARCHIVE_PROGRESS_INTERVAL = 10.0
 # Egress per region or proxy name: POLICYARCHIVE_PROXY_US=http://user:pass@host:port

@@ -210,39 +210,40 @@ def _schema() -> dict:
     return json.loads(text)
 
 
-def _field_name(path: tuple) -> str:
+def field_name(path: tuple) -> str:
     name = ""
     for part in path:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name or "(file)"
 
 
-def _line_of(lines: dict, path: tuple) -> int:
+def line_of(lines: dict, path: tuple) -> int:
     while path not in lines and path:
         path = path[:-1]
     return lines.get(path, 1)
 
 
-def _schema_errors(data, lines: dict, source: str) -> list[DeclarationError]:
-    validator = jsonschema.Draft202012Validator(_schema())
+def schema_errors(data, lines: dict, source: str, schema: dict | None = None) -> list[DeclarationError]:
+    """Each way ``data`` breaks ``schema`` (the declarations' unless given), as file:line: field: message."""
+    validator = jsonschema.Draft202012Validator(schema or _schema())
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
         if err.validator == "required":
             missing = err.message.split("'")[1]
-            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path + (missing,)), "is required"))
+            errors.append(DeclarationError(source, line_of(lines, path), field_name(path + (missing,)), "is required"))
         elif err.validator == "additionalProperties":
             extra = re.findall(r"'([^']+)'", err.message)
             for name in extra:
-                errors.append(DeclarationError(source, _line_of(lines, path + (name,)), _field_name(path + (name,)),
+                errors.append(DeclarationError(source, line_of(lines, path + (name,)), field_name(path + (name,)),
                                                _unknown_field(name, err.schema.get("properties", {}))))
         elif err.validator == "enum":
-            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), f"{err.instance!r} is not one of {', '.join(err.validator_value)}"))
+            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(err.validator_value)}"))
         elif err.validator == "pattern":
             hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
-            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}"))
+            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}"))
         else:
-            errors.append(DeclarationError(source, _line_of(lines, path), _field_name(path), err.message))
+            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), err.message))
     return errors
 
 
@@ -256,7 +257,7 @@ def _check_css(css: str, where: tuple, lines: dict, source: str) -> list[Declara
     try:
         GenericTranslator().css_to_xpath(css)
     except SelectorError as exc:
-        return [DeclarationError(source, _line_of(lines, where), _field_name(where), f"invalid CSS selector {css!r}: {exc}")]
+        return [DeclarationError(source, line_of(lines, where), field_name(where), f"invalid CSS selector {css!r}: {exc}")]
     return []
 
 
@@ -274,7 +275,7 @@ def _schedule_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
     try:
         cron_trigger(data["schedule"])
     except ValueError as exc:
-        return [DeclarationError(source, _line_of(lines, ("schedule",)), "schedule", str(exc))]
+        return [DeclarationError(source, line_of(lines, ("schedule",)), "schedule", str(exc))]
     return []
 
 
@@ -287,7 +288,7 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
             base = ("documents", d, "variants", v)
             slug = f"{var['region']}-{var['language']}".lower()
             if slug in seen:
-                errors.append(DeclarationError(source, _line_of(lines, base), _field_name(base), f"duplicate variant {slug} (also variants[{seen[slug]}])"))
+                errors.append(DeclarationError(source, line_of(lines, base), field_name(base), f"duplicate variant {slug} (also variants[{seen[slug]}])"))
             seen[slug] = v
             sets = [(base, var)] + [(base + ("history", h), past) for h, past in enumerate(var.get("history", []))]
             for where, rules in sets:
@@ -301,12 +302,12 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                     parse_time(past["until"])
                 except ValueError:
                     where = base + ("history", h, "until")
-                    errors.append(DeclarationError(source, _line_of(lines, where), _field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
+                    errors.append(DeclarationError(source, line_of(lines, where), field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
             reason = refusal(var["url"])
             if reason:
-                errors.append(DeclarationError(source, _line_of(lines, base + ("url",)), _field_name(base + ("url",)), reason))
+                errors.append(DeclarationError(source, line_of(lines, base + ("url",)), field_name(base + ("url",)), reason))
     return errors
 
 
@@ -341,8 +342,8 @@ def _build(data: dict, source: str) -> Service:
     return Service(name=data["service"], slug=service_slug, path=source, documents=tuple(documents), schedule=data.get("schedule"))
 
 
-def load_file(path: Path | str) -> Service:
-    """Load and validate one declaration file; raise CatalogError listing every problem in it."""
+def read_yaml(path: Path | str, what: str = "declaration") -> tuple[object, dict]:
+    """A YAML file's data and the line of each of its fields, or CatalogError saying where it broke."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -355,9 +356,15 @@ def load_file(path: Path | str) -> Service:
         line = mark.line + 1 if mark else 1
         raise CatalogError([DeclarationError(source, line, "(yaml)", str(getattr(exc, "problem", exc)))]) from None
     if node is None:
-        raise CatalogError([DeclarationError(source, 1, "(file)", "empty declaration")])
-    lines = _lines(node)
-    errors = _schema_errors(data, lines, source)
+        raise CatalogError([DeclarationError(source, 1, "(file)", f"empty {what}")])
+    return data, _lines(node)
+
+
+def load_file(path: Path | str) -> Service:
+    """Load and validate one declaration file; raise CatalogError listing every problem in it."""
+    source = str(path)
+    data, lines = read_yaml(path)
+    errors = schema_errors(data, lines, source)
     if not errors:
         errors = _semantic_errors(data, lines, source)
     if errors:
@@ -365,10 +372,15 @@ def load_file(path: Path | str) -> Service:
     return _build(data, source)
 
 
+# The alert subscriptions live beside the declarations, in a file of their own
+# (crawler/declarations/alerts.py): it is not a service's declaration.
+ALERTS_FILE = "alerts.yml"
+
+
 def declaration_files(paths: list[Path | str]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(list(p.glob("*.yml")) + list(p.glob("*.yaml"))) if p.is_dir() else [p]
+        files += sorted(f for f in list(p.glob("*.yml")) + list(p.glob("*.yaml")) if f.name != ALERTS_FILE) if p.is_dir() else [p]
     return files
 
 
