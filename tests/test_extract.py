@@ -1,5 +1,7 @@
 """Extraction: declared selections to Markdown, and normalisation that ignores all but wording."""
 
+import pytest
+
 from crawler.declarations.catalog import Rules, Selector
 from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
 
@@ -80,3 +82,53 @@ def test_a_horizontal_rule_is_not_a_new_wording():
     after = "# Privacy\n\nWe collect data.\n\n- - -\n\n## Sharing\n\nWe share it.\n\n* * *"
     assert comparable(after) == comparable(before)
     assert comparable(after.replace("share it", "sell it")) != comparable(before)
+
+
+# Pages as browsers repair them (the WHATWG parsing algorithm): what a reader sees is what is kept.
+CLAUSE = "We collect your name and email address when you sign up, and keep them for a year."
+ARTICLE, RANGE, FALLBACK = Rules(select=(Selector(css="article"),)), Rules(select=(Selector(start="article", end="footer"),)), Rules()
+
+
+def page(inner: str) -> str:
+    """A policy page whose article holds ``inner`` after an ordinary paragraph, with a footer after it."""
+    return f"<html><body><nav><a href='/'>Home</a></nav><article><h1>Privacy</h1><p>{CLAUSE}</p>{inner}</article><footer>Footer</footer></body></html>"
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE], ids=["css", "range"])
+def test_a_stray_body_end_tag_inside_a_table_keeps_the_text_after_it(rules):
+    text = extract(page("<table><tr><td>Cell one</td></body><td>Cell two</td></tr></table><p>After the table we share data.</p>"), rules)
+    assert "Cell two" in text and "After the table we share data." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE, FALLBACK], ids=["css", "range", "fallback"])
+def test_a_stray_html_end_tag_inside_a_table_keeps_the_text_after_it(rules):
+    text = extract(page("<table><tr><td>Cell one</td></html><td>Cell two</td></tr></table><p>After the table we share data with processors.</p>"), rules)
+    assert "Cell two" in text and "After the table we share data with processors." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE], ids=["css", "range"])
+def test_a_form_nested_in_a_form_keeps_its_text_as_a_browser_shows_it(rules):
+    text = extract(page("<form><table><tr><td><form>Inner words.</form>Kept text here.</td></tr></table></form><p>After forms.</p>"), rules)
+    assert "Inner words." in text and "Kept text here." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE, FALLBACK], ids=["css", "range", "fallback"])
+def test_an_element_nested_300_deep_keeps_the_text_after_it(rules):
+    deep = "<div>" * 300 + "<span></span>" + "</div>" * 300
+    text = extract(page(f"{deep}<p>After the deep element we share data with processors and advertisers.</p>"), rules)
+    assert "After the deep element we share data with processors and advertisers." in text
+
+
+def test_misnested_emphasis_is_repaired_as_a_browser_repairs_it():
+    text = extract(page("<p><b>Bold <i>both</b> italic</i> plain.</p>"), ARTICLE)
+    assert "**Bold *both*** *italic* plain." in text
+
+
+def test_control_characters_in_the_page_do_not_stop_the_parse():
+    text = extract(page("<p>Data\x00 is \x01kept\x0b here.</p><p title='a\x02b'>And here.</p>"), ARTICLE)
+    assert "Data is kept here." in text and "And here." in text
+
+
+def test_prefixed_tags_and_odd_attribute_names_keep_their_text():
+    text = extract(page('<p>Word <o:p>exports</o:p> <x y:z="1" "q=2>keep</x> this.</p>'), ARTICLE)
+    assert "Word exports keep this." in text

@@ -1,8 +1,9 @@
 """From a page to the normalised Markdown that versions are made of.
 
-Declared selectors (CSS, or a start..end range) pick the policy out of the page, ``remove``
-drops what is not policy (icons, banners), and the rest becomes Markdown. Where no selector is
-declared, trafilatura finds the main text. ``normalize`` then removes what is not a wording
+The page is parsed as a browser parses it (``parse.py``). Declared selectors (CSS, or a
+start..end range) pick the policy out of it, ``remove`` drops what is not policy (icons, banners),
+and the rest becomes Markdown. Where no selector is declared, trafilatura finds the main text in
+the same tree. ``normalize`` then removes what is not a wording
 change (Unicode forms, invisible characters, whitespace), so that the hash of its output changes
 only when the words do.
 """
@@ -14,16 +15,14 @@ import unicodedata
 from copy import deepcopy
 
 import charset_normalizer
-import lxml.html
 import trafilatura
 from lxml import etree
-from html_to_markdown import ConversionOptions
+from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
 from w3lib.encoding import html_to_unicode
 
 from crawler.declarations.catalog import Rules, Selector
-
-ALWAYS_REMOVE = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
+from crawler.text.parse import parse
 
 # Invisible characters that differ between renderings of the same text.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
@@ -134,8 +133,10 @@ def _follows(start: etree._Element, other: etree._Element, root: etree._Element)
 
 
 # ATX headings and '-' bullets; html-to-markdown (a Rust converter) rather than a Python one: on a
-# 500 KB policy page it takes 2 ms where markdownify, through BeautifulSoup, took 30.
-_MARKDOWN = ConversionOptions(heading_style="atx", bullets="-", escape_asterisks=True, escape_underscores=True, extract_metadata=False)
+# 500 KB policy page it takes 2 ms where markdownify, through BeautifulSoup, took 30. Its cleanup
+# keeps forms: a browser shows their text, and some sites wrap the whole page in one.
+_MARKDOWN = ConversionOptions(heading_style="atx", bullets="-", escape_asterisks=True, escape_underscores=True, extract_metadata=False,
+                              preprocessing=PreprocessingOptions(remove_forms=False))
 
 
 def _images_as_alt(fragment: etree._Element) -> None:
@@ -158,12 +159,10 @@ def extract(html: str, rules: Rules, url: str | None = None) -> str:
 
     Raises SelectorMiss when selectors are declared and none matches.
     """
+    doc = parse(html)
     if not rules.select:
-        text = trafilatura.extract(html, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
+        text = trafilatura.extract(doc, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
         return normalize(text or "")
-    doc = lxml.html.fromstring(html)
-    for el in doc.iter(*ALWAYS_REMOVE):
-        el.drop_tree()
     fragments: list[etree._Element] = []
     for selector in rules.select:
         fragments += _select(doc, selector, alone=len(rules.select) == 1)
