@@ -132,3 +132,10 @@ def test_control_characters_in_the_page_do_not_stop_the_parse():
 def test_prefixed_tags_and_odd_attribute_names_keep_their_text():
     text = extract(page('<p>Word <o:p>exports</o:p> <x y:z="1" "q=2>keep</x> this.</p>'), ARTICLE)
     assert "Word exports keep this." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, FALLBACK], ids=["css", "fallback"])
+def test_words_nested_3000_deep_are_kept_where_a_browser_caps_the_depth(rules):
+    deep = "<div>" * 3000 + "<span>Deeply nested words stay.</span>" + "</div>" * 3000
+    text = extract(page(f"{deep}<p>After the deep element we share data with processors and advertisers.</p>"), rules)
+    assert "Deeply nested words stay.\n\nAfter the deep element" in text

@@ -21,6 +21,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 # Never text a reader sees: not copied at all (their tails, the text after them, are kept).
 HIDDEN = frozenset(("script", "style", "noscript", "template", "svg", "iframe", "object", "embed"))
 
+# Chromium's cap on the depth of the tree it builds (kMaximumHTMLParserDOMTreeDepth); past it, elements
+# are unwrapped (see _copy).
+MAX_DEPTH = 512
+
 # Characters XML (so lxml) cannot hold: C0 controls but tab, newline and carriage return, and the
 # two noncharacters. A form feed is white space in HTML; the others are invisible.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
@@ -66,20 +70,26 @@ def _append_text(parent: lxml.html.HtmlElement, text: str) -> None:
 
 def _copy(source: LexborNode, target: lxml.html.HtmlElement) -> None:
     """Copy the children of ``source`` under ``target``, depth first without recursion (a page may
-    nest thousands deep). A tag that is not an XML name (``o:p`` from word processors) becomes a
-    ``span``: its text stays where it was."""
-    pending = [(source.child, target)]
+    nest thousands deep). Past ``MAX_DEPTH`` (where Chromium stops nesting) elements are unwrapped,
+    their text kept in order in the element at that depth, so that no converter down the line drops
+    it for its depth (html-to-markdown drops what lies deeper than about 1,000). A tag
+    that is not an XML name (``o:p`` from word processors) becomes a ``span``: its text stays where
+    it was."""
+    pending = [(source.child, target, 1)]
     while pending:
-        node, parent = pending.pop()
+        node, parent, depth = pending.pop()
         while node is not None:
             tag = node.tag
             if tag == "-text":
                 _append_text(parent, node.text_content or "")
             elif not tag.startswith("-") and tag not in HIDDEN:
-                element = etree.SubElement(parent, tag if _xml_name(tag) else "span", _attributes(node))
+                if depth < MAX_DEPTH:
+                    element = etree.SubElement(parent, tag if _xml_name(tag) else "span", _attributes(node))
                 if node.child is not None:
-                    pending.append((node.next, parent))
-                    node, parent = node.child, element
+                    pending.append((node.next, parent, depth))
+                    if depth < MAX_DEPTH:
+                        parent, depth = element, depth + 1
+                    node = node.child
                     continue
             node = node.next
 
