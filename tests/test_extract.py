@@ -139,3 +139,61 @@ def test_words_nested_3000_deep_are_kept_where_a_browser_caps_the_depth(rules):
     deep = "<div>" * 3000 + "<span>Deeply nested words stay.</span>" + "</div>" * 3000
     text = extract(page(f"{deep}<p>After the deep element we share data with processors and advertisers.</p>"), rules)
     assert "Deeply nested words stay.\n\nAfter the deep element" in text
+
+
+# The comparison key is the visible words in order: what Markdown only typesets does not make a version.
+POLICY_MD = "# Privacy\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\nWe share data with processors."
+
+
+@pytest.mark.parametrize("restyled", [
+    "# Privacy\n\nSee this article on the [European Commission website](https://ec.europa.eu/b) for details.\n\n## Sharing\n\nWe share data with processors.",
+    "## Privacy\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n### Sharing\n\nWe share data with processors.",
+    "Privacy\n=======\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\nSharing\n-------\n\nWe share data with processors.",
+    "# Privacy\n\nSee this article on **the European Commission website** for details.\n\n## Sharing\n\nWe share *data* with _processors_.",
+    "# Privacy\n\n- See this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\n1. We share data with processors.",
+    "# Privacy\n\n> See this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\n* We share data with processors.",
+    "# Privacy\n\nSee this   article on [the European Commission\nwebsite](https://ec.europa.eu/a) for details.\n\n\n\n## Sharing\n\nWe share data with processors.  ",
+], ids=["link-span", "heading-level", "setext-heading", "emphasis", "list-markers", "blockquote-bullets", "whitespace"])
+def test_markdown_typesetting_is_not_a_new_wording(restyled):
+    assert comparable(restyled) == comparable(POLICY_MD)
+
+
+def test_table_borders_and_cell_pipes_are_not_a_new_wording():
+    table = "| Data | Purpose |\n| --- | --- |\n| Email | Sign-in |"
+    assert comparable(table) == comparable("|Data|Purpose|\n|:-:|:-|\n|Email|Sign-in|") == comparable("Data Purpose\n\nEmail Sign-in")
+
+
+def test_curly_and_straight_quotes_and_dashes_are_not_a_new_wording():
+    assert comparable("We don’t sell “personal data” – ever — see ‘Rights’ ‑ and «Choices».") == \
+        comparable("We don't sell \"personal data\" - ever - see 'Rights' - and \"Choices\".")
+
+
+@pytest.mark.parametrize("invisible", ["\x00", "\x01", "\u2061", "\u2062", "\u2063", "\u2064", "\u180e", "\u034f", "\u061c", "\u3164",
+                                       "\ufe0f", "\ufe00", "\U000e0100", "\u2066", "\u2067", "\u2068", "\u2069", "\u202a", "\u202e",
+                                       "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad", "\u115f", "\uffa0"])
+def test_invisible_characters_inside_a_word_are_not_a_new_wording(invisible):
+    assert comparable(f"We collect per{invisible}sonal data.") == comparable("We collect personal data.")
+
+
+def test_utf8_bytes_labelled_windows_1252_give_the_same_text():
+    html = "<html><body><article><p>We don’t sell “personal data” – ever. Café.</p></article></body></html>"
+    mislabelled = decode(html.encode("utf-8"), "text/html; charset=windows-1252")
+    rules = Rules(select=(Selector(css="article"),))
+    assert extract(mislabelled, rules) == extract(html, rules) == "We don’t sell “personal data” – ever. Café."
+
+
+def test_mojibake_in_extracted_text_is_repaired():
+    """UTF-8 read as windows-1252 the way browsers read it (0x9D, undefined there, as U+009D)."""
+    assert normalize("We donâ€™t sell â€œPlatformâ€\x9d data. CafÃ©.") == "We don’t sell “Platform” data. Café."
+
+
+def test_a_changed_word_case_or_punctuation_is_a_new_wording():
+    base = comparable(POLICY_MD)
+    assert comparable(POLICY_MD.replace("processors", "advertisers")) != base
+    assert comparable(POLICY_MD.replace("Commission", "commission")) != base
+    assert comparable(POLICY_MD.replace("processors.", "processors;")) != base
+
+
+def test_the_stored_text_keeps_the_markdown():
+    html = "<article><h2>Sharing</h2><p>See <a href='https://ec.europa.eu/a'>the <em>EU</em> site</a>.</p></article>"
+    assert extract(html, Rules(select=(Selector(css="article"),))) == "## Sharing\n\nSee [the *EU* site](https://ec.europa.eu/a)."
