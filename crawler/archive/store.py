@@ -286,7 +286,8 @@ class Archive:
             return recorded
         recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
         existing = self.db.execute(
-            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
+            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ? AND same_words_as IS NULL",
+            [capture.variant_id, text_hash],
         ).fetchone()
         if existing:
             version_id = existing[0]
@@ -302,13 +303,15 @@ class Archive:
         is_return = bool(existing) and existing[1] < when
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
         if after:
-            self._insert_before(capture.variant_id, after, version_id, text, change_id)
+            self._insert_before(capture.variant_id, after, version_id, text, text_hash, change_id)
         return Recorded(recorded.capture_id, recorded.outcome, version_id, change_id)
 
-    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, change_id: int | None) -> None:
+    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, text_hash: str,
+                       change_id: int | None) -> None:
         """A text placed before later captures: the change those captures recorded into their version
-        is superseded (never deleted) by the steps through the placed text."""
-        if after["id"] != version_id:
+        is superseded (never deleted) by the steps through the placed text. Their version may be
+        another row with the same visible words (kept by migration 11): no step to it then."""
+        if after["text_sha256"] != text_hash:
             change_id = self._change(variant_id, {"id": version_id, "text": text}, after["id"], after["text"],
                                      after["fetched_at"], after["capture_id"], is_return=False)
         if change_id is not None:
@@ -324,7 +327,7 @@ class Archive:
         change_id = self.db["changes"].insert(
             {"variant_id": variant_id, "from_version_id": before["id"], "to_version_id": version_id,
              "detected_at": when, "capture_id": capture_id, "words_added": d.words_added,
-             "words_removed": d.words_removed, "is_return": int(is_return), "added_text": d.added_text,
+             "words_removed": d.words_removed, "is_return": int(is_return), "visible": 1, "added_text": d.added_text,
              "removed_text": d.removed_text, "diff": json.dumps(diffing.compact(d.ops), ensure_ascii=False)}
         ).last_pk
         self.db.execute(

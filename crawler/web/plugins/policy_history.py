@@ -66,7 +66,7 @@ async def document(datasette, request):
         select changes.*, variants.region, variants.language,
           (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms
         from changes join variants on variants.id = changes.variant_id
-        where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null
+        where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
     return await _page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
@@ -81,7 +81,7 @@ async def variant(datasette, request):
     versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
                            [var["id"]])
     changes = await _rows(db, """select id, variant_id, from_version_id, to_version_id, detected_at, words_added, words_removed, is_return
-        from changes where variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
+        from changes where variant_id = ? and superseded_by is null and visible order by detected_at desc""", [var["id"]])
     terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}
