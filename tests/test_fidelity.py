@@ -66,3 +66,19 @@ def test_a_change_records_the_watched_terms_it_adds(tmp_path, site):
 
     [term] = rows(tmp_path / "a.db", "select term, side, matches from change_terms")
     assert term == {"term": "biometric", "side": "added", "matches": '["biometric", "faceprints", "voiceprints"]'}
+
+
+def test_a_page_whose_words_stay_but_whose_markup_and_invisible_characters_change_is_unchanged(tmp_path, site):
+    """Issue 16 item 9 and issue 15 item 1: each of these made a new version before."""
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p"), "select": ["article.policy"]}])
+    clause = "See <a href='/eu'>the European Commission website</a> for “details”."
+    editions = [
+        policy_page(LOREM, clause),
+        policy_page(LOREM.replace("information", "infor\u2063mation").replace("name", "na\u200dme\ufe0f"),
+                    "See the <a href='https://ec.europa.eu/'>European Commission website</a> for \"details\"."),
+        policy_page(f"<b>{LOREM}</b>", clause.replace("website", "web\u2066site\u2069"), title="Privacy Policy\u00ad"),
+    ]
+    for edition in editions:
+        site.set("/p", Route(body=edition))
+        crawl(tmp_path / "a.db", tmp_path / "policies")
+    assert [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures order by id")] == ["new", "unchanged", "unchanged"]

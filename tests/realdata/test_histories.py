@@ -57,3 +57,12 @@ def test_texts_filed_under_the_wrong_language_are_flagged_not_versioned(seed):
     assert {(r["variant_id"], r["detected_language"]) for r in flagged} == {
         ("tiktok/privacy-policy/eea-en", "fr"), ("tiktok/privacy-policy/eea-fr", "en")}
     assert len(flagged) == 8
+
+
+def test_real_versions_that_differ_only_in_markdown_are_not_versions(seed):
+    """Open Terms Archive recorded links added around words and shortened link targets (US, 2026-02-10;
+    Ireland, 2025-11-12) and a heading made bold (EEA, 2023-08-17) as versions; a reader sees the same words."""
+    counts = {r["variant_id"].rsplit("/", 1)[1]: r["n"] for r in rows(seed, "select variant_id, count(*) as n from versions group by variant_id")}
+    assert counts == {"us-en": 7, "ie-en": 10, "eea-en": 22, "eea-fr": 9}
+    [us] = rows(seed, "select outcome from captures where source = 'import:2026-02-10T13-13-20+00-00.md'")
+    assert us["outcome"] == "unchanged"
