@@ -20,7 +20,7 @@ import click
 from crawler.declarations import ids
 from crawler.archive import open_read_only
 from crawler.declarations.catalog import CatalogError, load_catalog
-from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
+from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
 from crawler.common.plural import count
 
 
@@ -220,6 +220,7 @@ def import_(paths, variant_id, policies, db):
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
+    sys.exit(import_exit_code(counts))
 
 
 def _port_in_use(host: str, port: int) -> str | None:

@@ -300,7 +300,7 @@ class Archive:
             ).last_pk
             self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
-        is_return = bool(existing) and existing[1] < when
+        is_return = bool(existing) and existing[1] <= when  # seen before, if only earlier in the same second
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
         if after:
             self._insert_before(capture.variant_id, after, version_id, text, text_hash, change_id)
