@@ -3,7 +3,7 @@
 import pytest
 
 from crawler.declarations.catalog import Rules, Selector
-from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
+from crawler.text.extract import SelectorMiss, comparable, decode, extract, extract_counted, normalize
 
 PAGE = """<html><body><nav>Menu</nav>
 <div id="all">
@@ -197,3 +197,15 @@ def test_a_changed_word_case_or_punctuation_is_a_new_wording():
 def test_the_stored_text_keeps_the_markdown():
     html = "<article><h2>Sharing</h2><p>See <a href='https://ec.europa.eu/a'>the <em>EU</em> site</a>.</p></article>"
     assert extract(html, Rules(select=(Selector(css="article"),))) == "## Sharing\n\nSee [the *EU* site](https://ec.europa.eu/a)."
+
+
+# Coverage: how much of what the page shows the extraction keeps.
+def test_the_page_counts_the_words_a_reader_sees_and_not_scripts_or_styles():
+    extracted = extract_counted(page("<script>var hidden = 'many words in a script here';</script><style>p {}</style>"), ARTICLE)
+    assert extracted.page_words == len(f"Home Privacy {CLAUSE} Footer".split())
+
+
+def test_the_selection_keeps_its_own_visible_words():
+    extracted = extract_counted(page(""), RANGE)
+    assert extracted.text.startswith("# Privacy") and extracted.page_words == len(f"Home Privacy {CLAUSE} Footer".split())
+    assert len(comparable(extracted.text).split()) == len(f"Privacy {CLAUSE}".split())

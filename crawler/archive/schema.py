@@ -233,11 +233,14 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     changed), and current history (``changes_browse``, the pages, feeds and ``history``) leaves it
     out. One version per variant and visible words has ``same_words_as`` null, and a unique index
     holds that. A suspect capture's ``text_sha256`` keeps the old key: its text is not stored, and
-    the confirmation of a collapse that spans the migration starts again. Numbered 11: 9 and 10 are
-    left to work in progress elsewhere.
+    the confirmation of a collapse that spans the migration starts again. Captures record from now on
+    the visible words of their text (``words``) and of their whole page (``page_words``): how much of
+    what the page shows the extraction kept. Numbered 11: 9 and 10 are left to work in progress elsewhere.
     """
     db["versions"].add_column("same_words_as", int)
     db["changes"].add_column("visible", int, not_null_default=1)
+    db["captures"].add_column("words", int)
+    db["captures"].add_column("page_words", int)
     db.execute("DROP INDEX idx_versions_variant_id_text_sha256")
     for version_id, text in db.execute("SELECT id, text FROM versions").fetchall():
         db.execute("UPDATE versions SET text_sha256 = ? WHERE id = ?", [sha256(comparable(text)), version_id])

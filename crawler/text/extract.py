@@ -14,6 +14,7 @@ import html
 import re
 import unicodedata
 from copy import deepcopy
+from dataclasses import dataclass
 
 import charset_normalizer
 import ftfy
@@ -243,15 +244,37 @@ def to_markdown(fragments: list[etree._Element]) -> str:
     return html_to_markdown(html, _MARKDOWN).content
 
 
-def extract(html: str, rules: Rules, url: str | None = None) -> str:
-    """The declared part of ``html`` as normalised Markdown; trafilatura when nothing is declared.
+@dataclass(frozen=True)
+class Extracted:
+    """The extracted text, and how many words the whole page shows a reader: the text's own visible
+    words (``comparable``) against ``page_words`` is how much of the page the extraction kept."""
+
+    text: str
+    page_words: int
+
+
+def visible_words(text: str) -> int:
+    """Words in plain text: runs without white space holding a letter or digit."""
+    return sum(1 for token in text.split() if _WORD.search(token))
+
+
+def _page_words(doc: etree._Element) -> int:
+    """Words the page's body shows (scripts, styles and embedded objects are not in the tree)."""
+    body = doc.find("body")
+    return visible_words(" ".join((body if body is not None else doc).itertext()))
+
+
+def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracted:
+    """The declared part of ``html`` as normalised Markdown, trafilatura's main text when nothing is
+    declared, with the words of the page it came from (counted before a range cuts the tree).
 
     Raises SelectorMiss when selectors are declared and none matches.
     """
     doc = parse(html)
+    shown = _page_words(doc)
     if not rules.select:
         text = trafilatura.extract(doc, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
-        return normalize(text or "")
+        return Extracted(normalize(text or ""), shown)
     fragments: list[etree._Element] = []
     for selector in rules.select:
         fragments += _select(doc, selector, alone=len(rules.select) == 1)
@@ -262,4 +285,9 @@ def extract(html: str, rules: Rules, url: str | None = None) -> str:
         for css in rules.remove:
             for el in fragment.cssselect(css):
                 el.drop_tree()
-    return normalize(to_markdown(fragments))
+    return Extracted(normalize(to_markdown(fragments)), shown)
+
+
+def extract(html: str, rules: Rules, url: str | None = None) -> str:
+    """``extract_counted``'s text."""
+    return extract_counted(html, rules, url).text

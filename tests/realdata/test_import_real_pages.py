@@ -79,3 +79,13 @@ def test_the_whatsapp_noise_set_gives_exactly_one_version(tmp_path, realdata):
     import_into(db, realdata / "dkg-tosback-snapshots/WhatsApp/Privacy Policy/noise-set-2020-08-13", "whatsapp/privacy-policy/row-en")
     assert [r["outcome"] for r in rows(db, "select outcome from captures order by fetched_at")] == ["new"] + ["unchanged"] * 23
     assert len(rows(db, "select * from bodies")) == 24
+
+
+@pytest.mark.parametrize("variant", ["us-en", "eea-en", "row-en"])
+def test_each_tiktok_capture_records_the_share_of_the_page_its_section_keeps(tiktok, variant):
+    """The 2020-2021 page holds three regional policies, its navigation and its footer: each section is
+    a fifth to a half of the words the page shows, on every capture."""
+    captured = rows(tiktok, "select words, page_words from captures where variant_id = ?", [f"tiktok/privacy-policy/{variant}"])
+    assert len(captured) == 69
+    shares = [c["words"] / c["page_words"] for c in captured]
+    assert 0.2 < min(shares) and max(shares) < 0.5, (min(shares), max(shares))
