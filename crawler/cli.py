@@ -131,19 +131,56 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved page: check that --variant's selection keeps enough of what it shows.")
+@click.option("--variant", "variant_id", help="The variant whose selectors --against checks.")
+@click.option("--min-coverage", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="The share of the page's visible words the selection must keep.")
 @policies_option
 @click.option("--db", hidden=True)
-def validate(paths, policies, db):
+def validate(paths, against, variant_id, min_coverage, policies, db):
     """Check declarations; print each error as file:line: field: message.
+
+    With --against FILE --variant ID, also extract the variant's selection from a saved page (with
+    the selectors of the time its name begins with, if it does) and fail when it matches nothing or
+    keeps under --min-coverage of the words the page shows.
 
     \b
     Example:
         policyarchive validate
         policyarchive validate policies/tiktok.yml
+        policyarchive validate --against saved/2020-08-12T14-30-30+00-00.html --variant tiktok/privacy-policy/us-en
     """
+    if against and not variant_id:
+        raise click.UsageError("--against needs --variant")
     catalog = _catalog(*(paths or (policies,)), outcome="the declarations do not validate")
     click.echo(f"ok: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
                f"{count(len(catalog.variants), 'variant')}")
+    if against:
+        _validate_against(_catalog_with_variant(policies, variant_id).variant(variant_id), against, min_coverage)
+
+
+def _validate_against(variant, page: Path, min_coverage: float) -> None:
+    """Say how much of ``page`` the variant's selection keeps; exit 1 when none or too little."""
+    from crawler.intake.importer import UnreadableFile, time_from_name
+    from crawler.text.classify import selection_coverage
+    from crawler.text.extract import SelectorMiss
+
+    try:
+        rules = variant.rules_at(time_from_name(page.name))
+    except UnreadableFile:
+        rules = variant.rules
+    try:
+        words, page_words = selection_coverage(page.read_bytes(), rules)
+    except SelectorMiss as exc:
+        click.echo(f"{variant.id}: {page.name}: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    share = words / page_words if page_words else 0.0
+    said = f"{variant.id}: its selection keeps {words} of the {page_words} words the page shows ({share:.0%})"
+    if share < min_coverage:
+        click.echo(f"{said}, under the {min_coverage:.0%} required (--min-coverage)", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    click.echo(said)
 
 
 @cli.command()

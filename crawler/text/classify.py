@@ -144,6 +144,13 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
                     page_words=page_words)
 
 
+def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
+    """The visible words of what ``rules`` select from a page, and of the whole page (``validate
+    --against``). Raises SelectorMiss when the selectors match nothing."""
+    extracted = extract_counted(decode(body), rules)
+    return len(comparable(extracted.text).split()), extracted.page_words
+
+
 def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -> Analysis:
     """``analyse`` as the crawl, imports and backfills all call it: with the variant's selectors of
     the capture's date and its declared language. A capture with no URL (a saved file) resolves
