@@ -20,7 +20,7 @@ import click
 from crawler.declarations import ids
 from crawler.archive import open_read_only
 from crawler.declarations.catalog import CatalogError, load_catalog
-from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED
+from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
 from crawler.common.plural import count
 
 
@@ -177,16 +177,28 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--against", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved page: check that --variant's selection keeps enough of what it shows.")
+@click.option("--variant", "variant_id", help="The variant whose selectors --against checks.")
+@click.option("--min-coverage", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="The share of the page's visible words the selection must keep.")
 @policies_option
 @click.option("--db", hidden=True)
-def validate(paths, policies, db):
+def validate(paths, against, variant_id, min_coverage, policies, db):
     """Check declarations; print each error as file:line: field: message.
+
+    With --against FILE --variant ID, also extract the variant's selection from a saved page (with
+    the selectors of the time its name begins with, if it does) and fail when it matches nothing or
+    keeps under --min-coverage of the words the page shows.
 
     \b
     Example:
         policyarchive validate
         policyarchive validate policies/tiktok.yml
+        policyarchive validate --against saved/2020-08-12T14-30-30+00-00.html --variant tiktok/privacy-policy/us-en
     """
+    if against and not variant_id:
+        raise click.UsageError("--against needs --variant")
     catalog = _catalog(*(paths or (policies,)), outcome="the declarations do not validate")
     subscriptions = _subscriptions(policies, catalog)
     if subscriptions is None:
@@ -194,6 +206,31 @@ def validate(paths, policies, db):
     alerts = f", {count(len(subscriptions), 'alert subscription')}" if subscriptions else ""
     click.echo(f"ok{alerts}: {count(len(catalog.services), 'service')}, {count(len(catalog.documents), 'document')}, "
                f"{count(len(catalog.variants), 'variant')}")
+    if against:
+        _validate_against(_catalog_with_variant(policies, variant_id).variant(variant_id), against, min_coverage)
+
+
+def _validate_against(variant, page: Path, min_coverage: float) -> None:
+    """Say how much of ``page`` the variant's selection keeps; exit 1 when none or too little."""
+    from crawler.intake.importer import UnreadableFile, time_from_name
+    from crawler.text.classify import selection_coverage
+    from crawler.text.extract import SelectorMiss
+
+    try:
+        rules = variant.rules_at(time_from_name(page.name))
+    except UnreadableFile:
+        rules = variant.rules
+    try:
+        words, page_words = selection_coverage(page.read_bytes(), rules)
+    except SelectorMiss as exc:
+        click.echo(f"{variant.id}: {page.name}: {exc}", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    share = words / page_words if page_words else 0.0
+    said = f"{variant.id}: its selection keeps {words} of the {page_words} words the page shows ({share:.0%})"
+    if share < min_coverage:
+        click.echo(f"{said}, under the {min_coverage:.0%} required (--min-coverage)", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    click.echo(said)
 
 
 @cli.command()
@@ -273,6 +310,7 @@ def import_(paths, variant_id, policies, db):
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_RUN)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
+    sys.exit(import_exit_code(counts))
 
 
 def _port_in_use(host: str, port: int) -> str | None:
@@ -505,7 +543,7 @@ def history(variant_id, db, policies):
         click.echo(f"  v{number[v['id']]} (archive version {v['id']}): first seen {v['first_seen'][:19]}, "
                    f"last seen {v['last_seen'][:19]}, {count(v['words'], 'word')}")
     for c in archive.query("""select from_version_id, to_version_id, last_before, first_after, days from changes
-            join change_windows on change_id = changes.id where changes.variant_id = ? and superseded_by is null
+            join change_windows on change_id = changes.id where changes.variant_id = ? and superseded_by is null and visible
             order by detected_at""", [variant_id]):
         gap = f" (no capture for {c['days']:.0f} days before it)" if c["days"] and c["days"] > 7 else ""
         click.echo(f"  v{number[c['from_version_id']]} -> v{number[c['to_version_id']]}: between "

@@ -13,14 +13,14 @@ from crawler.archive import store as archive_module
 from crawler.archive.schema import MIGRATIONS
 from crawler.archive.store import Archive
 from crawler.common.clock import utcnow
-from crawler.declarations.catalog import Catalog, Document, Service, Variant
 from crawler.common.digests import sha256
+from crawler.declarations.catalog import Catalog, Document, Service, Variant
 from crawler.declarations.catalog import Rules, Selector
 from crawler.text.classify import Analysis, analyse
 from crawler.text.extract import comparable
-from helpers import LOREM, policy_page
 from crawler.capture.items import Capture
 from crawler.evidence.verify import verify
+from helpers import LOREM, policy_page, rows
 
 VARIANT = Variant(id="acme/privacy-policy/us-en", document_id="acme/privacy-policy", service="Acme",
                   document_type="privacy-policy", region="US", language="en", url="https://acme.example.com/p")
@@ -256,3 +256,58 @@ def test_runs_ended_before_the_archive_had_a_chain_of_custody_are_sealed_when_it
     report = verify(tmp_path / "archive.db")
     assert report.ok, report.problems
     assert report.checked["manifests"] == 1 and report.checked["captures"] == 1
+
+
+def archive_before_migration_11(tmp_path):
+    """An archive written by policyarchive before migration 11 (tests/archives/): the import of three
+    real versions of TikTok's US policy (realdata/ota-vlopses-us-versions, 2026-02-06, 2026-02-10 and
+    2026-07-01). The first two differ only in Markdown (links added around words, link targets
+    shortened), so the old key made them two versions and a change of +0/-0 words; the third has new words."""
+    path = tmp_path / "archive.db"
+    path.write_bytes(gzip.decompress((Path(__file__).parent / "archives" / "made-before-migration-11.db.gz").read_bytes()))
+    return path
+
+
+def test_migration_11_keeps_every_version_and_recomputes_keys_from_the_visible_words(tmp_path):
+    path = archive_before_migration_11(tmp_path)
+    with closing(sqlite3.connect(path)) as conn:
+        before = conn.execute("select id, text, first_seen, last_seen, capture_id, words from versions order by id").fetchall()
+    assert len(before) == 3
+
+    archive = Archive(path)
+    after = archive.db.execute("select id, text, first_seen, last_seen, capture_id, words from versions order by id").fetchall()
+    keys = [r[0] for r in archive.db.execute("select text_sha256 from versions order by id")]
+    archive.close()
+
+    assert after == before
+    assert keys == [sha256(comparable(text)) for _, text, *_ in before]
+    assert keys[0] == keys[1] != keys[2]
+
+
+def test_migration_11_points_a_version_with_the_same_visible_words_to_the_earlier_one(tmp_path):
+    archive = Archive(archive_before_migration_11(tmp_path))
+    same = dict(archive.db.execute("select id, same_words_as from versions").fetchall())
+    archive.close()
+    assert same == {1: None, 2: 1, 3: None}
+
+
+def test_migration_11_marks_a_change_of_markup_only_as_not_visible_and_leaves_it_out_of_current_history(tmp_path):
+    path = archive_before_migration_11(tmp_path)
+    Archive(path).close()
+    changes = rows(path, "select from_version_id, to_version_id, visible from changes order by id")
+    assert changes == [{"from_version_id": 1, "to_version_id": 2, "visible": 0}, {"from_version_id": 2, "to_version_id": 3, "visible": 1}]
+    assert [(c["from_version_id"], c["to_version_id"]) for c in rows(path, "select * from changes_browse")] == [(2, 3)]
+
+
+def test_after_migration_11_the_words_of_a_merged_version_return_to_the_earliest_of_them(tmp_path):
+    archive = Archive(archive_before_migration_11(tmp_path))
+    [first] = archive.db.execute("select text from versions where id = 1").fetchone()
+    us = {"variant_id": "tiktok/privacy-policy/us-en", "requested_url": None, "body": b"saved"}
+    recorded = archive.record(Capture(fetched_at="2026-07-20T00:00:00Z", **us), Analysis("ok", first))
+    link = "[cookies](https://www.tiktok.com/legal/page/us/privacy-policy/en#cookies)"
+    assert link in first
+    again = archive.record(Capture(fetched_at="2026-07-21T00:00:00Z", **us), Analysis("ok", first.replace(link, "cookies")))
+    [change] = archive.db.execute("select from_version_id, visible, is_return from changes where id = ?", [recorded.change_id]).fetchall()
+    archive.close()
+    assert (recorded.outcome, recorded.version_id, change) == ("changed", 1, (3, 1, 1))
+    assert (again.outcome, again.version_id) == ("unchanged", 1)

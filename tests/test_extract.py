@@ -1,7 +1,9 @@
 """Extraction: declared selections to Markdown, and normalisation that ignores all but wording."""
 
+import pytest
+
 from crawler.declarations.catalog import Rules, Selector
-from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
+from crawler.text.extract import SelectorMiss, comparable, decode, extract, extract_counted, normalize
 
 PAGE = """<html><body><nav>Menu</nav>
 <div id="all">
@@ -80,3 +82,130 @@ def test_a_horizontal_rule_is_not_a_new_wording():
     after = "# Privacy\n\nWe collect data.\n\n- - -\n\n## Sharing\n\nWe share it.\n\n* * *"
     assert comparable(after) == comparable(before)
     assert comparable(after.replace("share it", "sell it")) != comparable(before)
+
+
+# Pages as browsers repair them (the WHATWG parsing algorithm): what a reader sees is what is kept.
+CLAUSE = "We collect your name and email address when you sign up, and keep them for a year."
+ARTICLE, RANGE, FALLBACK = Rules(select=(Selector(css="article"),)), Rules(select=(Selector(start="article", end="footer"),)), Rules()
+
+
+def page(inner: str) -> str:
+    """A policy page whose article holds ``inner`` after an ordinary paragraph, with a footer after it."""
+    return f"<html><body><nav><a href='/'>Home</a></nav><article><h1>Privacy</h1><p>{CLAUSE}</p>{inner}</article><footer>Footer</footer></body></html>"
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE], ids=["css", "range"])
+def test_a_stray_body_end_tag_inside_a_table_keeps_the_text_after_it(rules):
+    text = extract(page("<table><tr><td>Cell one</td></body><td>Cell two</td></tr></table><p>After the table we share data.</p>"), rules)
+    assert "Cell two" in text and "After the table we share data." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE, FALLBACK], ids=["css", "range", "fallback"])
+def test_a_stray_html_end_tag_inside_a_table_keeps_the_text_after_it(rules):
+    text = extract(page("<table><tr><td>Cell one</td></html><td>Cell two</td></tr></table><p>After the table we share data with processors.</p>"), rules)
+    assert "Cell two" in text and "After the table we share data with processors." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE], ids=["css", "range"])
+def test_a_form_nested_in_a_form_keeps_its_text_as_a_browser_shows_it(rules):
+    text = extract(page("<form><table><tr><td><form>Inner words.</form>Kept text here.</td></tr></table></form><p>After forms.</p>"), rules)
+    assert "Inner words." in text and "Kept text here." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, RANGE, FALLBACK], ids=["css", "range", "fallback"])
+def test_an_element_nested_300_deep_keeps_the_text_after_it(rules):
+    deep = "<div>" * 300 + "<span></span>" + "</div>" * 300
+    text = extract(page(f"{deep}<p>After the deep element we share data with processors and advertisers.</p>"), rules)
+    assert "After the deep element we share data with processors and advertisers." in text
+
+
+def test_misnested_emphasis_is_repaired_as_a_browser_repairs_it():
+    text = extract(page("<p><b>Bold <i>both</b> italic</i> plain.</p>"), ARTICLE)
+    assert "**Bold *both*** *italic* plain." in text
+
+
+def test_control_characters_in_the_page_do_not_stop_the_parse():
+    text = extract(page("<p>Data\x00 is \x01kept\x0b here.</p><p title='a\x02b'>And here.</p>"), ARTICLE)
+    assert "Data is kept here." in text and "And here." in text
+
+
+def test_prefixed_tags_and_odd_attribute_names_keep_their_text():
+    text = extract(page('<p>Word <o:p>exports</o:p> <x y:z="1" "q=2>keep</x> this.</p>'), ARTICLE)
+    assert "Word exports keep this." in text
+
+
+@pytest.mark.parametrize("rules", [ARTICLE, FALLBACK], ids=["css", "fallback"])
+def test_words_nested_3000_deep_are_kept_where_a_browser_caps_the_depth(rules):
+    deep = "<div>" * 3000 + "<span>Deeply nested words stay.</span>" + "</div>" * 3000
+    text = extract(page(f"{deep}<p>After the deep element we share data with processors and advertisers.</p>"), rules)
+    assert "Deeply nested words stay.\n\nAfter the deep element" in text
+
+
+# The comparison key is the visible words in order: what Markdown only typesets does not make a version.
+POLICY_MD = "# Privacy\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\nWe share data with processors."
+
+
+@pytest.mark.parametrize("restyled", [
+    "# Privacy\n\nSee this article on the [European Commission website](https://ec.europa.eu/b) for details.\n\n## Sharing\n\nWe share data with processors.",
+    "## Privacy\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n### Sharing\n\nWe share data with processors.",
+    "Privacy\n=======\n\nSee this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\nSharing\n-------\n\nWe share data with processors.",
+    "# Privacy\n\nSee this article on **the European Commission website** for details.\n\n## Sharing\n\nWe share *data* with _processors_.",
+    "# Privacy\n\n- See this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\n1. We share data with processors.",
+    "# Privacy\n\n> See this article on [the European Commission website](https://ec.europa.eu/a) for details.\n\n## Sharing\n\n* We share data with processors.",
+    "# Privacy\n\nSee this   article on [the European Commission\nwebsite](https://ec.europa.eu/a) for details.\n\n\n\n## Sharing\n\nWe share data with processors.  ",
+], ids=["link-span", "heading-level", "setext-heading", "emphasis", "list-markers", "blockquote-bullets", "whitespace"])
+def test_markdown_typesetting_is_not_a_new_wording(restyled):
+    assert comparable(restyled) == comparable(POLICY_MD)
+
+
+def test_table_borders_and_cell_pipes_are_not_a_new_wording():
+    table = "| Data | Purpose |\n| --- | --- |\n| Email | Sign-in |"
+    assert comparable(table) == comparable("|Data|Purpose|\n|:-:|:-|\n|Email|Sign-in|") == comparable("Data Purpose\n\nEmail Sign-in")
+
+
+def test_curly_and_straight_quotes_and_dashes_are_not_a_new_wording():
+    assert comparable("We don’t sell “personal data” – ever — see ‘Rights’ ‑ and «Choices».") == \
+        comparable("We don't sell \"personal data\" - ever - see 'Rights' - and \"Choices\".")
+
+
+@pytest.mark.parametrize("invisible", ["\x00", "\x01", "\u2061", "\u2062", "\u2063", "\u2064", "\u180e", "\u034f", "\u061c", "\u3164",
+                                       "\ufe0f", "\ufe00", "\U000e0100", "\u2066", "\u2067", "\u2068", "\u2069", "\u202a", "\u202e",
+                                       "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad", "\u115f", "\uffa0"])
+def test_invisible_characters_inside_a_word_are_not_a_new_wording(invisible):
+    assert comparable(f"We collect per{invisible}sonal data.") == comparable("We collect personal data.")
+
+
+def test_utf8_bytes_labelled_windows_1252_give_the_same_text():
+    html = "<html><body><article><p>We don’t sell “personal data” – ever. Café.</p></article></body></html>"
+    mislabelled = decode(html.encode("utf-8"), "text/html; charset=windows-1252")
+    rules = Rules(select=(Selector(css="article"),))
+    assert extract(mislabelled, rules) == extract(html, rules) == "We don’t sell “personal data” – ever. Café."
+
+
+def test_mojibake_in_extracted_text_is_repaired():
+    """UTF-8 read as windows-1252 the way browsers read it (0x9D, undefined there, as U+009D)."""
+    assert normalize("We donâ€™t sell â€œPlatformâ€\x9d data. CafÃ©.") == "We don’t sell “Platform” data. Café."
+
+
+def test_a_changed_word_case_or_punctuation_is_a_new_wording():
+    base = comparable(POLICY_MD)
+    assert comparable(POLICY_MD.replace("processors", "advertisers")) != base
+    assert comparable(POLICY_MD.replace("Commission", "commission")) != base
+    assert comparable(POLICY_MD.replace("processors.", "processors;")) != base
+
+
+def test_the_stored_text_keeps_the_markdown():
+    html = "<article><h2>Sharing</h2><p>See <a href='https://ec.europa.eu/a'>the <em>EU</em> site</a>.</p></article>"
+    assert extract(html, Rules(select=(Selector(css="article"),))) == "## Sharing\n\nSee [the *EU* site](https://ec.europa.eu/a)."
+
+
+# Coverage: how much of what the page shows the extraction keeps.
+def test_the_page_counts_the_words_a_reader_sees_and_not_scripts_or_styles():
+    extracted = extract_counted(page("<script>var hidden = 'many words in a script here';</script><style>p {}</style>"), ARTICLE)
+    assert extracted.page_words == len(f"Home Privacy {CLAUSE} Footer".split())
+
+
+def test_the_selection_keeps_its_own_visible_words():
+    extracted = extract_counted(page(""), RANGE)
+    assert extracted.text.startswith("# Privacy") and extracted.page_words == len(f"Home Privacy {CLAUSE} Footer".split())
+    assert len(comparable(extracted.text).split()) == len(f"Privacy {CLAUSE}".split())

@@ -66,3 +66,41 @@ def test_a_change_records_the_watched_terms_it_adds(tmp_path, site):
 
     [term] = rows(tmp_path / "a.db", "select term, side, matches from change_terms")
     assert term == {"term": "biometric", "side": "added", "matches": '["biometric", "faceprints", "voiceprints"]'}
+
+
+def test_a_page_whose_words_stay_but_whose_markup_and_invisible_characters_change_is_unchanged(tmp_path, site):
+    """Issue 16 item 9 and issue 15 item 1: each of these made a new version before."""
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p"), "select": ["article.policy"]}])
+    clause = "See <a href='/eu'>the European Commission website</a> for “details”."
+    editions = [
+        policy_page(LOREM, clause),
+        policy_page(LOREM.replace("information", "infor\u2063mation").replace("name", "na\u200dme\ufe0f"),
+                    "See the <a href='https://ec.europa.eu/'>European Commission website</a> for \"details\"."),
+        policy_page(f"<b>{LOREM}</b>", clause.replace("website", "web\u2066site\u2069"), title="Privacy Policy\u00ad"),
+    ]
+    for edition in editions:
+        site.set("/p", Route(body=edition))
+        crawl(tmp_path / "a.db", tmp_path / "policies")
+    assert [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures order by id")] == ["new", "unchanged", "unchanged"]
+
+
+def test_a_text_keeping_much_less_of_its_page_than_the_variants_captures_do_is_suspect(tmp_path):
+    """The selection halved while the page grew fivefold: not a collapse by words (150 of 300), but the
+    capture keeps 7.5% of what its page shows where the variant's keep 75%."""
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", " ".join(["word"] * 300), words=300, page_words=400))
+    recorded = archive.record(capture("2021-01-02T00:00:00Z"), Analysis("ok", " ".join(["other"] * 150), words=150, page_words=2000))
+    [row] = archive.db.execute("select outcome, detail, words, page_words from captures where id = ?", [recorded.capture_id]).fetchall()
+    archive.close()
+    assert row == ("suspect", "keeps 150 of the 2000 words its page shows (8%), where the variant's captures keep 75%; "
+                              "a version once 3 captures agree", 150, 2000)
+
+
+def test_a_text_keeping_its_usual_share_of_a_bigger_page_is_a_version(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", " ".join(["word"] * 300), words=300, page_words=400))
+    recorded = archive.record(capture("2021-01-02T00:00:00Z"), Analysis("ok", " ".join(["other"] * 900), words=900, page_words=1200))
+    archive.close()
+    assert recorded.outcome == "changed"

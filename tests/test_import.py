@@ -1,5 +1,7 @@
 """Importing saved captures (WARC, HTML and Markdown files) through the same pipeline as a crawl."""
 
+import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, windows-1252 as browsers decode it)
+
 from helpers import LOREM, policy_page, policyarchive, rows, write_declaration, write_warc
 
 URL, EEA_URL = "https://acme.example.com/privacy", "https://acme.example.com/eea/privacy"
@@ -133,3 +135,89 @@ def test_importing_the_same_files_again_adds_no_capture_and_says_so(tmp_path):
 
     assert again.returncode == 0 and "3 captures already in the archive, not imported again" in again.stderr
     assert len(rows(tmp_path / "a.db", "select id from captures")) == 2
+
+
+FRENCH = ("Nous collectons les informations que vous fournissez lorsque vous créez un compte, comme votre nom, "
+          "votre adresse électronique et votre date de naissance, et des informations sur votre utilisation du service.")
+CURLY = f"# Policy\n\nWe don’t sell “Platform” data. Café.\n\n{LOREM}\n"
+
+
+def saved(tmp_path, files: dict[str, bytes]):
+    folder = tmp_path / "saved"
+    folder.mkdir(exist_ok=True)
+    for name, body in files.items():
+        (folder / name).write_bytes(body)
+    return folder
+
+
+def test_an_import_whose_every_capture_failed_exits_3_and_says_why(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.md": FRENCH.encode(), "2021-06-02T10-00-00+00-00.md": FRENCH.encode()})
+    result = import_(tmp_path, folder)
+    assert result.returncode == 3, result.stderr
+    assert "nothing versioned: every one of 2 captures failed (2 wrong-language)" in result.stderr
+    assert rows(tmp_path / "a.db", "select exit_code from runs") == [{"exit_code": 3}]
+
+
+def test_an_import_with_one_readable_capture_exits_0(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.md": FRENCH.encode(), "2021-06-02T10-00-00+00-00.md": CURLY.encode()})
+    assert import_(tmp_path, folder).returncode == 0
+
+
+def test_a_markdown_file_in_mojibake_is_repaired_not_a_new_version(tmp_path):
+    declare(tmp_path)
+    mojibake = CURLY.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8")  # as a browser reads UTF-8 as windows-1252
+    assert "â€" in mojibake.decode()
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.md": CURLY.encode(), "2021-06-02T10-00-00+00-00.md": mojibake})
+    assert import_(tmp_path, folder).returncode == 0
+    assert [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures order by fetched_at")] == ["new", "unchanged"]
+
+
+def test_a_markdown_file_in_windows_1252_is_read_as_such(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.md": CURLY.encode(), "2021-06-02T10-00-00+00-00.md": CURLY.encode("cp1252")})
+    assert import_(tmp_path, folder).returncode == 0
+    assert [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures order by fetched_at")] == ["new", "unchanged"]
+
+
+def test_files_of_the_same_second_are_imported_in_name_order_with_a_warning(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T12-00-00+02-00.md": CURLY.encode(),
+                              "2021-06-01T10-00-00+00-00.md": f"{CURLY}\nWe may collect voiceprints.\n".encode()})
+    result = import_(tmp_path, folder)
+    assert result.returncode == 0
+    assert ("2 files share the capture time 2021-06-01T10:00:00Z and their names give no fraction of a second: "
+            "imported in name order (2021-06-01T10-00-00+00-00.md, 2021-06-01T12-00-00+02-00.md)") in result.stderr
+    assert [r["source"] for r in rows(tmp_path / "a.db", "select source from captures order by id")] == [
+        "import:2021-06-01T10-00-00+00-00.md", "import:2021-06-01T12-00-00+02-00.md"]
+
+
+def test_fractions_of_a_second_in_names_order_files_without_a_warning(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00.2+00-00.md": CURLY.encode(),
+                              "2021-06-01T10-00-00.10+00-00.md": f"{CURLY}\nWe may collect voiceprints.\n".encode()})
+    result = import_(tmp_path, folder)
+    assert result.returncode == 0 and "share the capture time" not in result.stderr
+    assert [r["source"] for r in rows(tmp_path / "a.db", "select source from captures order by id")] == [
+        "import:2021-06-01T10-00-00.10+00-00.md", "import:2021-06-01T10-00-00.2+00-00.md"]
+
+
+def test_a_return_within_the_same_second_is_recognised(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.md": CURLY.encode(),
+                              "2021-06-01T11-00-00+01-00.md": f"{CURLY}\nWe may collect voiceprints.\n".encode(),
+                              "2021-06-01T12-00-00+02-00.md": CURLY.encode()})
+    assert import_(tmp_path, folder).returncode == 0
+    assert [r["is_return"] for r in rows(tmp_path / "a.db", "select is_return from changes order by id")] == [0, 1]
+
+
+def test_a_variant_that_mixes_extraction_sources_is_warned(tmp_path):
+    declare(tmp_path)
+    folder = saved(tmp_path, {"2021-06-01T10-00-00+00-00.html": policy_page(LOREM), "2021-06-02T10-00-00+00-00.md": f"# Privacy Policy\n\n{LOREM}\n".encode()})
+    result = import_(tmp_path, folder)
+    assert result.returncode == 0
+    said = (f"{US} mixes extraction sources: 1 capture of text extracted by another tool (Markdown), 1 of pages extracted here; "
+            "a change where the source switches may be the extractors' difference, not a new wording")
+    assert said in result.stderr
+    assert said in rows(tmp_path / "a.db", "select detail from runs")[0]["detail"]

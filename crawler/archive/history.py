@@ -135,7 +135,7 @@ def alternations(db: sqlite_utils.Database, variant_id: str, minimum: int = MINI
     texts: that is one pattern to report, not dozens of changes.
     """
     changes = list(db.query(
-        "select from_version_id, to_version_id, detected_at from changes where variant_id = ? and superseded_by is null "
+        "select from_version_id, to_version_id, detected_at from changes where variant_id = ? and superseded_by is null and visible "
         "order by detected_at, id", [variant_id]
     ))
     return [_alternation(variant_id, run) for run in _runs(changes) if len(run) >= minimum]

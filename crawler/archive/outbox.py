@@ -60,7 +60,7 @@ def enqueue(db: sqlite_utils.Database, subscriptions: list[Subscription], run_id
         for sub in subscriptions:
             first_run = _first_run(db, sub.name, run_id)
             rows = [dict(r) for r in db.query(
-                f"""{_CHANGES} where changes.superseded_by is null and captures.run_id >= ?
+                f"""{_CHANGES} where changes.superseded_by is null and changes.visible and captures.run_id >= ?
                     and changes.id not in (select change_id from alert_changes where subscription = ?)
                     order by changes.detected_at, changes.id""", [first_run, sub.name])]
             chosen = [r for r in rows if matches(sub, r)]

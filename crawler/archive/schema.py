@@ -11,6 +11,7 @@ import json
 import sqlite_utils
 
 from crawler.common.digests import sha256
+from crawler.text.extract import comparable
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -226,14 +227,56 @@ def _migration_9(db: sqlite_utils.Database) -> None:
         FROM changes""")
 
 
+def _same_words(db: sqlite_utils.Database) -> None:
+    """Point each version to the earliest (first seen, then first recorded) version of its variant
+    with the same visible words, when it is not that one itself."""
+    db.execute("""UPDATE versions SET same_words_as = (
+        SELECT earliest.id FROM versions AS earliest
+        WHERE earliest.variant_id = versions.variant_id AND earliest.text_sha256 = versions.text_sha256
+        ORDER BY earliest.first_seen, earliest.id LIMIT 1)""")
+    db.execute("UPDATE versions SET same_words_as = NULL WHERE same_words_as = id")
+
+
+def _migration_11(db: sqlite_utils.Database) -> None:
+    """Versions are told apart by their visible words (issue 15; docs/decisions/0008-visible-words.md).
+
+    ``text_sha256`` is recomputed from each version's stored text with ``comparable`` as it is now.
+    No version is removed or merged: a version whose visible words are those of an earlier version
+    of its variant keeps its row, captures and text, and points to that version
+    (``versions.same_words_as``); the change between two versions with the same visible words is
+    kept and marked ``changes.visible = 0`` (only Markdown, quotes, invisible characters or the like
+    changed), and current history (``changes_browse``, the pages, feeds and ``history``) leaves it
+    out. One version per variant and visible words has ``same_words_as`` null, and a unique index
+    holds that. A suspect capture's ``text_sha256`` keeps the old key: its text is not stored, and
+    the confirmation of a collapse that spans the migration starts again. Captures record from now on
+    the visible words of their text (``words``) and of their whole page (``page_words``): how much of
+    what the page shows the extraction kept. Numbered 11: 10 is left to work in progress elsewhere.
+    """
+    db["versions"].add_column("same_words_as", int)
+    db["changes"].add_column("visible", int, not_null_default=1)
+    db["captures"].add_column("words", int)
+    db["captures"].add_column("page_words", int)
+    db.execute("DROP INDEX idx_versions_variant_id_text_sha256")
+    for version_id, text in db.execute("SELECT id, text FROM versions").fetchall():
+        db.execute("UPDATE versions SET text_sha256 = ? WHERE id = ?", [sha256(comparable(text)), version_id])
+    _same_words(db)
+    db.execute("""CREATE UNIQUE INDEX idx_versions_visible_words ON versions (variant_id, text_sha256)
+                  WHERE same_words_as IS NULL""")
+    db.execute("""UPDATE changes SET visible = 0 WHERE
+        (SELECT text_sha256 FROM versions WHERE id = changes.from_version_id)
+        = (SELECT text_sha256 FROM versions WHERE id = changes.to_version_id)""")
+    db.execute("DROP VIEW changes_browse")
+    db.create_view("changes_browse", _CHANGES_BROWSE + " WHERE changes.superseded_by IS NULL AND changes.visible")
+
+
 def _migration_12(db: sqlite_utils.Database) -> None:
     """The alerts outbox (crawler/archive/outbox.py): every alert is a row before anything is sent.
 
     ``alert_subscriptions`` remembers the run from which each subscription wants changes (a new one
     does not receive the archive's whole past); ``alerts`` is one message to one subscription, its
     attempts, last error and delivery; ``alert_changes`` the changes it covers, once per subscription.
-    Only a subscription's name is kept: never a URL or its secret. (Numbers 10 and 11 are kept for
-    migrations written alongside this one.)"""
+    Only a subscription's name is kept: never a URL or its secret. (Number 10 is kept for a migration
+    written alongside this one.)"""
     db["alert_subscriptions"].create({"name": str, "first_run_id": int, "first_seen_at": str}, pk="name")
     db["alerts"].create(
         {"id": int, "subscription": str, "created_at": str, "due_at": str, "changes": int, "status": str,
@@ -249,4 +292,4 @@ def _migration_12(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
-              7: _migration_7, 8: _migration_8, 9: _migration_9, 12: _migration_12}
+              7: _migration_7, 8: _migration_8, 9: _migration_9, 11: _migration_11, 12: _migration_12}

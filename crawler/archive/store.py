@@ -37,10 +37,13 @@ from crawler.text.classify import Analysis, classify_response
 from crawler.text.extract import comparable
 from crawler.text.terms import watched_in
 
-# A text shorter than this fraction of the version before it is suspect (a shell page, a partial
-# render), until as many captures in a row as CONFIRMATIONS show the same text.
+# A text shorter than this fraction of the version before it, or keeping less than this fraction of
+# the share of its page the variant's captures usually keep, is suspect (a shell page, a partial
+# render, a selector matching part of the policy), until CONFIRMATIONS captures in a row show it.
 COLLAPSE = 1 / 3
 CONFIRMATIONS = 3
+# The share of their pages a variant's captures usually keep: the median of its last readable ones.
+USUAL_OF = 5
 
 
 def _alive(pid: int) -> bool:
@@ -218,7 +221,8 @@ class Archive:
         same bytes give the same text, so a nightly check of an unchanged page skips extraction (and
         the bytes are not scanned for walls again). None: analyse them."""
         row = self.db.execute(
-            """SELECT c.body_sha256, c.fetched_at >= v.rules_changed_at, c.detected_language, t.text, t.text_sha256
+            """SELECT c.body_sha256, c.fetched_at >= v.rules_changed_at, c.detected_language, t.text, t.text_sha256,
+                      c.words, c.page_words
                FROM captures c JOIN variants v ON v.id = c.variant_id JOIN versions t ON t.id = c.version_id
                WHERE c.variant_id = ? ORDER BY c.fetched_at DESC, c.id DESC LIMIT 1""",
             [capture.variant_id],
@@ -228,7 +232,7 @@ class Archive:
         if classify_response(capture.status, capture.body, capture.error_kind, capture.error, capture.requested_url,
                              capture.final_url, known_readable=True):
             return None
-        return Analysis(OK, text=row[3], language=row[2], key=row[4])
+        return Analysis(OK, text=row[3], language=row[2], key=row[4], words=row[5], page_words=row[6])
 
     def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None, body_sha256: str | None = None) -> Recorded:
         """Write one capture and, when its text is new for the variant, the version and change it makes.
@@ -246,6 +250,7 @@ class Archive:
                 "region": capture.region, "language": capture.language, "proxy": capture.proxy,
                 "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
                 "memento_url": capture.memento_url, "detected_language": analysis.language,
+                "words": analysis.words, "page_words": analysis.page_words,
             }
             if analysis.outcome != OK:
                 return self._insert_capture(row, capture)
@@ -256,10 +261,32 @@ class Archive:
         capture_id = self.db["captures"].insert({**row, "headers_id": headers_id, "http_date": http_date}).last_pk
         return Recorded(capture_id, row["outcome"], row.get("version_id"))
 
-    def _collapsed(self, variant_id: str, latest: dict | None, text: str, text_hash: str) -> bool:
-        """Whether ``text`` is a collapse of the latest version not yet confirmed by repeated captures."""
-        if not latest or len(text.split()) >= latest["words"] * COLLAPSE:
-            return False
+    def _collapse(self, latest: dict, text: str) -> str | None:
+        """Why ``text`` is a collapse of the latest version: under a third of its words."""
+        if len(text.split()) >= latest["words"] * COLLAPSE:
+            return None
+        return f"text collapsed from {latest['words']} to {len(text.split())} words"
+
+    def _thin(self, variant_id: str, analysis: Analysis) -> str | None:
+        """Why the capture keeps too little of its page: under a third of the share of their pages
+        that the variant's last readable captures kept (their median). A range that keeps one
+        policy of three keeps a third of the page every time; a selector that matches a fraction of
+        the policy keeps much less than usual, whatever the length of the text before it."""
+        if not analysis.page_words or analysis.words is None:
+            return None
+        shares = sorted(words / page for words, page in self.db.execute(
+            """SELECT words, page_words FROM captures WHERE variant_id = ? AND version_id IS NOT NULL AND page_words > 0
+               ORDER BY fetched_at DESC, id DESC LIMIT ?""", [variant_id, USUAL_OF]))
+        if not shares:
+            return None
+        usual, share = shares[len(shares) // 2], analysis.words / analysis.page_words
+        if share >= usual * COLLAPSE:
+            return None
+        return (f"keeps {analysis.words} of the {analysis.page_words} words its page shows ({share:.0%}), "
+                f"where the variant's captures keep {usual:.0%}")
+
+    def _unconfirmed(self, variant_id: str, text_hash: str) -> bool:
+        """Whether fewer than ``CONFIRMATIONS - 1`` captures just before showed this suspect text."""
         before = self.db.execute(
             "SELECT outcome, text_sha256 FROM captures WHERE variant_id = ? ORDER BY fetched_at DESC, id DESC LIMIT ?",
             [variant_id, CONFIRMATIONS - 1],
@@ -271,23 +298,26 @@ class Archive:
 
         Crawls arrive in order; imports and backfills may bring captures older than what the archive
         holds, and then the text is placed in the history where it belongs (see ``_insert_before``).
-        Only a suspect capture keeps its text's hash (``_collapsed`` compares them): a versioned
+        Only a suspect capture keeps its text's hash (``_unconfirmed`` compares them): a versioned
         one's is its version's.
         """
         text = analysis.text
         when, text_hash = capture.fetched_at, analysis.key or sha256(comparable(text))
         before = self._seen(capture.variant_id, when, after=False)
         after = self._seen(capture.variant_id, when, after=True)
-        if before and before["text_sha256"] != text_hash and not after and self._collapsed(capture.variant_id, before, text, text_hash):
-            detail = f"text collapsed from {before['words']} to {len(text.split())} words; a version once {CONFIRMATIONS} captures agree"
-            return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail, "text_sha256": text_hash}, capture)
+        if before and before["text_sha256"] != text_hash and not after:
+            why = self._collapse(before, text) or self._thin(capture.variant_id, analysis)
+            if why and self._unconfirmed(capture.variant_id, text_hash):
+                detail = f"{why}; a version once {CONFIRMATIONS} captures agree"
+                return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail, "text_sha256": text_hash}, capture)
         if before and before["text_sha256"] == text_hash:
             recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": before["id"]}, capture)
             self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [when, before["id"]])
             return recorded
         recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
         existing = self.db.execute(
-            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ?", [capture.variant_id, text_hash]
+            "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ? AND same_words_as IS NULL",
+            [capture.variant_id, text_hash],
         ).fetchone()
         if existing:
             version_id = existing[0]
@@ -300,16 +330,18 @@ class Archive:
             ).last_pk
             self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
-        is_return = bool(existing) and existing[1] < when
+        is_return = bool(existing) and existing[1] <= when  # seen before, if only earlier in the same second
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
         if after:
-            self._insert_before(capture.variant_id, after, version_id, text, change_id)
+            self._insert_before(capture.variant_id, after, version_id, text, text_hash, change_id)
         return Recorded(recorded.capture_id, recorded.outcome, version_id, change_id)
 
-    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, change_id: int | None) -> None:
+    def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, text_hash: str,
+                       change_id: int | None) -> None:
         """A text placed before later captures: the change those captures recorded into their version
-        is superseded (never deleted) by the steps through the placed text."""
-        if after["id"] != version_id:
+        is superseded (never deleted) by the steps through the placed text. Their version may be
+        another row with the same visible words (kept by migration 11): no step to it then."""
+        if after["text_sha256"] != text_hash:
             change_id = self._change(variant_id, {"id": version_id, "text": text}, after["id"], after["text"],
                                      after["fetched_at"], after["capture_id"], is_return=False)
         if change_id is not None:
@@ -325,7 +357,7 @@ class Archive:
         change_id = self.db["changes"].insert(
             {"variant_id": variant_id, "from_version_id": before["id"], "to_version_id": version_id,
              "detected_at": when, "capture_id": capture_id, "words_added": d.words_added,
-             "words_removed": d.words_removed, "is_return": int(is_return), "added_text": d.added_text,
+             "words_removed": d.words_removed, "is_return": int(is_return), "visible": 1, "added_text": d.added_text,
              "removed_text": d.removed_text, "diff": json.dumps(diffing.compact(d.ops), ensure_ascii=False)}
         ).last_pk
         self.db.execute(

@@ -3,6 +3,8 @@
 The README's table and ``crawl --help`` say the same; a crawl records its code in ``runs.exit_code``.
 """
 
+from crawler.common.outcomes import FAILURES
+
 EXIT_OK = 0           # every variant captured: new, changed or unchanged
 EXIT_CANNOT_RUN = 1   # nothing ran: the declarations do not validate, or an option is wrong
 EXIT_SOME_FAILED = 3  # the run finished, but some captures failed; they are recorded with their outcome
@@ -16,6 +18,12 @@ MEANINGS = {
     EXIT_INTERRUPTED: "interrupted, captures so far kept",
     EXIT_BUSY: "refused, another run holds the archive",
 }
+
+
+def import_exit_code(counts: dict[str, int]) -> int:
+    """An import that attempted captures and versioned none, every one a failure, did not do its job."""
+    failed = sum(n for outcome, n in counts.items() if outcome in FAILURES)
+    return EXIT_SOME_FAILED if failed and failed == sum(counts.values()) else EXIT_OK
 
 
 def run_exit_code(status: str, failed: int) -> int:

@@ -32,6 +32,7 @@ from crawler.declarations.catalog import Catalog, Variant
 from crawler.text.classify import analyse_capture
 from crawler.evidence.export import parse_fields
 from crawler.capture.items import Capture
+from crawler.common.exits import EXIT_OK, import_exit_code
 from crawler.common.plural import count
 from crawler.archive.provenance import WARC_SUFFIXES
 
@@ -172,8 +173,21 @@ def saved_captures(paths: list[Path], variant: Variant) -> Found:
                     source=f"import:{f.name}"),
             is_text=f.suffix.lower() in TEXT_SUFFIXES,
         ))
-    found.saved.sort(key=lambda s: s.capture.fetched_at)
+    found.saved.sort(key=lambda s: (s.capture.fetched_at, s.capture.source))
     return found
+
+
+def same_time(saved: list[Saved]) -> list[str]:
+    """A warning per capture time that several saved files share (offsets hide it: ``10-00-00+00-00``
+    and ``12-00-00+02-00`` are one instant): their order is then the names', which says nothing of
+    which came first. Fractions of a second in the names order them. WARC records of one file keep
+    the file's order."""
+    files = Counter(s.capture.fetched_at for s in saved if not s.capture.source.endswith(WARC_SUFFIXES))
+    return [f"{n} files share the capture time {iso(parse_time(when)).replace('.000000', '')} and their names give no "
+            f"fraction of a second: imported in name order ("
+            + ", ".join(s.capture.source.removeprefix("import:") for s in saved if s.capture.fetched_at == when)
+            + "); a change between them is dated that second"
+            for when, n in files.items() if n > 1]
 
 
 def analyse_saved(saved: Saved, variant: Variant):
@@ -200,9 +214,9 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
     archive = Archive(db)
     try:
         found.saved, held = _not_held(archive, variant_id, found.saved)
-        skipped = "; ".join(filter(None, (found.skipped(), held))) or None
-        if skipped:
-            logger.warning("%s", skipped)
+        notes = [note for note in (found.skipped(), held, *same_time(found.saved)) if note]
+        for note in notes:
+            logger.warning("%s", note)
         archive.sync_catalog(catalog)
         run_id = archive.start_run("import", (variant_id,))
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -210,6 +224,31 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
             for item, analysis in zip(found.saved, analyses):
                 digest = archive.keep_body(item.capture.body, item.body_sha256)
                 archive.record(item.capture, analysis, run_id, body_sha256=digest)
-        return archive.end_run(run_id, "finished", detail=skipped)
+        counts = archive.run_counts(run_id)
+        after = [note for note in (mixed_sources(archive, variant_id), nothing_versioned(counts)) if note]
+        for note in after:
+            logger.warning("%s", note)
+        return archive.end_run(run_id, "finished", exit_code=import_exit_code(counts), detail="; ".join(notes + after) or None)
     finally:
         archive.close()
+
+
+def mixed_sources(archive: Archive, variant_id: str) -> str | None:
+    """A warning when the variant's versioned captures come from Markdown another tool extracted and
+    from pages extracted here: two extractors differ (tables, lists, what is chrome) where the
+    wording does not, so a change where the source switches may be theirs."""
+    kinds = Counter(Path(source or "").suffix.lower() in TEXT_SUFFIXES for (source,) in archive.db.execute(
+        "SELECT source FROM captures WHERE variant_id = ? AND version_id IS NOT NULL", [variant_id]))
+    if not (kinds[True] and kinds[False]):
+        return None
+    return (f"{variant_id} mixes extraction sources: {count(kinds[True], 'capture')} of text extracted by another tool "
+            f"(Markdown), {kinds[False]} of pages extracted here; a change where the source switches may be the "
+            "extractors' difference, not a new wording")
+
+
+def nothing_versioned(counts: dict[str, int]) -> str | None:
+    """Why an import that versioned nothing failed, by outcome (exit status 3)."""
+    if import_exit_code(counts) == EXIT_OK:
+        return None
+    failed = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+    return f"nothing versioned: every one of {count(sum(counts.values()), 'capture')} failed ({failed})"

@@ -18,7 +18,7 @@ from crawler.capture.items import Capture
 from crawler.common.clock import parse as parse_time
 from crawler.common.digests import sha256
 from crawler.declarations.catalog import Rules, Variant
-from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
+from crawler.text.extract import SelectorMiss, comparable, decode, extract_counted, normalize
 
 
 # Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
@@ -59,13 +59,16 @@ _LOGIN = re.compile(r"/(log-?in|sign-?in|accounts/login|auth|sso|session/new|con
 @dataclass(frozen=True)
 class Analysis:
     """What a capture says. ``key`` is the SHA-256 of the text as compared (``extract.comparable``),
-    computed where the text was extracted (a worker process) so the archive's writer never has to."""
+    computed where the text was extracted (a worker process) so the archive's writer never has to;
+    ``words`` against ``page_words`` is how much of what its page shows the extraction kept."""
 
     outcome: str
     text: str | None = None
     detail: str | None = None
     language: str | None = None
     key: str | None = None
+    words: int | None = None  # visible words of the text
+    page_words: int | None = None  # visible words of the whole page (None: a text extracted elsewhere)
 
 
 # Language is told from three samples (start, middle, end) of this many characters each: a policy
@@ -117,11 +120,13 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     failure = classify_response(status, body, error_kind, error, requested_url, url)
     if failure:
         return failure
+    page_words = None
     if is_text:
-        text = normalize(body.decode("utf-8"))
+        text = normalize(decode(body, "text/plain"))
     else:
         try:
-            text = extract(decode(body, content_type), rules, url)
+            extracted = extract_counted(decode(body, content_type), rules, url)
+            text, page_words = extracted.text, extracted.page_words
         except SelectorMiss as exc:
             return Analysis(EMPTY, detail=str(exc))
     words = len(re.findall(r"\w+", text))
@@ -135,7 +140,15 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     detected = detect_language(text)
     if language and detected != language.split("-")[0].lower():
         return Analysis(WRONG_LANGUAGE, detail=f"text is in {detected!r}, the variant in {language!r}", language=detected)
-    return Analysis(OK, text=text, language=detected, key=sha256(compared))
+    return Analysis(OK, text=text, language=detected, key=sha256(compared), words=len(compared.split()),
+                    page_words=page_words)
+
+
+def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
+    """The visible words of what ``rules`` select from a page, and of the whole page (``validate
+    --against``). Raises SelectorMiss when the selectors match nothing."""
+    extracted = extract_counted(decode(body), rules)
+    return len(comparable(extracted.text).split()), extracted.page_words
 
 
 def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -> Analysis:

@@ -1,40 +1,82 @@
 """From a page to the normalised Markdown that versions are made of.
 
-Declared selectors (CSS, or a start..end range) pick the policy out of the page, ``remove``
-drops what is not policy (icons, banners), and the rest becomes Markdown. Where no selector is
-declared, trafilatura finds the main text. ``normalize`` then removes what is not a wording
+The page is parsed as a browser parses it (``parse.py``). Declared selectors (CSS, or a
+start..end range) pick the policy out of it, ``remove`` drops what is not policy (icons, banners),
+and the rest becomes Markdown. Where no selector is declared, trafilatura finds the main text in
+the same tree. ``normalize`` then removes what is not a wording
 change (Unicode forms, invisible characters, whitespace), so that the hash of its output changes
 only when the words do.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from copy import deepcopy
+from dataclasses import dataclass
 
 import charset_normalizer
-import lxml.html
+import ftfy
 import trafilatura
 from lxml import etree
-from html_to_markdown import ConversionOptions
+from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
 from w3lib.encoding import html_to_unicode
 
 from crawler.declarations.catalog import Rules, Selector
+from crawler.text.parse import parse
 
-ALWAYS_REMOVE = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
-
-# Invisible characters that differ between renderings of the same text.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACE_BEFORE_NEWLINE = re.compile(r" \n")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_WORDLESS_LINE = re.compile(r"^[^\w\n]+$\n?", re.MULTILINE)
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
 
+def _class_of(wanted) -> re.Pattern:
+    """A regex class of the code points (planes 0, 1 and 14) for which ``wanted(char)`` holds, read
+    from the Unicode database: a new code point of a category is covered without a list to keep."""
+    runs: list[list[int]] = []
+    for c in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if wanted(chr(c)):
+            if runs and runs[-1][1] == c - 1:
+                runs[-1][1] = c
+            else:
+                runs.append([c, c])
+    # As ranges: a class of single characters costs the regex engine 15 times more per character.
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in runs) + "]")
+
+
+# Drawn although of category Cf: the prepended concatenation marks (Arabic number signs and the like).
+_DRAWN_FORMATS = {"\u0600", "\u0601", "\u0602", "\u0603", "\u0604", "\u0605", "\u06dd", "\u070f", "\u0890", "\u0891",
+                  "\u08e2", "\U000110bd", "\U000110cd"}
+# Default-ignorable code points of other categories: combining grapheme joiner, Hangul fillers,
+# Khmer inherent vowels, Mongolian free variation selectors, variation selectors.
+_IGNORABLE = {"\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u3164", "\uffa0",
+              *map(chr, range(0x180B, 0x1810)), *map(chr, range(0xFE00, 0xFE10)), *map(chr, range(0xE0100, 0xE01F0))}
+
+
+def _invisible(char: str) -> bool:
+    """No reader sees it: a format character (Cf: zero-width spaces and joiners, bidi marks and
+    isolates, invisible operators, the Mongolian vowel separator, tags) but those drawn, a control
+    (Cc) but white space, or another default-ignorable code point."""
+    category = unicodedata.category(char)
+    return (category == "Cf" and char not in _DRAWN_FORMATS) or char in _IGNORABLE or (category == "Cc" and not char.isspace())
+
+
+_INVISIBLE = _class_of(_invisible)
+# UTF-8 read as windows-1252 or Latin-1: a lead byte's letter (Â to ô) then a continuation byte's
+# character. Only texts with such a pair are given to ftfy, which costs 8 ms on a 34 KB policy.
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
+                       "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]")
+# ftfy repairs the encoding only: quotes stay curly, entities and widths as they are.
+_FTFY = ftfy.TextFixerConfig(unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False,
+                             fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
+                             remove_control_chars=False, normalization=None, explain=False)
+
 _SINGLE_BYTE_LATIN = {"cp437", "cp775", "cp850", "cp852", "mac_roman", "mac_latin2"}
+# Labels under which UTF-8 pages are served by mistake (w3lib's names for them).
+_LATIN_LABELS = {"cp1252", "latin_1", "iso8859-1", "ascii"}
 
 
 class SelectorMiss(ValueError):
@@ -58,27 +100,74 @@ def _detect(body: bytes) -> str | None:
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
-    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order."""
-    _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order.
+
+    A page labelled windows-1252 or Latin-1 whose bytes are valid UTF-8 beyond ASCII is UTF-8
+    mislabelled (a real cp1252 text is almost never valid UTF-8): read as labelled it would be
+    mojibake, and a new version of the same words.
+    """
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    if encoding in _LATIN_LABELS and not body.isascii():
+        try:
+            return body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     return text
 
 
+def repair(text: str) -> str:
+    """Mojibake (UTF-8 read as windows-1252: ``â€œPlatformâ€\x9d``) repaired by ftfy."""
+    return ftfy.fix_text(text, _FTFY) if _MOJIBAKE.search(text) else text
+
+
 def normalize(text: str) -> str:
-    """Text as compared and hashed: NFKC, no invisible characters, one space, at most one blank line."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    """Text as stored: mojibake repaired, NFKC, no invisible characters, one space, at most one blank line."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", repair(text)))
     text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     return _BLANK_LINES.sub("\n\n", _SPACE_BEFORE_NEWLINE.sub("\n", text)).strip()
 
 
-def comparable(text: str) -> str:
-    """The text as versions are told apart: Markdown link targets dropped, their words kept, and
-    lines without a letter or digit (rules such as ``- - -``, table borders) dropped.
+# What Markdown only typesets, removed in this order by ``_markup_removed``.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_MARKUP = [
+    (re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*\S.*$", re.MULTILINE), ""),  # link reference definitions
+    (_LINK_TARGET, "]"),  # link and image targets (their words stay)
+    (re.compile(r"<((?:https?|mailto):[^<>\s]*)>"), r" \1 "),  # autolinks show their address
+    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), " "),  # raw HTML tags
+    (re.compile(r"^(?:[ \t]*>)+", re.MULTILINE), " "),  # block quotes
+    (re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,9}[.)])[ \t]+", re.MULTILINE), " "),  # list markers
+    (re.compile(r"^ {0,3}#{1,6}(?=\s|$)|[ \t]+#+[ \t]*$", re.MULTILINE), " "),  # ATX heading marks
+    (re.compile(r"[*_`~\[\]]|!(?=\[)"), ""),  # emphasis, code spans, strike-through, link brackets
+    (re.compile(r"\|"), " "),  # table cells
+]
+# Quotation marks of every style (initial and final punctuation, straight and low-9 quotes, primes
+# used as quotes) are dropped from the key; dashes of every style (Pd, and the minus sign) are one.
+_QUOTES = _class_of(lambda c: unicodedata.category(c) in ("Pi", "Pf") or c in "\"'\u201a\u201e\u2032\u2033")
+_DASHES = _class_of(lambda c: unicodedata.category(c) == "Pd" or c == "\u2212")
+_WORD = re.compile(r"[^\W_]")
 
-    A link moving from http to https, a tracking parameter in its URL or a horizontal rule added
-    between sections is not a new wording; the stored text keeps them, and the raw capture keeps
-    everything.
+
+def _markup_removed(text: str) -> str:
+    """The text a reader sees of Markdown: escaped characters are kept as characters (set aside in
+    a private-use plane while the syntax goes), everything else that is syntax goes."""
+    text = _ESCAPED.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return re.sub("[\U000F0000-\U000F007F]", lambda m: chr(ord(m.group()) - 0xF0000), text)
+
+
+def comparable(text: str) -> str:
+    """The text as versions are told apart: its visible words in order, one space between them.
+
+    Link targets and brackets, heading levels, emphasis, list markers, block quotes, table borders,
+    curly or straight quotes, dash styles, white space, invisible characters and mojibake do not make
+    a new version; a word, its case or its punctuation does. Tokens without a letter or digit
+    (bullets, rules, a lone dash) are not words. The stored text keeps the Markdown, and the raw
+    capture keeps everything.
     """
-    return _BLANK_LINES.sub("\n\n", _WORDLESS_LINE.sub("", _LINK_TARGET.sub("]", text))).strip()
+    text = _markup_removed(normalize(text))
+    text = _DASHES.sub("-", _QUOTES.sub("", html.unescape(text)))
+    return " ".join(token for token in text.split() if _WORD.search(token))
 
 
 def _in_range(root: etree._Element, start: etree._Element, end: etree._Element | None) -> etree._Element:
@@ -134,8 +223,10 @@ def _follows(start: etree._Element, other: etree._Element, root: etree._Element)
 
 
 # ATX headings and '-' bullets; html-to-markdown (a Rust converter) rather than a Python one: on a
-# 500 KB policy page it takes 2 ms where markdownify, through BeautifulSoup, took 30.
-_MARKDOWN = ConversionOptions(heading_style="atx", bullets="-", escape_asterisks=True, escape_underscores=True, extract_metadata=False)
+# 500 KB policy page it takes 2 ms where markdownify, through BeautifulSoup, took 30. Its cleanup
+# keeps forms: a browser shows their text, and some sites wrap the whole page in one.
+_MARKDOWN = ConversionOptions(heading_style="atx", bullets="-", escape_asterisks=True, escape_underscores=True, extract_metadata=False,
+                              preprocessing=PreprocessingOptions(remove_forms=False))
 
 
 def _images_as_alt(fragment: etree._Element) -> None:
@@ -153,17 +244,41 @@ def to_markdown(fragments: list[etree._Element]) -> str:
     return html_to_markdown(html, _MARKDOWN).content
 
 
-def extract(html: str, rules: Rules, url: str | None = None) -> str:
-    """The declared part of ``html`` as normalised Markdown; trafilatura when nothing is declared.
+@dataclass(frozen=True)
+class Extracted:
+    """The extracted text, and how many words the whole page shows a reader: the text's own visible
+    words (``comparable``) against ``page_words`` is how much of the page the extraction kept."""
+
+    text: str
+    page_words: int
+
+
+_WORDLESS = re.compile(r"(?<!\S)(?:[^\w\s]|_)+(?!\S)")
+
+
+def visible_words(text: str) -> int:
+    """Words in plain text: runs without white space holding a letter or digit (all runs but the
+    wordless ones, counted by the regex engine: a page holds 10,000 words or more)."""
+    return len(text.split()) - len(_WORDLESS.findall(text))
+
+
+def _page_words(doc: etree._Element) -> int:
+    """Words the page's body shows (scripts, styles and embedded objects are not in the tree)."""
+    body = doc.find("body")
+    return visible_words(" ".join((body if body is not None else doc).itertext()))
+
+
+def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracted:
+    """The declared part of ``html`` as normalised Markdown, trafilatura's main text when nothing is
+    declared, with the words of the page it came from (counted before a range cuts the tree).
 
     Raises SelectorMiss when selectors are declared and none matches.
     """
+    doc = parse(html)
+    shown = _page_words(doc)
     if not rules.select:
-        text = trafilatura.extract(html, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
-        return normalize(text or "")
-    doc = lxml.html.fromstring(html)
-    for el in doc.iter(*ALWAYS_REMOVE):
-        el.drop_tree()
+        text = trafilatura.extract(doc, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
+        return Extracted(normalize(text or ""), shown)
     fragments: list[etree._Element] = []
     for selector in rules.select:
         fragments += _select(doc, selector, alone=len(rules.select) == 1)
@@ -174,4 +289,9 @@ def extract(html: str, rules: Rules, url: str | None = None) -> str:
         for css in rules.remove:
             for el in fragment.cssselect(css):
                 el.drop_tree()
-    return normalize(to_markdown(fragments))
+    return Extracted(normalize(to_markdown(fragments)), shown)
+
+
+def extract(html: str, rules: Rules, url: str | None = None) -> str:
+    """``extract_counted``'s text."""
+    return extract_counted(html, rules, url).text

@@ -76,3 +76,12 @@ async def test_the_who_says_page_answers_the_seed_question_with_unknown_for_vari
         assert rows_by_variant[variant].startswith("no as of 2026-0")
     for never in ("eea-de", "uk-en", "row-en"):
         assert rows_by_variant[never].startswith("unknown never captured")
+
+
+def test_real_versions_that_differ_only_in_markdown_are_not_versions(seed):
+    """Open Terms Archive recorded links added around words and shortened link targets (US, 2026-02-10;
+    Ireland, 2025-11-12) and a heading made bold (EEA, 2023-08-17) as versions; a reader sees the same words."""
+    counts = {r["variant_id"].rsplit("/", 1)[1]: r["n"] for r in rows(seed, "select variant_id, count(*) as n from versions group by variant_id")}
+    assert counts == {"us-en": 7, "ie-en": 10, "eea-en": 22, "eea-fr": 9}
+    [us] = rows(seed, "select outcome from captures where source = 'import:2026-02-10T13-13-20+00-00.md'")
+    assert us["outcome"] == "unchanged"

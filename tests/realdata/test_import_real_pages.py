@@ -79,3 +79,39 @@ def test_the_whatsapp_noise_set_gives_exactly_one_version(tmp_path, realdata):
     import_into(db, realdata / "dkg-tosback-snapshots/WhatsApp/Privacy Policy/noise-set-2020-08-13", "whatsapp/privacy-policy/row-en")
     assert [r["outcome"] for r in rows(db, "select outcome from captures order by fetched_at")] == ["new"] + ["unchanged"] * 23
     assert len(rows(db, "select * from bodies")) == 24
+
+
+@pytest.mark.parametrize("variant", ["us-en", "eea-en", "row-en"])
+def test_each_tiktok_capture_records_the_share_of_the_page_its_section_keeps(tiktok, variant):
+    """The 2020-2021 page holds three regional policies, its navigation and its footer: each section is
+    a fifth to a half of the words the page shows, on every capture."""
+    captured = rows(tiktok, "select words, page_words from captures where variant_id = ?", [f"tiktok/privacy-policy/{variant}"])
+    assert len(captured) == 69
+    shares = [c["words"] / c["page_words"] for c in captured]
+    assert 0.2 < min(shares) and max(shares) < 0.5, (min(shares), max(shares))
+
+
+PAGE = "2020-08-12T14-30-30+00-00.html"
+
+
+def validate_against(realdata, variant, *options):
+    return policyarchive("validate", "--against", str(realdata / TIKTOK / PAGE), "--variant", f"tiktok/privacy-policy/{variant}",
+                         *options)
+
+
+def test_validate_against_a_saved_page_says_how_much_of_it_the_selection_keeps(realdata):
+    result = validate_against(realdata, "us-en")
+    assert result.returncode == 0, result.stderr
+    said = re.search(r"tiktok/privacy-policy/us-en: its selection keeps (\d+) of the (\d+) words the page shows \((\d+)%\)", result.stdout)
+    assert said and 0.2 < int(said[1]) / int(said[2]) < 0.5
+
+
+def test_validate_against_fails_a_selection_under_the_required_share(realdata):
+    result = validate_against(realdata, "us-en", "--min-coverage", "0.5")
+    assert result.returncode == 1
+    assert "under the 50% required (--min-coverage)" in result.stderr
+
+
+def test_validate_against_fails_a_selector_that_matches_nothing_on_the_page(realdata):
+    result = validate_against(realdata, "ie-en")  # its selector is that of the pages of 2025-2026
+    assert result.returncode == 1 and "no element matches select" in result.stderr

@@ -83,7 +83,7 @@ async def chart(datasette, request):
         raise NotFound("No such document")
     changes = [dict(r) for r in await db.execute(
         """select variant_id, detected_at, words_added, words_removed, is_return from changes
-           where variant_id in (select id from variants where document_id = ?) and superseded_by is null""", [document_id])]
+           where variant_id in (select id from variants where document_id = ?) and superseded_by is null and visible""", [document_id])]
     return Response(draw(variants, changes), content_type="image/svg+xml; charset=utf-8")
 
 

@@ -76,7 +76,7 @@ async def document(datasette, request):
         select changes.*, variants.region, variants.language, w.last_before, w.days,
           (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms
         from changes join variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
-        where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null
+        where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
     return await _page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
@@ -94,7 +94,7 @@ async def variant(datasette, request):
     changes = await _rows(db, f"""select changes.id, changes.variant_id, from_version_id, to_version_id, detected_at, words_added,
           words_removed, is_return, w.last_before, w.days
         from changes join change_windows as w on w.change_id = changes.id
-        where changes.variant_id = ? and superseded_by is null order by detected_at desc""", [var["id"]])
+        where changes.variant_id = ? and superseded_by is null and visible order by detected_at desc""", [var["id"]])
     terms = await _rows(db, """select change_id, group_concat(distinct term) as terms from change_terms
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}

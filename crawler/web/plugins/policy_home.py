@@ -57,7 +57,7 @@ async def home(datasette, request):
              (select group_concat(distinct term) from change_terms where change_terms.change_id = changes.id) as terms
            from changes join variant_labels as variants on variants.id = changes.variant_id
              join change_windows as w on w.change_id = changes.id
-           where changes.superseded_by is null
+           where changes.superseded_by is null and changes.visible
            order by changes.detected_at desc limit ?""",
         [RECENT_FETCHED],
     )
@@ -168,7 +168,7 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
               snippet(changes_fts, -1, '{OPEN}', '{CLOSE}', ' … ', 24) as snippet
             from changes_fts join changes on changes.id = changes_fts.rowid
               join variant_labels as variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
-            where changes_fts match :q and changes.superseded_by is null {where}
+            where changes_fts match :q and changes.superseded_by is null and changes.visible {where}
             order by changes_fts.rowid desc limit {HITS}""",
         params,
     )
