@@ -50,6 +50,13 @@ def public_url(datasette, request, path: str) -> str:
     return base + datasette.urls.path(path) if base else datasette.absolute_url(request, datasette.urls.path(path))
 
 
+async def page(datasette, request, template: str, context: dict):
+    """One of the archive's pages: ``template`` rendered with ``context``, as an HTML response."""
+    from datasette.utils.asgi import Response
+
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
 def datasette_app(db: str | Path, base_url: str | None = None):
     """A Datasette instance as ``policyarchive serve`` runs it, for ``.client`` tests."""
     from datasette.app import Datasette

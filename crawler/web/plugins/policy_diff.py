@@ -24,6 +24,7 @@ from crawler.archive.provenance import vouched
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
 from crawler.text.terms import WATCHED, watched_in
+from crawler.web.publish import page
 
 CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more than twice that are folded
 MOVED_MIN_WORDS = 4  # a paragraph this long, deleted in one place and inserted in another, moved
@@ -185,7 +186,7 @@ async def diff_page(datasette, request):
         computed = diff(old["text"], new["text"])
         ops, counts = computed.ops, (computed.words_added, computed.words_removed)
     layout = _layout(request)
-    return await _page(datasette, request, "policy_diff.html", {
+    return await page(datasette, request, "policy_diff.html", {
         "old": old, "new": new, "change": dict(stored) if stored else None, "added": counts[0], "removed": counts[1],
         "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout),
     })
@@ -267,11 +268,7 @@ async def compare(datasette, request):
             context["pairs"] = aligned(va["text"], vb["text"])
         found_a, found_b = watched_in(va["text"]), watched_in(vb["text"])
         context["terms"] = [(term, found_a.get(term, []), found_b.get(term, [])) for term in WATCHED]
-    return await _page(datasette, request, "policy_compare.html", context)
-
-
-async def _page(datasette, request, template: str, context: dict):
-    return Response.html(await datasette.render_template(template, context, request=request))
+    return await page(datasette, request, "policy_compare.html", context)
 
 
 @hookimpl

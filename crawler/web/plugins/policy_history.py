@@ -21,7 +21,7 @@ from datasette.utils.asgi import NotFound, Response
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
 from crawler.text.terms import WATCHED
-from crawler.web.publish import public_url
+from crawler.web.publish import page, public_url
 
 CAPTURES_SHOWN = 50
 CHANGES_SHOWN = 20
@@ -78,7 +78,7 @@ async def document(datasette, request):
         from changes join variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
-    return await _page(datasette, request, "policy_document.html", {
+    return await page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
         "term": term, "presence": await _who_has(db, doc["id"], term) if term else None,
         "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED),
@@ -103,7 +103,7 @@ async def variant(datasette, request):
         [var["id"], CAPTURES_SHOWN])]
     outcomes = await _rows(db, "select outcome, count(*) as n from captures where variant_id = ? group by outcome order by n desc",
                            [var["id"]])
-    return await _page(datasette, request, "policy_variant.html", {
+    return await page(datasette, request, "policy_variant.html", {
         "var": var, "versions": versions, "words": {v["id"]: v["words"] for v in versions},
         "changes": folded([{**c, "terms": by_change.get(c["id"])} for c in changes]), "change_count": len(changes),
         "captures": captures, "more_captures": len(captures) == CAPTURES_SHOWN, "outcomes": outcomes, "database": db.name,
@@ -124,7 +124,7 @@ async def version(datasette, request):
         (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",
         {"v": ver["variant_id"], "t": ver["first_seen"]})).first()
     permalink = public_url(datasette, request, f"/-/version/{ver['id']}")
-    return await _page(datasette, request, "policy_version.html", {
+    return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
         "permalink": permalink, "view": request.args.get("view", "markdown"),
     })
@@ -143,10 +143,6 @@ async def capture_body(datasette, request):
         "content-security-policy": "sandbox",
         "x-content-type-options": "nosniff",
     })
-
-
-async def _page(datasette, request, template: str, context: dict):
-    return Response.html(await datasette.render_template(template, context, request=request))
 
 
 @hookimpl

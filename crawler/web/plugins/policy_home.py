@@ -18,6 +18,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
+from crawler.web.publish import page
 
 RECENT_CHANGES = 10
 # Changes fetched for the recent ones: enough that a flip-flop folded into one row
@@ -61,7 +62,7 @@ async def home(datasette, request):
            order by changes.detected_at desc limit ?""",
         [RECENT_FETCHED],
     )
-    return await _page(datasette, request, "policy_home.html", {
+    return await page(datasette, request, "policy_home.html", {
         "holds": dict(holds), "documents": [dict(r) for r in documents], "last_run": dict(last_run) if last_run else None,
         "changes": folded([dict(r) for r in changes])[:RECENT_CHANGES], "database": db.name, "title": datasette.metadata("title") or "policyarchive",
         "queries": await datasette.get_canned_queries(db.name, request.actor),
@@ -102,7 +103,7 @@ async def search(datasette, request):
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
             variants=variants, changes=changes,
         )
-    return await _page(datasette, request, "policy_search.html", context)
+    return await page(datasette, request, "policy_search.html", context)
 
 
 def _facets(matches: list[dict]) -> dict:
@@ -174,10 +175,6 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
     )
     hits = [{**dict(r), "snippet": highlighted(r["snippet"])} for r in rows]
     return sorted(hits, key=lambda h: h["detected_at"], reverse=True)
-
-
-async def _page(datasette, request, template: str, context: dict):
-    return Response.html(await datasette.render_template(template, context, request=request))
 
 
 @hookimpl
