@@ -91,7 +91,7 @@ async def variant(datasette, request):
         [request.url_vars["variant_id"]], "variant")
     versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
                            [var["id"]])
-    changes = await _rows(db, f"""select changes.id, changes.variant_id, from_version_id, to_version_id, detected_at, words_added,
+    changes = await _rows(db, """select changes.id, changes.variant_id, from_version_id, to_version_id, detected_at, words_added,
           words_removed, is_return, w.last_before, w.days
         from changes join change_windows as w on w.change_id = changes.id
         where changes.variant_id = ? and superseded_by is null and visible order by detected_at desc""", [var["id"]])

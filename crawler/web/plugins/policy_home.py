@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import escape_fts
-from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
