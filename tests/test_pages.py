@@ -659,3 +659,22 @@ async def test_permalinks_and_citations_use_the_public_address_the_archive_is_pu
     html = (await app.client.get(f"/-/version/{us_change['to_version_id']}")).text
     assert f"Permalink: https://archive.example.org/-/version/{us_change['to_version_id']}" in html
     assert "http://localhost" not in html
+
+
+@pytest.mark.asyncio
+async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_changed_and_when(archive, us_change):
+    window = f"between {first_capture(archive, US)[:10]} and {us_change['detected_at'][:10]}"
+    for page_path, feed in (("/-/document/acme/privacy-policy", "document=acme%2Fprivacy-policy"), (f"/-/variant/{US}", f"variant={US.replace('/', '%2F')}")):
+        html = (await get(archive, page_path)).text
+        assert f'<link rel="alternate" type="application/atom+xml"' in html and f"/archive/changes_feed.atom?{feed}" in html
+        atom = ElementTree.fromstring((await get(archive, f"/archive/changes_feed.atom?{feed}")).text)
+        titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
+        assert f"Acme privacy-policy (US, en): 'biometric' added, {window}" in titles, page_path
+        assert len(titles) == (2 if "document" in feed else 1)  # the document's German text changed too
+
+
+@pytest.mark.asyncio
+async def test_a_feed_for_a_term_no_change_matches_says_so(archive):
+    atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=zeppelin")).text)
+    assert atom.findtext(f"{ATOM}title") == "policyarchive changes: no change matches term 'zeppelin' yet"
+    assert list(atom.iter(f"{ATOM}entry")) == []

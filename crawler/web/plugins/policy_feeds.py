@@ -25,7 +25,9 @@ def render(datasette, request, sql, columns, rows, database, table, query_name, 
     feed.generator(generator="Datasette", version=__version__, uri="https://github.com/simonw/datasette")
     feed.id(request.url)
     feed.link(href=request.url, rel="self")
-    feed.title(_title(datasette, request, sql, database, query_name))
+    narrowed = [f"{name} {request.args[name]!r}" for name in ("term", "service", "document", "variant") if request.args.get(name)]
+    title = _title(datasette, request, sql, database, query_name)
+    feed.title(f"{title}: no change matches {' and '.join(narrowed)} yet" if narrowed else title)
     return Response(feed.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
 
 

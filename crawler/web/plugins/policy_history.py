@@ -81,7 +81,7 @@ async def document(datasette, request):
     return await page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
         "term": term, "presence": await _who_has(db, doc["id"], term) if term else None,
-        "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED),
+        "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED), "database": db.name,
     })
 
 
