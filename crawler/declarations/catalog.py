@@ -82,6 +82,7 @@ class Variant:
     timezone: str | None = None
     wait_for: str | None = None
     source: str = ""
+    ota: str | None = None  # the Open Terms Archive document it follows: COLLECTION/SERVICE/TERMS TYPE
 
     def rules_at(self, when: datetime | None) -> Rules:
         """The selectors in force at ``when``: the earliest past set still valid, else the current."""
@@ -334,6 +335,7 @@ def _build(data: dict, source: str) -> Service:
                 timezone=var.get("timezone"),
                 wait_for=var.get("wait_for"),
                 source=source,
+                ota=var.get("ota"),
             )
             for var in doc["variants"]
         )

@@ -1,0 +1,154 @@
+"""Open Terms Archive's declarations as policyarchive's: ``policyarchive catalog from-ota``.
+
+OTA declares a service in ``<Service>.json`` (``terms``: one entry per terms type, with ``fetch``,
+``select``, ``remove``, ranges, ``executeClientScripts``, ``combine``, ``filter``) and its earlier
+selectors in ``<Service>.history.json`` (``validUntil``). A collection pins one region and language
+for all its documents, so the converter takes them for the collection. Each converted variant names
+its OTA source (``ota: COLLECTION/SERVICE/TERMS TYPE``), and each file credits OTA and its licence.
+
+What policyarchive cannot express is listed per declaration, never dropped silently: JavaScript
+filters, multi-page documents (``combine``), ranges that start after or end after an element,
+selectors its CSS engine cannot read, query-parameter rewriting, and history entries that fetched
+another URL (their selectors are kept for old captures; the URL is not).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from cssselect import GenericTranslator, SelectorError
+
+from crawler.declarations.catalog import slugify
+
+LICENCE = "European Union Public Licence v1.2"
+# OTA keys with no policyarchive equivalent; each one present is a listed loss.
+_NOT_CONVERTED = {
+    "filter": "JavaScript filters ({value}) are OTA code and are not run",
+    "combine": "a document of {count} pages (combine) is not supported: the document is left out",
+    "removeQueryParams": "links keep the query parameters OTA removes ({value})",
+    "removeCloudflareEmailProtection": "Cloudflare e-mail protection is not undone",
+}
+
+
+@dataclass
+class Converted:
+    """One OTA service as a policyarchive declaration, and what could not come along."""
+
+    service: str
+    source: str
+    declaration: dict | None
+    losses: list[str] = field(default_factory=list)
+
+    @property
+    def file_name(self) -> str:
+        return f"{slugify(self.service)}.yml"
+
+
+def _css_problem(css: str) -> str | None:
+    try:
+        GenericTranslator().css_to_xpath(css)
+    except SelectorError as exc:
+        return str(exc)
+    return None
+
+
+def _selectors(raw, where: str, losses: list[str], removing: bool = False) -> list:
+    """OTA's ``select`` or ``remove`` (a string, a range or a list of them) as policyarchive's, with
+    each selector it cannot take listed in ``losses``."""
+    out = []
+    for item in raw if isinstance(raw, list) else [raw] if raw else []:
+        if isinstance(item, str):
+            problem = _css_problem(item)
+            if problem:
+                losses.append(f"{where}: selector {item!r} left out: the CSS engine cannot read it ({problem})")
+            else:
+                out.append(item)
+        elif removing:
+            losses.append(f"{where}: a range to remove ({json.dumps(item)}) is not supported")
+        elif set(item) - {"startBefore", "endBefore"}:
+            losses.append(f"{where}: range {json.dumps(item)} left out: only startBefore/endBefore ranges convert")
+        elif any(_css_problem(css) for css in item.values()):
+            losses.append(f"{where}: range {json.dumps(item)} left out: the CSS engine cannot read it")
+        else:
+            out.append({"start": item["startBefore"], **({"end": item["endBefore"]} if "endBefore" in item else {})})
+    return out
+
+
+def _rules(raw: dict, where: str, losses: list[str]) -> dict:
+    rules = {}
+    select = _selectors(raw.get("select"), where, losses)
+    remove = _selectors(raw.get("remove"), where, losses, removing=True)
+    if select:
+        rules["select"] = select
+    if remove:
+        rules["remove"] = remove
+    for key, message in _NOT_CONVERTED.items():
+        if key in raw and key != "combine":
+            losses.append(f"{where}: " + message.format(value=json.dumps(raw[key]), count=0))
+    return rules
+
+
+def _variant(terms_type: str, raw: dict, history: list[dict], region: str, language: str, collection: str,
+             service: str, losses: list[str]) -> dict:
+    where = f"{terms_type}"
+    variant = {"region": region, "language": language, "url": raw["fetch"]}
+    if raw.get("executeClientScripts"):
+        variant["fetch"] = "browser"
+    variant.update(_rules(raw, where, losses))
+    past = []
+    for entry in sorted(history, key=lambda e: e.get("validUntil", "")):
+        until = entry.get("validUntil")
+        if not until or "combine" in entry:
+            losses.append(f"{where}: a history entry {'without validUntil' if not until else 'of several pages'} is left out")
+            continue
+        if entry.get("fetch") and entry["fetch"] != raw["fetch"]:
+            losses.append(f"{where}: until {until} it was fetched from {entry['fetch']}: its selectors are kept, not that URL")
+        past.append({"until": until, **_rules(entry, f"{where} (until {until})", losses)})
+    if past:
+        variant["history"] = past
+    variant["ota"] = f"{collection}/{service}/{terms_type}"
+    return variant
+
+
+def convert(path: Path, region: str, language: str, collection: str) -> Converted:
+    """The declaration ``path`` (``<Service>.json``, with its ``.history.json`` when there is one)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    service = data["name"]
+    history_path = path.with_name(path.name.removesuffix(".json") + ".history.json")
+    history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else {}
+    losses: list[str] = []
+    documents = []
+    for terms_type, raw in data.get("terms", {}).items():
+        if "combine" in raw:
+            losses.append(f"{terms_type}: " + _NOT_CONVERTED["combine"].format(count=len(raw["combine"]), value=""))
+            continue
+        if not slugify(terms_type):
+            losses.append(f"{terms_type}: no document type can be made of this name: the document is left out")
+            continue
+        variant = _variant(terms_type, raw, history.get(terms_type, []), region, language, collection, service, losses)
+        documents.append({"type": slugify(terms_type), "title": f"{service} {terms_type}", "variants": [variant]})
+    declaration = {"service": service, "documents": documents} if documents else None
+    if declaration is None:
+        losses.append("no document could be converted: the service is left out")
+    return Converted(service, path.name, declaration, losses)
+
+
+def declaration_paths(folder: Path) -> list[Path]:
+    """OTA's current declarations in ``folder``: ``<Service>.json``, not their history files."""
+    return sorted(p for p in folder.glob("*.json") if not p.name.endswith(".history.json"))
+
+
+def render(converted: Converted, collection: str) -> str:
+    """The YAML file of a converted service, crediting its source and listing what was not converted."""
+    header = [
+        f"# {converted.service}: converted from Open Terms Archive's {collection} declarations ({converted.source}),",
+        f"# {LICENCE} (https://opentermsarchive.org). policyarchive catalog from-ota wrote this file.",
+    ]
+    if converted.losses:
+        header.append("# Not converted:")
+        header += ["#   - " + " ".join(loss.split()) for loss in converted.losses]
+    body = yaml.safe_dump(converted.declaration, sort_keys=False, allow_unicode=True, width=120)
+    return "\n".join(header) + "\n" + body
