@@ -678,3 +678,12 @@ async def test_a_feed_for_a_term_no_change_matches_says_so(archive):
     atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=zeppelin")).text)
     assert atom.findtext(f"{ATOM}title") == "policyarchive changes: no change matches term 'zeppelin' yet"
     assert list(atom.iter(f"{ATOM}entry")) == []
+
+
+@pytest.mark.asyncio
+async def test_compare_says_first_which_clauses_one_variant_has_and_the_other_lacks(archive):
+    html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}")).text
+    only_eea, only_us = html.split("Only in US · en")[0].split("Only in EEA · en")[1], html.split("Only in US · en")[1].split("Watched terms")[0]
+    assert "Irish Data Protection Commission" in only_eea and "faceprints" not in only_eea
+    assert "faceprints and voiceprints" in only_us and '<span title="watched term">biometric</span>' in only_us
+    assert html.index("What one says and the other does not") < html.index("Word by word")

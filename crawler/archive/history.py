@@ -6,12 +6,12 @@ from the versions and changes tables, without SQL.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
 from crawler.text import terms
+from crawler.text.clauses import clauses_with
 
 
 @dataclass(frozen=True)
@@ -49,31 +49,6 @@ class TermPresence:
 
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
-
-
-# A line that starts a list item: "- ", "* ", "+ ", "1. ", "1) ".
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
-
-
-def clauses(text: str) -> list[str]:
-    """``text`` cut into clauses: its paragraphs, and each item of a list on its own (a policy's
-    "what we collect" is one long list, and a reporter quotes the item, not the list)."""
-    out: list[str] = []
-    for paragraph in text.split("\n\n"):
-        current: list[str] = []
-        for line in paragraph.strip().splitlines():
-            if _ITEM.match(line) and current:
-                out.append("\n".join(current))
-                current = []
-            current.append(line)
-        if current:
-            out.append("\n".join(current))
-    return [c for c in out if c.strip()]
-
-
-def clauses_with(term: str, text: str) -> list[str]:
-    """The clauses of ``text`` in which ``term`` occurs."""
-    return [c for c in clauses(text) if terms.find(term, c)]
 
 
 def _presence(db: sqlite_utils.Database, variant: dict, term: str) -> TermPresence:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from crawler.archive import outbox
-from crawler.archive.history import clauses
 from crawler.common.plural import count
 from crawler.declarations.alerts import Subscription, where
+from crawler.text.clauses import clauses
 from crawler.text.terms import find, watched_in
 
 BASE_URL_ENV = "POLICYARCHIVE_BASE_URL"

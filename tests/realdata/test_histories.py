@@ -85,3 +85,14 @@ def test_real_versions_that_differ_only_in_markdown_are_not_versions(seed):
     assert counts == {"us-en": 7, "ie-en": 10, "eea-en": 22, "eea-fr": 9}
     [us] = rows(seed, "select outcome from captures where source = 'import:2026-02-10T13-13-20+00-00.md'")
     assert us["outcome"] == "unchanged"
+
+
+@pytest.mark.asyncio
+async def test_comparing_the_us_with_ireland_lists_the_biometric_clause_as_only_in_the_us(seed):
+    from crawler.web.publish import datasette_app
+
+    response = await datasette_app(seed).client.get(
+        "/-/compare/tiktok/privacy-policy?a=tiktok/privacy-policy/ie-en&b=tiktok/privacy-policy/us-en")
+    only_us = response.text.split("Only in US · en")[1].split("Reworded")[0]
+    only_ie = response.text.split("Only in IE · en")[1].split("Only in US · en")[0]
+    assert "faceprints and voiceprints" in only_us and "faceprints" not in only_ie

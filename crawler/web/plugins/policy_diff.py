@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
 from crawler.common.clock import iso, parse as parse_time
+from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
 from crawler.text.terms import WATCHED, watched_in
 from crawler.web.publish import page
@@ -259,9 +260,10 @@ async def compare(datasette, request):
     a, b = by_id[a_id], by_id[b_id]
     va, vb = await _at(db, a_id, cutoff), await _at(db, b_id, cutoff)
     context = {"doc": dict(doc), "variants": variants, "a": a, "b": b, "va": va, "vb": vb, "at": at,
-               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": []}
+               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None}
     if va and vb:
         if context["same_language"]:
+            context["gap"] = clause_gap(va["text"], vb["text"])
             computed = diff(va["text"], vb["text"])
             context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
         else:
