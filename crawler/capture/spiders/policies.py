@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
+from crawler.capture.browser import REFUSED, guard_page
 from crawler.common.clock import utcnow
 from crawler.declarations.catalog import Catalog, CatalogError, Variant, load_catalog
 from crawler.common.outcomes import BLOCKED, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
@@ -121,6 +122,7 @@ class PoliciesSpider(scrapy.Spider):
                 playwright_context_kwargs=context,
                 playwright_page_methods=[*waits, PageMethod("evaluate", "navigator.userAgent")],
                 playwright_page_goto_kwargs={"wait_until": "load"},
+                playwright_page_init_callback=guard_page,
             )
         elif proxy_url:
             meta["proxy"] = proxy_url
@@ -155,11 +157,17 @@ class PoliciesSpider(scrapy.Spider):
         )
         if user_agent:
             capture.user_agent = user_agent
+        if response.request.meta.get(REFUSED):
+            capture.error, capture.error_kind = "; ".join(response.request.meta[REFUSED]), BLOCKED
         yield capture
 
     async def failed(self, failure: Failure) -> AsyncIterator[Capture]:
+        """A request that got no usable response; one whose page Chromium was refused (a redirect
+        to a host not allowed) is ``blocked``, with the refused URL, like Scrapy's own refusals."""
         request = failure.request
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         kind = failure_kind(message)
+        if request.meta.get(REFUSED):
+            message, kind = "; ".join(request.meta[REFUSED]), BLOCKED
         self.logger.warning("%s failed: %s", request.meta["variant_id"], message)
         yield self._capture(request, error=message, error_kind=kind)
