@@ -211,5 +211,12 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX idx_captures_outcome")
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Runs count the outcome ``error`` (issue 16): a capture the archive could not handle (an
+    exception while extracting or versioning it) is recorded as such, never dropped. Numbered 10:
+    9 is taken by work on another branch."""
+    db["runs"].add_column("error", int)
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
-              7: _migration_7, 8: _migration_8}
+              7: _migration_7, 8: _migration_8, 10: _migration_10}

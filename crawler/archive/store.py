@@ -29,6 +29,7 @@ from crawler.archive.schema import MIGRATIONS, keep_headers
 from crawler.capture.items import Capture
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
+from crawler.common.plural import count
 from crawler.common.outcomes import CHANGED, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
 from crawler.declarations.catalog import Catalog
 from crawler.text import diff as diffing
@@ -142,6 +143,7 @@ class Archive:
     def end_run(self, run_id: int, status: str, exit_code: int | None = None, detail: str | None = None,
                 ended_at: str | None = None) -> dict[str, int]:
         counts = self.run_counts(run_id)
+        status, detail = self._short_of_plan(run_id, status, sum(counts.values()), detail)
         new_versions = self.db.execute(
             "SELECT count(*) FROM versions JOIN captures ON captures.id = versions.capture_id WHERE captures.run_id = ?", [run_id]
         ).fetchone()[0]
@@ -154,6 +156,15 @@ class Archive:
             )
             self._seal()
         return counts
+
+    def _short_of_plan(self, run_id: int, status: str, attempted: int, detail: str | None) -> tuple[str, str | None]:
+        """A finished run whose recorded attempts fall short of its plan is ``incomplete``, and says by
+        how many: an attempt that left no record must not pass for a run that captured everything."""
+        planned = self.db.execute("SELECT planned FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+        if status != "finished" or not planned or attempted >= planned:
+            return status, detail
+        short = f"{attempted} of {planned} planned captures recorded: {count(planned - attempted, 'attempt')} {'has' if planned - attempted == 1 else 'have'} no record"
+        return "incomplete", "; ".join(filter(None, (short, detail)))
 
     def _seal(self) -> None:
         """Close the run into the chain of custody (``custody.py``), in end_run's transaction."""

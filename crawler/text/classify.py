@@ -18,7 +18,7 @@ from crawler.capture.items import Capture
 from crawler.common.clock import parse as parse_time
 from crawler.common.digests import sha256
 from crawler.declarations.catalog import Rules, Variant
-from crawler.text.extract import SelectorMiss, comparable, decode, extract, normalize
+from crawler.text.extract import EmptyDocument, SelectorMiss, comparable, decode, extract, normalize
 
 
 # Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
@@ -122,7 +122,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     else:
         try:
             text = extract(decode(body, content_type), rules, url)
-        except SelectorMiss as exc:
+        except (SelectorMiss, EmptyDocument) as exc:
             return Analysis(EMPTY, detail=str(exc))
     words = len(re.findall(r"\w+", text))
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:

@@ -41,6 +41,10 @@ class SelectorMiss(ValueError):
     """The declared selectors matched nothing: the page was redesigned, or is not the policy."""
 
 
+class EmptyDocument(ValueError):
+    """The page holds no element at all (only a comment, a byte order mark, whitespace)."""
+
+
 def _detect(body: bytes) -> str | None:
     """Charset of an undeclared page: UTF-8 if it decodes, else a detected multi-byte charset
     (Shift_JIS, GB18030, ...), else windows-1252, the web's default for undeclared legacy pages:
@@ -57,10 +61,16 @@ def _detect(body: bytes) -> str | None:
     return "cp1252"
 
 
+# An XML declaration (XHTML pages begin with one). Once the bytes are decoded it says nothing true
+# about the text, and lxml refuses a str that carries one.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def decode(body: bytes, content_type: str | None = None) -> str:
-    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order."""
+    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order;
+    the XML declaration, which names the encoding of the bytes, goes with them."""
     _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
-    return text
+    return _XML_DECLARATION.sub("", text, count=1)
 
 
 def normalize(text: str) -> str:
@@ -161,7 +171,10 @@ def extract(html: str, rules: Rules, url: str | None = None) -> str:
     if not rules.select:
         text = trafilatura.extract(html, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
         return normalize(text or "")
-    doc = lxml.html.fromstring(html)
+    try:
+        doc = lxml.html.fromstring(html)
+    except etree.ParserError:
+        raise EmptyDocument("the page holds no HTML element") from None
     for el in doc.iter(*ALWAYS_REMOVE):
         el.drop_tree()
     fragments: list[etree._Element] = []
