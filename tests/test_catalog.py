@@ -150,3 +150,15 @@ def test_the_bundled_catalogs_validate():
     for folder in ("policies", "crawler/demo/policies"):
         result = policyarchive("validate", "--policies", str(PROJECT / folder))
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url, why", [("http://acme.example.com:80800/privacy", "Port out of range"),
+                                       ("http://acme.example.com:http/privacy", "Port could not be cast"),
+                                       ("http://[::1/privacy", "Invalid IPv6 URL"),
+                                       ("http://acme^example.com/privacy", "not a valid host name"),
+                                       ("http://acme%2fexample.com/privacy", "not a valid host name")])
+def test_a_url_whose_port_or_host_cannot_be_read_fails_validate(tmp_path, url, why):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": url}])
+    result = policyarchive("validate", "--policies", str(tmp_path))
+    assert result.returncode == 1
+    assert "acme.yml:7: documents[0].variants[0].url: " in result.stderr and why in result.stderr, result.stderr

@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 ALLOW_ENV = "POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+# What no host name holds (WHATWG's forbidden host code points, and control characters).
+_FORBIDDEN = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 # The last label of a host that an IPv4 parser reads as a number (WHATWG's "ends in a number").
 _NUMERIC = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
@@ -89,6 +91,8 @@ def canonical(host: str) -> str | Address:
     host = host.rstrip(".")
     if not host:
         raise InvalidHost("no host")
+    if _FORBIDDEN.search(host):
+        raise InvalidHost(f"{host} is not a valid host name")
     return _ipv4(host) or host
 
 
@@ -123,7 +127,7 @@ def refusal(url: str, allowed: set[str] | None = None) -> str | None:
     """Why ``url`` may not be fetched, or None when it may."""
     try:
         parts = urlsplit(url)
-        raw = parts.hostname or ""
+        raw, _ = parts.hostname or "", parts.port
     except ValueError as exc:
         return f"not a valid URL: {exc}"
     if parts.scheme not in ("http", "https"):

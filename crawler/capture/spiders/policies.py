@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from crawler.capture.browser import REFUSED, guard_page
 from crawler.common.clock import utcnow
 from crawler.declarations.catalog import Catalog, CatalogError, Variant, load_catalog
-from crawler.common.outcomes import BLOCKED, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
+from crawler.common.outcomes import BLOCKED, ERROR, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
 from crawler.declarations.ids import UnknownIds
 from crawler.capture.items import Capture
 from crawler.common.plural import count
@@ -90,9 +90,19 @@ class PoliciesSpider(scrapy.Spider):
     def variants(self) -> list[Variant]:
         return self.catalog.select(self.only)
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request | Capture]:
+        """One request per variant. A request that cannot be built (a URL Scrapy cannot read) is that
+        variant's recorded ``error``, never the end of every variant after it."""
         for variant in self.variants:
-            yield self.request_for(variant)
+            try:
+                request = self.request_for(variant)
+            except Exception as exc:
+                self.logger.warning("%s: no request could be made: %s", variant.id, exc)
+                yield Capture(variant_id=variant.id, requested_url=variant.url, fetched_at=utcnow(), region=variant.region,
+                              language=variant.language, error=f"no request could be made: {type(exc).__name__}: {exc}",
+                              error_kind=ERROR)
+                continue
+            yield request
 
     def egress(self, variant: Variant) -> tuple[str | None, str | None]:
         """(name, proxy URL) of the variant's egress: its ``proxy`` field, else its region."""
