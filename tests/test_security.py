@@ -81,3 +81,12 @@ def test_a_redirect_to_another_spelling_of_a_refused_address_is_not_followed(tmp
     [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
     assert capture["outcome"] == "blocked" and "127.0.0.1 is a private, loopback or reserved address" in capture["detail"]
     assert site.hits == ["/p"]
+
+
+@pytest.mark.parametrize("url", ["https://reporter:s3cretpw@acme.example.com/privacy", "https://s3cretpw@acme.example.com/privacy",
+                                 "https://:s3cretpw@acme.example.com/privacy"])
+def test_a_url_with_credentials_fails_validate_without_echoing_them(tmp_path, url):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": url}])
+    result = policyarchive("validate", "--policies", str(tmp_path))
+    assert result.returncode == 1
+    assert "documents[0].variants[0].url: credentials in a URL" in result.stderr and "s3cretpw" not in result.stderr

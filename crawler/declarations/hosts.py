@@ -134,6 +134,8 @@ def refusal(url: str, allowed: set[str] | None = None) -> str | None:
         return f"scheme {parts.scheme or '(none)'!r} is not fetched; only http and https"
     if not raw:
         return "no host"
+    if "@" in parts.netloc:
+        return "credentials in a URL (user:password@host) are refused: they would be stored in the archive and its exports"
     try:
         host = canonical(raw)
     except InvalidHost as exc:
