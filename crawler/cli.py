@@ -83,7 +83,7 @@ def _catalog_with_variant(policies: str, variant_id: str):
 @contextmanager
 def _locked(db: str):
     """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it.
-    The lock file lives beside the archive, so the archive's folder is made first."""
+    The lock is on the archive file, made here if missing, so the archive's folder is made first."""
     from crawler.archive.lock import ArchiveBusy, archive_lock
 
     _make_folder_of(db)
