@@ -99,10 +99,13 @@ os.register_at_fork(after_in_child=_close_in_child)
 def archive_lock(db: str | Path) -> Iterator[None]:
     """Hold the archive's lock for the block, or raise ArchiveBusy at once if another process has it.
 
-    A block nested in one that already holds the lock in this process just runs.
+    A block nested in one that already holds the lock in this process just runs. An archive file
+    made only to be locked, and still empty when the block ends (a start refused before writing),
+    is removed: a refused command leaves no archive behind.
     """
     db = Path(db)
-    if db.exists() and _identity_of(db) in _held:
+    made = not db.exists()
+    if not made and _identity_of(db) in _held:
         yield
         return
     fd = _try_lock(db)
@@ -114,6 +117,8 @@ def archive_lock(db: str | Path) -> Iterator[None]:
     try:
         yield
     finally:
+        if made and os.fstat(fd).st_size == 0:
+            db.unlink(missing_ok=True)
         os.close(_held.pop(key))
 
 
