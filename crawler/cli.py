@@ -7,6 +7,7 @@ Every command is a thin layer over a Python function that tests call too, and ev
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -146,10 +147,26 @@ def validate(paths, policies, db):
                f"{count(len(catalog.variants), 'variant')}")
 
 
+_SETTING = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
+    """``-s NAME=VALUE`` options as Scrapy settings; anything else is a usage error (exit 2) before
+    anything runs, not a traceback."""
+    settings = {}
+    for value in values:
+        match = _SETTING.match(value)
+        if match is None:
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE (e.g. -s DOWNLOAD_TIMEOUT=10)", param_hint="-s")
+        settings[match[1]] = match[2]
+    return settings
+
+
 @cli.command()
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable.")
 @click.option("--verbose", is_flag=True, help="Scrapy's own log and stats too.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", callback=_settings,
+              help="A Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10.")
 @click.option("--trigger", default="cli", show_default=True, help="How the run was started, kept in runs.trigger: cli, cron, schedule...")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False),
               help="Append all output (log, summary, errors) to this file instead; kept in runs.log_path.")
@@ -184,10 +201,9 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         variants = catalog.select(only, where=policies)
     except ids.UnknownIds as exc:
         _refuse_ids(exc.messages, "nothing was run")
-    settings = dict(item.split("=", 1) for item in overrides)
     with _locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
-        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
+        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")

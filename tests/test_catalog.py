@@ -1,6 +1,7 @@
 """Declarations: loaded into typed objects, and every error named by file, line and field."""
 
 import pytest
+import yaml
 
 from helpers import PROJECT, policyarchive, write_declaration
 from crawler.declarations.catalog import CatalogError, Selector, load_catalog
@@ -162,3 +163,21 @@ def test_a_url_whose_port_or_host_cannot_be_read_fails_validate(tmp_path, url, w
     result = policyarchive("validate", "--policies", str(tmp_path))
     assert result.returncode == 1
     assert "acme.yml:7: documents[0].variants[0].url: " in result.stderr and why in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("field, value, why", [("region", "XX", "'XX' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
+                                               ("region", "Narnia", "'Narnia' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
+                                               ("language", "xx", "'xx' is not an ISO 639 language code"),
+                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code")])
+def test_an_unknown_region_or_language_fails_validate(tmp_path, field, value, why):
+    variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", field: value}
+    errors = errors_of(tmp_path, yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert any(e.endswith(f"documents[0].variants[0].{field}: {why}") for e in errors), errors
+
+
+@pytest.mark.parametrize("region, language", [("US", "en"), ("EEA", "de"), ("ROW", "en"), ("UK", "en-GB"), ("CH", "fr-CH"),
+                                              ("BR", "pt-BR"), ("EU", "es"), ("TW", "zh-Hant-TW")])
+def test_known_regions_zones_and_languages_validate(tmp_path, region, language):
+    variant = {"region": region, "language": language, "url": "https://acme.example.com/privacy"}
+    (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert load_catalog(tmp_path).variants[0].region == region

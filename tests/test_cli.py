@@ -209,3 +209,11 @@ def test_backfill_refuses_a_date_that_does_not_exist_before_asking_anything(tmp_
                            "--db", str(tmp_path / "a.db"), "--policies", str(PROJECT / "demo" / "policies"))
     assert result.returncode == 2 and f"{date!r} is not a date such as 2020" in result.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("setting", ["DOWNLOAD_TIMEOUT", "=10", "DOWNLOAD TIMEOUT=3"])
+def test_a_setting_without_name_equals_value_is_a_usage_error(tmp_path, setting):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": "https://acme.example.com/p"}])
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"), "-s", setting)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "NAME=VALUE" in result.stderr and not (tmp_path / "a.db").exists()

@@ -90,3 +90,14 @@ def test_a_url_with_credentials_fails_validate_without_echoing_them(tmp_path, ur
     result = policyarchive("validate", "--policies", str(tmp_path))
     assert result.returncode == 1
     assert "documents[0].variants[0].url: credentials in a URL" in result.stderr and "s3cretpw" not in result.stderr
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:70/", "ftp://acme.example.com/p", "data:text/html,<p>x</p>"])
+def test_a_redirect_to_a_scheme_that_is_not_http_is_recorded_blocked(tmp_path, site, target):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    site.set("/p", Route(status=302, headers={"Location": target}))
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"))
+
+    assert result.returncode == 3, result.stderr[-2000:]
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "blocked" and "is not fetched; only http and https" in capture["detail"], capture

@@ -24,6 +24,7 @@ from crawler.common.clock import parse as parse_time
 from crawler.declarations import ids
 from crawler.declarations.cron import cron_trigger
 from crawler.declarations.hosts import allowed_private_hosts, refusal
+from crawler.declarations.regions import language_problem, region_problem
 
 FETCH_MODES = ("http", "browser")
 
@@ -279,7 +280,8 @@ def _schedule_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
 
 
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
-    """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules."""
+    """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
+    regions and languages, hosts that may be fetched."""
     errors = _schedule_errors(data, lines, source)
     for d, doc in enumerate(data["documents"]):
         seen: dict[str, int] = {}
@@ -302,6 +304,10 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                 except ValueError:
                     where = base + ("history", h, "until")
                     errors.append(DeclarationError(source, _line_of(lines, where), _field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
+            for name, problem in (("region", region_problem), ("language", language_problem)):
+                why = problem(var[name])
+                if why:
+                    errors.append(DeclarationError(source, _line_of(lines, base + (name,)), _field_name(base + (name,)), why))
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
             reason = refusal(var["url"])
