@@ -56,6 +56,28 @@ def existing_db_option(f):
                         callback=_existing_archive, help="The archive (SQLite); it must exist.")(f)
 
 
+def _current_archive(ctx, param, db: str) -> str:
+    """``db`` if it is an archive of the current schema; else exit 1 saying what brings it there.
+    Reading commands never migrate: a migration writes, and only a command that holds the run lock
+    may write."""
+    from crawler.archive.schema import pending
+
+    _existing_archive(ctx, param, db)
+    with closing(open_read_only(db).conn) as conn:
+        missing = pending(conn)
+    if missing:
+        click.echo(f"{db} was made by an earlier policyarchive (migrations {', '.join(map(str, missing))} not applied): "
+                   f"a crawl, import or backfill brings it up to date; reading commands never change the archive", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    return db
+
+
+def current_db_option(f):
+    """``--db`` of a command that reads the archive with what the current schema holds."""
+    return click.option("--db", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
+                        callback=_current_archive, help="The archive (SQLite); it must exist.")(f)
+
+
 def _make_folder_of(path: str | Path) -> None:
     """Make the folder ``path`` goes in, or exit 1 saying why it cannot be made."""
     folder = Path(path).resolve().parent
@@ -261,7 +283,7 @@ def _refuse_busy(host: str, port: int, hint: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def serve(host, port, db, policies):
     """Publish the archive with Datasette, read-only, with search.
@@ -272,11 +294,9 @@ def serve(host, port, db, policies):
     Example:
         policyarchive serve --port 8001
     """
-    from crawler.archive.store import Archive
     from crawler.web.publish import serve_command
 
     _refuse_busy(host, port, "is another policyarchive serve running? choose another --port")
-    Archive(db).close()
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
     os.execv(sys.executable, serve_command(db, host, port))
 
@@ -486,7 +506,7 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable. Default: everything.")
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def export(path, only, db, policies):
     """Write captures as WARC (PATH ending .warc or .warc.gz) or as a WACZ package (.wacz).
@@ -635,7 +655,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
               help="A variant without a successful capture for longer is stale: 90m, 48h, 2d, 1w.")
 @click.option("--runs", "limit", default=5, show_default=True, type=click.IntRange(min=1), help="How many recent runs to show.")
 @policies_option
-@existing_db_option
+@current_db_option
 def status(stale_after, limit, policies, db):
     """What ran, what failed and why, and which variants have gone stale.
 
@@ -648,14 +668,12 @@ def status(stale_after, limit, policies, db):
         policyarchive status
         policyarchive status --stale-after 3d --runs 10
     """
-    from crawler.archive.store import Archive
     from crawler.archive.status import parse_duration, report
 
     try:
         hours = parse_duration(stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stale-after") from None
-    Archive(db).close()
     try:
         declared = [v.id for v in load_catalog(policies).variants]
     except CatalogError:

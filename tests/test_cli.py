@@ -2,6 +2,7 @@
 refused in one clear line (exit 1, or 2 for a usage error), never run as an empty selection, never
 a traceback; and counts read as English."""
 
+import gzip
 import hashlib
 import shutil
 import socket
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from helpers import LOREM, PROJECT, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, PROJECT, crawl, free_port, policy_page, policyarchive, rows, write_declaration
 from crawler.common.plural import count
 
 US = "acme/privacy-policy/us-en"
@@ -217,3 +218,24 @@ def test_a_setting_without_name_equals_value_is_a_usage_error(tmp_path, setting)
     result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"), "-s", setting)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "NAME=VALUE" in result.stderr and not (tmp_path / "a.db").exists()
+
+
+def older_archive(tmp_path):
+    """An archive made before migration 8, as an earlier policyarchive left it."""
+    path = tmp_path / "old.db"
+    path.write_bytes(gzip.decompress((PROJECT / "tests" / "archives" / "made-before-migration-8.db.gz").read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize("command", [["status"], ["export", "{tmp}/x.warc"], ["serve", "--port", "{port}"]],
+                         ids=["status", "export", "serve"])
+def test_reading_commands_never_migrate_an_older_archive(tmp_path, command):
+    path = older_archive(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    args = [a.format(tmp=tmp_path, port=free_port()) for a in command]
+    result = policyarchive(*args, "--db", str(path))
+
+    assert result.returncode == 1, result.stderr
+    assert f"{path} was made by an earlier policyarchive (migrations 8, 10 not applied)" in result.stderr
+    assert "a crawl, import or backfill brings it up to date" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

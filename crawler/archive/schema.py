@@ -220,3 +220,10 @@ def _migration_10(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 10: _migration_10}
+
+
+def pending(conn) -> list[int]:
+    """The migrations not applied to the archive open on ``conn`` (read only: nothing is created)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    applied = {row[0] for row in conn.execute("SELECT id FROM _migrations")} if "_migrations" in tables else set()
+    return sorted(set(MIGRATIONS) - applied)

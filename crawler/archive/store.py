@@ -18,11 +18,14 @@ import os
 import socket
 import sqlite3
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
+from crawler.archive import open_read_only
 from crawler.archive.custody import seal
 from crawler.archive.lock import held_elsewhere
 from crawler.archive.schema import MIGRATIONS, keep_headers
@@ -80,21 +83,47 @@ class Archive:
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
+    @classmethod
+    def reading(cls, path: str | Path) -> "Archive":
+        """The archive opened read-only, for its read methods (an export): never migrated, never
+        written, as every reading command must leave the archive."""
+        archive = cls.__new__(cls)
+        archive.path = Path(path)
+        archive.db = open_read_only(path)
+        return archive
+
     def close(self) -> None:
         self.db.conn.close()
 
     def _migrate(self) -> None:
         """Apply the pending migrations; with the last, seal the runs that ended before the archive
-        had a chain of custody (migration 4), in the manifest format of the schema now current."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
-        done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
-        pending = [number for number in sorted(MIGRATIONS) if number not in done]
-        for number in pending:
-            with self.db.atomic():
+        had a chain of custody (migration 4), in the manifest format of the schema now current.
+
+        Whether a migration is pending is decided inside its own write transaction (BEGIN
+        IMMEDIATE): processes opening a new archive at once then take turns, and each applies only
+        what no other has applied before it."""
+        with self._writing():
+            self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
+        for number in sorted(MIGRATIONS):
+            with self._writing():
+                if self.db.execute("SELECT 1 FROM _migrations WHERE id = ?", [number]).fetchone():
+                    continue
                 MIGRATIONS[number](self.db)
                 self.db.execute("INSERT INTO _migrations VALUES (?, ?)", [number, utcnow()])
-                if number == pending[-1]:
+                if number == max(MIGRATIONS):
                     self._seal()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A transaction that takes the write lock at its start (waiting up to the busy timeout), so
+        that what it reads cannot change before it writes."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     def sync_catalog(self, catalog: Catalog) -> None:
         """Mirror the declarations' documents and variants, so captures can refer to them."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
-
 from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware

@@ -351,7 +351,7 @@ def _check(db: sqlite_utils.Database, path: str | Path, report: Report, exported
         report.problems.append(f"{path} has no chain of custody yet: any crawl, import or backfill seals its runs")
         return
     if "header_sets" not in db.table_names():
-        report.problems.append(f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it")
+        report.problems.append(f"{path} predates header sets (migration 8): any crawl, import or backfill migrates it")
         return
     report.noted = find_head(db, head) if head else None
     for name, check in (("bodies", check_bodies), ("header sets", check_header_sets), ("the chain", check_chain)):
