@@ -9,6 +9,7 @@ document type, region and language. Every query is indexed or bounded: totals co
 
 import asyncio
 import json
+import sqlite3
 from collections import Counter
 from urllib.parse import urlencode
 
@@ -95,7 +96,11 @@ async def search(datasette, request):
     context = {"q": q, "chosen": chosen, "facets": {}, "variants": [], "changes": [], "database": db.name, "capped": False}
     if q:
         params = {"q": escape_fts(q), **chosen}
-        (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+        try:
+            (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+        except (sqlite3.Error, ValueError) as exc:
+            return Response.html(f"<p>The search {escape(q)!s} cannot be run ({escape(str(exc))!s}): search for words, "
+                                 f"or a phrase in double quotes.</p>", status=400)
         context.update(
             facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
