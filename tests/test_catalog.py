@@ -181,3 +181,28 @@ def test_known_regions_zones_and_languages_validate(tmp_path, region, language):
     variant = {"region": region, "language": language, "url": "https://acme.example.com/privacy"}
     (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
     assert load_catalog(tmp_path).variants[0].region == region
+
+
+def test_two_documents_of_one_type_in_one_file_fail_validate(tmp_path):
+    errors = errors_of(tmp_path, GOOD + """  - type: privacy-policy
+    variants:
+      - region: UK
+        language: en
+        url: https://acme.example.com/uk/privacy
+""")
+    assert errors == [f"{tmp_path / 'acme.yml'}:{GOOD.count(chr(10)) + 1}: documents[1].type: duplicate document type 'privacy-policy' "
+                      f"(also documents[0]): its variants would share the ids acme-cloud/privacy-policy/..."]
+
+
+def test_a_yaml_alias_fails_validate_naming_its_line(tmp_path):
+    text = GOOD.replace("url: https://acme.example.com/privacy", "url: &u https://acme.example.com/privacy").replace(
+        "url: https://acme.example.com/de/privacy", "url: *u")
+    line = text.splitlines().index("        url: *u") + 1
+    errors = errors_of(tmp_path, text)
+    assert errors == [f"{tmp_path / 'acme.yml'}:{line}: (yaml): aliases (*name) are not allowed in declarations: write the value out"]
+
+
+def test_a_yaml_alias_bomb_is_refused_without_being_expanded(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    errors = errors_of(tmp_path, "\n".join(levels) + "\nservice: Bomb\ndocuments: *a9\n")
+    assert errors == [f"{tmp_path / 'acme.yml'}:2: (yaml): aliases (*name) are not allowed in declarations: write the value out"]

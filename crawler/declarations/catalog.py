@@ -181,8 +181,27 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class AliasRefused(yaml.YAMLError):
+    """A declaration that uses a YAML alias: refused before anything is built from it."""
+
+    def __init__(self, mark: yaml.Mark):
+        super().__init__("aliases (*name) are not allowed in declarations: write the value out")
+        self.problem, self.problem_mark = str(self), mark
+
+
+def _no_aliases(text: str) -> None:
+    """Refuse a text that uses a YAML alias, before any node is built. Declarations need none, and
+    nine nested aliases in 442 bytes expand to a billion values (the "billion laughs"); the parser's
+    events are read once, so the check costs what the text's size does."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise AliasRefused(event.start_mark)
+
+
 def _parse(text: str) -> tuple[yaml.Node | None, object]:
-    """The YAML node tree (for line numbers) and the data built from it, parsing the text once."""
+    """The YAML node tree (for line numbers) and the data built from it, composing the text once
+    (after a pass over its events that refuses aliases)."""
+    _no_aliases(text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -279,10 +298,24 @@ def _schedule_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
     return []
 
 
+def _duplicate_types(data: dict, lines: dict, source: str) -> list[DeclarationError]:
+    """Two documents of one type in one file would share their variants' ids: every run would
+    record the two pages as changes of one variant."""
+    errors, seen = [], {}
+    for d, doc in enumerate(data["documents"]):
+        if doc["type"] in seen:
+            where = ("documents", d, "type")
+            errors.append(DeclarationError(source, _line_of(lines, where), _field_name(where),
+                                           f"duplicate document type {doc['type']!r} (also documents[{seen[doc['type']]}]): "
+                                           f"its variants would share the ids {slugify(data['service'])}/{doc['type']}/..."))
+        seen.setdefault(doc["type"], d)
+    return errors
+
+
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
     """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
     regions and languages, hosts that may be fetched."""
-    errors = _schedule_errors(data, lines, source)
+    errors = _schedule_errors(data, lines, source) + _duplicate_types(data, lines, source)
     for d, doc in enumerate(data["documents"]):
         seen: dict[str, int] = {}
         for v, var in enumerate(doc["variants"]):
