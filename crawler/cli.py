@@ -255,7 +255,7 @@ def import_(paths, variant_id, policies, db):
         with _locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
     except UnreadableFile as exc:
-        click.echo(str(exc), err=True)
+        click.echo(f"{exc}\nnothing was imported.", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
 

@@ -22,7 +22,7 @@ from crawler.archive.store import Archive, Recorded, pack
 from crawler.capture.items import Capture
 from crawler.common.digests import sha256
 from crawler.common.exits import run_exit_code
-from crawler.common.outcomes import ERROR, FAILURES
+from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
 from crawler.text.classify import Analysis, analyse_capture
 
@@ -78,8 +78,7 @@ class ArchivePipeline:
             recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
         except Exception as exc:
             logger.exception("%s: the capture could not be handled", item.variant_id)
-            analysis = Analysis(ERROR, detail=f"{type(exc).__name__}: {exc}"[:1000])
-            recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
+            recorded, analysis = self.archive.record_error(item, exc, self.run_id, digest)
         self._report(item, recorded, analysis.detail)
         return item
 

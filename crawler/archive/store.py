@@ -33,7 +33,7 @@ from crawler.capture.items import Capture
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
 from crawler.common.plural import count
-from crawler.common.outcomes import CHANGED, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
+from crawler.common.outcomes import CHANGED, ERROR, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
 from crawler.declarations.catalog import Catalog
 from crawler.text import diff as diffing
 from crawler.text.classify import Analysis, classify_response
@@ -289,6 +289,12 @@ class Archive:
             if analysis.outcome != OK:
                 return self._insert_capture(row, capture)
             return self._version(row, capture, analysis)
+
+    def record_error(self, capture: Capture, exc: BaseException, run_id: int | None, body_sha256: str | None) -> tuple[Recorded, Analysis]:
+        """Record a capture the archive could not handle as its ``error`` outcome, naming the
+        exception, so that it is never dropped (its bytes are kept when they can be)."""
+        analysis = Analysis(ERROR, detail=f"{type(exc).__name__}: {exc}"[:1000])
+        return self.record(capture, analysis, run_id, body_sha256=body_sha256), analysis
 
     def _insert_capture(self, row: dict, capture: Capture) -> Recorded:
         headers_id, http_date = keep_headers(self.db, capture.headers)

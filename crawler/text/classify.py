@@ -118,7 +118,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     if failure:
         return failure
     if is_text:
-        text = normalize(body.decode("utf-8"))
+        text = normalize(decode(body, "text/plain"))
     else:
         try:
             text = extract(decode(body, content_type), rules, url)
