@@ -4,6 +4,7 @@ import gzip
 import json
 import multiprocessing
 import sqlite3
+import traceback
 from contextlib import closing
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def _open_at(path, barrier, failures):
     try:
         Archive(path).close()
     except Exception as exc:  # reported to the test, which names it
-        failures.put(f"{type(exc).__name__}: {exc}")
+        failures.put(traceback.format_exc())
 
 
 @pytest.mark.parametrize("round_", range(4))
@@ -253,6 +254,6 @@ def test_first_opens_of_a_new_archive_at_once_all_succeed(tmp_path, round_):
     for p in openers:
         p.join(60)
     found = [failures.get(timeout=5) for _ in range(failures.qsize())]
-    assert found == [] and [p.exitcode for p in openers] == [0, 0, 0]
+    assert found == [] and [p.exitcode for p in openers] == [0, 0, 0], "\n".join(found)
     applied = sqlite3.connect(tmp_path / "a.db").execute("select id from _migrations order by id").fetchall()
     assert [n for (n,) in applied] == sorted(MIGRATIONS)

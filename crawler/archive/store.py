@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,9 +42,12 @@ from crawler.text.extract import comparable
 from crawler.text.terms import watched_in
 
 # A text shorter than this fraction of the version before it is suspect (a shell page, a partial
-# render), until as many captures in a row as CONFIRMATIONS show the same text.
-COLLAPSE = 1 / 3
+# render, a soft 404 or consent wall served with 200: 120-140 words in place of a 400-word policy),
+# until as many captures in a row as CONFIRMATIONS show the same text.
+COLLAPSE = 1 / 2
 CONFIRMATIONS = 3
+# Seconds a writer waits for another to finish before SQLite says "database is locked".
+BUSY_TIMEOUT = 30
 
 
 def _alive(pid: int) -> bool:
@@ -76,9 +80,9 @@ class Archive:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
@@ -94,6 +98,20 @@ class Archive:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    def _wal(self) -> None:
+        """Switch to WAL. The switch needs the file to itself, and SQLite answers "database is
+        locked" at once, without its busy timeout, while another process opening a new archive
+        holds it: try again, for as long as the busy timeout would have waited."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         """Apply the pending migrations; with the last, seal the runs that ended before the archive
