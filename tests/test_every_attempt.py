@@ -78,3 +78,9 @@ def test_a_run_whose_recorded_attempts_fall_short_of_its_plan_is_incomplete(tmp_
 
 def test_a_crawl_short_of_its_plan_exits_as_some_captures_failed():
     assert run_exit_code("finished", failed=0, missing=1) == EXIT_SOME_FAILED
+
+
+def test_a_capture_never_writes_its_body_into_a_log():
+    capture = Capture("acme/privacy-policy/us-en", "https://acme.example.com/", "2026-12-01T00:00:00Z", status=200,
+                      body=b"<html>" + b"x" * 400_000 + b"</html>")
+    assert "xxxx" not in repr(capture) and "400013 bytes" in repr(capture)
