@@ -2,9 +2,15 @@
 handled, becomes that capture's recorded outcome (its bytes kept), and a run whose recorded
 attempts fall short of its plan is not reported as a success."""
 
-import pytest
+import os
+import resource
+import subprocess
+import sys
 
-from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
+import pytest
+import yaml
+
+from helpers import LOREM, PROJECT, Route, crawl, policy_page, rows, write_declaration
 from crawler.archive.store import Archive
 from crawler.capture.items import Capture
 from crawler.declarations.catalog import load_catalog
@@ -84,3 +90,24 @@ def test_a_capture_never_writes_its_body_into_a_log():
     capture = Capture("acme/privacy-policy/us-en", "https://acme.example.com/", "2026-12-01T00:00:00Z", status=200,
                       body=b"<html>" + b"x" * 400_000 + b"</html>")
     assert "xxxx" not in repr(capture) and "400013 bytes" in repr(capture)
+
+
+def test_a_disk_that_fills_up_mid_run_leaves_an_incomplete_run_that_says_so_and_a_log_without_bodies(tmp_path, site):
+    """The archive's files may not grow past 1.5 MB (RLIMIT_FSIZE, as a full disk): twelve 400 KB pages
+    cannot all be kept."""
+    bodies = {i: policy_page(LOREM, f"Document {i}.") + os.urandom(200_000).hex().encode() for i in range(12)}
+    for i, body in bodies.items():
+        site.set(f"/p{i}", body)
+    docs = [{"type": f"doc-{i}", "variants": [{"region": "US", "language": "en", "url": site.url(f"/p{i}"), "select": ["article.policy"]}]}
+            for i in range(12)]
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": docs}))
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
+         "-s", "RETRY_TIMES=0"], cwd=PROJECT, capture_output=True, text=True, timeout=180,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000)))
+
+    [run] = rows(tmp_path / "a.db", "select status, planned, attempted, exit_code, detail from runs")
+    assert result.returncode == EXIT_SOME_FAILED and run["status"] == "incomplete" and run["exit_code"] == EXIT_SOME_FAILED
+    assert run["detail"].startswith(f"{run['attempted']} of 12 planned captures recorded")
+    assert not any(body[-64:].decode() in result.stderr for body in bodies.values())
