@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import click
@@ -110,12 +110,17 @@ def _locked(db: str):
     from crawler.archive.lock import ArchiveBusy, archive_lock
 
     _make_folder_of(db)
+    held = ExitStack()
     try:
-        with archive_lock(db):
-            yield
+        held.enter_context(archive_lock(db))
     except ArchiveBusy as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(EXIT_BUSY)
+    except OSError as exc:
+        click.echo(f"{db}: cannot be written ({exc.strerror}): nothing was started", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    with held:
+        yield
 
 
 def _refuse_ids(messages: list[str], outcome: str):

@@ -239,3 +239,36 @@ def test_reading_commands_never_migrate_an_older_archive(tmp_path, command):
     assert f"{path} was made by an earlier policyarchive (migrations 8, 10 not applied)" in result.stderr
     assert "a crawl, import or backfill brings it up to date" in result.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def on_a_read_only_file_system(folder, *args):
+    """``policyarchive ARGS`` with ``folder`` remounted read-only, in a mount namespace of its own
+    (unshare(1); the test is skipped where the system allows none)."""
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespace here (unshare -m: {probe.stderr.decode().strip()})")
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, str(folder), sys.executable, "-m", "crawler.cli", *args],
+                          capture_output=True, text=True, cwd=PROJECT, timeout=120)
+
+
+@pytest.mark.parametrize("command", ["crawl", "import"])
+def test_a_writing_command_on_a_read_only_file_system_says_so(tmp_path, command):
+    (tmp_path / "ro").mkdir()
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": "https://acme.example.com/p"}])
+    (tmp_path / "2021-06-01T00-00-00Z.html").write_bytes(policy_page(LOREM))
+    extra = {"crawl": [], "import": [str(tmp_path / "2021-06-01T00-00-00Z.html"), "--variant", "acme/privacy-policy/us-en"]}
+    result = on_a_read_only_file_system(tmp_path / "ro", command, *extra[command], "--db", str(tmp_path / "ro" / "a.db"),
+                                        "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert f"{tmp_path / 'ro' / 'a.db'}: cannot be written (Read-only file system)" in result.stderr
+
+
+def test_status_reads_an_archive_on_a_read_only_file_system(tmp_path, site):
+    site.set("/p", policy_page(LOREM))
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    crawl(tmp_path / "ro" / "a.db", tmp_path / "policies")
+    result = on_a_read_only_file_system(tmp_path / "ro", "status", "--db", str(tmp_path / "ro" / "a.db"),
+                                        "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "no run in progress" in result.stdout and "1 of 1 variant attempted: 1 new" in result.stdout
