@@ -206,3 +206,10 @@ def test_a_yaml_alias_bomb_is_refused_without_being_expanded(tmp_path):
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     errors = errors_of(tmp_path, "\n".join(levels) + "\nservice: Bomb\ndocuments: *a9\n")
     assert errors == [f"{tmp_path / 'acme.yml'}:2: (yaml): aliases (*name) are not allowed in declarations: write the value out"]
+
+
+@pytest.mark.parametrize("name", ["微信", "Яндекс", "!!!"])
+def test_a_service_name_that_gives_no_id_fails_validate(tmp_path, name):
+    errors = errors_of(tmp_path, GOOD.replace("service: Acme Cloud", f"service: {name!r}"))
+    assert errors == [f"{tmp_path / 'acme.yml'}:1: service: {name!r} gives an empty id (ids are made of the Latin letters "
+                      f"and digits in the name): write the name in Latin letters, as WeChat for 微信"]

@@ -316,6 +316,10 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
     """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
     regions and languages, hosts that may be fetched."""
     errors = _schedule_errors(data, lines, source) + _duplicate_types(data, lines, source)
+    if not slugify(data["service"]):
+        errors.append(DeclarationError(source, _line_of(lines, ("service",)), "service",
+                                       f"{data['service']!r} gives an empty id (ids are made of the Latin letters and digits "
+                                       f"in the name): write the name in Latin letters, as WeChat for 微信"))
     for d, doc in enumerate(data["documents"]):
         seen: dict[str, int] = {}
         for v, var in enumerate(doc["variants"]):
