@@ -35,6 +35,7 @@ def db_option(f):
 def _existing_archive(ctx, param, db: str) -> str:
     """``db`` if it is an archive; else exit 1 saying so. Reading or serving a mistyped path must
     not make an empty archive there, nor fail on it with a traceback."""
+    ctx.meta["db"] = db  # for a message naming it, should the file turn out damaged
     if not Path(db).is_file():
         click.echo(f"no archive at {db}: crawl, import or backfill make one", err=True)
         sys.exit(EXIT_CANNOT_RUN)
@@ -144,7 +145,20 @@ def _catalog(*paths: str, outcome: str = "nothing was run"):
         sys.exit(EXIT_CANNOT_RUN)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The commands, each of which names a damaged archive file (a page SQLite cannot read) in one
+    line, exit 1, rather than ending in a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            click.echo(f"{ctx.meta.get('db', 'the archive')}: cannot be read ({exc}): the archive file is damaged; "
+                       "policyarchive verify names what", err=True)
+            sys.exit(EXIT_CANNOT_RUN)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policyarchive")
 def cli():
     """Follow policy documents across regions and languages, and archive every version.

@@ -300,3 +300,14 @@ def test_a_corrupted_page_is_a_finding_not_a_traceback(db, table):
     result = verify(db)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "the archive file is damaged" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command, table", [(["status"], "captures"), (["export", "{tmp}/x.warc"], "captures"),
+                                            (["export", "{tmp}/x.warc"], "manifests")])
+def test_reading_commands_name_a_damaged_archive_instead_of_a_traceback(db, tmp_path, table, command):
+    sqlite3.connect(db).execute("pragma wal_checkpoint(truncate)").close()
+    corrupt_page(db, table)
+    result = policyarchive(*[a.format(tmp=tmp_path) for a in command], "--db", str(db), "--policies", str(db.parent))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{db}: cannot be read (database disk image is malformed): the archive file is damaged; " \
+           "policyarchive verify names what" in result.stderr
