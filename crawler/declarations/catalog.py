@@ -181,31 +181,56 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-class AliasRefused(yaml.YAMLError):
-    """A declaration that uses a YAML alias: refused before anything is built from it."""
+# How many times larger than the text as written aliases may make a declaration (in YAML nodes).
+# PyYAML writes an alias wherever a value is shared, so aliases are read; nine nested ones in 442
+# bytes would expand to a billion values (the "billion laughs").
+ALIAS_EXPANSION = 10
 
-    def __init__(self, mark: yaml.Mark):
-        super().__init__("aliases (*name) are not allowed in declarations: write the value out")
+
+class AliasBomb(yaml.YAMLError):
+    """A declaration whose aliases expand it past ALIAS_EXPANSION times its size: refused before
+    anything walks the expansion."""
+
+    def __init__(self, mark: yaml.Mark, written: int):
+        super().__init__(f"aliases (*name) expand this declaration past {ALIAS_EXPANSION} times its "
+                         f"{written} values: write the values out")
         self.problem, self.problem_mark = str(self), mark
 
 
-def _no_aliases(text: str) -> None:
-    """Refuse a text that uses a YAML alias, before any node is built. Declarations need none, and
-    nine nested aliases in 442 bytes expand to a billion values (the "billion laughs"); the parser's
-    events are read once, so the check costs what the text's size does."""
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            raise AliasRefused(event.start_mark)
+def _bounded(root: yaml.Node) -> None:
+    """Walk the node tree as everything after it will (aliases expanded), and stop with AliasBomb
+    once the walk is ALIAS_EXPANSION times longer than the tree as written."""
+    written, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in written:
+            written.add(id(node))
+            stack += _children(node)
+    limit, visits, stack = ALIAS_EXPANSION * len(written), 0, [root]
+    while stack:
+        node = stack.pop()
+        visits += 1
+        if visits > limit:
+            raise AliasBomb(node.start_mark, len(written))
+        stack += _children(node)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
 def _parse(text: str) -> tuple[yaml.Node | None, object]:
-    """The YAML node tree (for line numbers) and the data built from it, composing the text once
-    (after a pass over its events that refuses aliases)."""
-    _no_aliases(text)
+    """The YAML node tree (for line numbers) and the data built from it, parsing the text once;
+    aliases that would blow it up are refused before anything is built."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return node, loader.construct_document(node) if node is not None else None
+        if node is None:
+            return None, None
+        _bounded(node)
+        return node, loader.construct_document(node)
     finally:
         loader.dispose()
 
