@@ -7,12 +7,13 @@ Every command is a thin layer over a Python function that tests call too, and ev
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import click
@@ -34,6 +35,7 @@ def db_option(f):
 def _existing_archive(ctx, param, db: str) -> str:
     """``db`` if it is an archive; else exit 1 saying so. Reading or serving a mistyped path must
     not make an empty archive there, nor fail on it with a traceback."""
+    ctx.meta["db"] = db  # for a message naming it, should the file turn out damaged
     if not Path(db).is_file():
         click.echo(f"no archive at {db}: crawl, import or backfill make one", err=True)
         sys.exit(EXIT_CANNOT_RUN)
@@ -53,6 +55,28 @@ def existing_db_option(f):
     """``--db`` of a command that reads or publishes the archive: it must exist."""
     return click.option("--db", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
                         callback=_existing_archive, help="The archive (SQLite); it must exist.")(f)
+
+
+def _current_archive(ctx, param, db: str) -> str:
+    """``db`` if it is an archive of the current schema; else exit 1 saying what brings it there.
+    Reading commands never migrate: a migration writes, and only a command that holds the run lock
+    may write."""
+    from crawler.archive.schema import pending
+
+    _existing_archive(ctx, param, db)
+    with closing(open_read_only(db).conn) as conn:
+        missing = pending(conn)
+    if missing:
+        click.echo(f"{db} was made by an earlier policyarchive (migrations {', '.join(map(str, missing))} not applied): "
+                   f"a crawl, import or backfill brings it up to date; reading commands never change the archive", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    return db
+
+
+def current_db_option(f):
+    """``--db`` of a command that reads the archive with what the current schema holds."""
+    return click.option("--db", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
+                        callback=_current_archive, help="The archive (SQLite); it must exist.")(f)
 
 
 def _make_folder_of(path: str | Path) -> None:
@@ -129,16 +153,21 @@ def _alert_backoff(**overrides) -> float:
 @contextmanager
 def _locked(db: str):
     """Hold the archive's lock (one run at a time over one archive), or exit 75 saying who holds it.
-    The lock file lives beside the archive, so the archive's folder is made first."""
+    The lock is on the archive file, made here if missing, so the archive's folder is made first."""
     from crawler.archive.lock import ArchiveBusy, archive_lock
 
     _make_folder_of(db)
+    held = ExitStack()
     try:
-        with archive_lock(db):
-            yield
+        held.enter_context(archive_lock(db))
     except ArchiveBusy as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(EXIT_BUSY)
+    except OSError as exc:
+        click.echo(f"{db}: cannot be written ({exc.strerror}): nothing was started", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    with held:
+        yield
 
 
 def _refuse_ids(messages: list[str], outcome: str):
@@ -162,7 +191,20 @@ def _catalog(*paths: str, outcome: str = "nothing was run"):
         sys.exit(EXIT_CANNOT_RUN)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The commands, each of which names a damaged archive file (a page SQLite cannot read) in one
+    line, exit 1, rather than ending in a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            click.echo(f"{ctx.meta.get('db', 'the archive')}: cannot be read ({exc}): the archive file is damaged; "
+                       "policyarchive verify names what", err=True)
+            sys.exit(EXIT_CANNOT_RUN)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policyarchive")
 def cli():
     """Follow policy documents across regions and languages, and archive every version.
@@ -233,10 +275,26 @@ def _validate_against(variant, page: Path, min_coverage: float) -> None:
     click.echo(said)
 
 
+_SETTING = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
+    """``-s NAME=VALUE`` options as Scrapy settings; anything else is a usage error (exit 2) before
+    anything runs, not a traceback."""
+    settings = {}
+    for value in values:
+        match = _SETTING.match(value)
+        if match is None:
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE (e.g. -s DOWNLOAD_TIMEOUT=10)", param_hint="-s")
+        settings[match[1]] = match[2]
+    return settings
+
+
 @cli.command()
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable.")
 @click.option("--verbose", is_flag=True, help="Scrapy's own log and stats too.")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", callback=_settings,
+              help="A Scrapy setting, e.g. -s DOWNLOAD_TIMEOUT=10.")
 @click.option("--trigger", default="cli", show_default=True, help="How the run was started, kept in runs.trigger: cli, cron, schedule...")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False),
               help="Append all output (log, summary, errors) to this file instead; kept in runs.log_path.")
@@ -271,12 +329,11 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         variants = catalog.select(only, where=policies)
     except ids.UnknownIds as exc:
         _refuse_ids(exc.messages, "nothing was run")
-    settings = dict(item.split("=", 1) for item in overrides)
     with _locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
-        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **settings)
+        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
         if result.run_id is not None:
-            _send_alerts(db, policies, catalog, backoff=_alert_backoff(**settings))
+            _send_alerts(db, policies, catalog, backoff=_alert_backoff(**overrides))
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
@@ -307,7 +364,7 @@ def import_(paths, variant_id, policies, db):
             counts = import_paths(db, catalog, variant_id, list(paths))
             _send_alerts(db, policies, catalog)
     except UnreadableFile as exc:
-        click.echo(str(exc), err=True)
+        click.echo(f"{exc}\nnothing was imported.", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     click.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "nothing imported")
     sys.exit(import_exit_code(counts))
@@ -338,7 +395,7 @@ def _refuse_busy(host: str, port: int, hint: str) -> None:
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--base-url", metavar="URL", help="The public address the archive is published at "
               "(https://archive.example.org/): permalinks and citations use it, not the address this server listens on.")
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def serve(host, port, base_url, db, policies):
     """Publish the archive with Datasette, read-only, with search.
@@ -353,7 +410,6 @@ def serve(host, port, base_url, db, policies):
     from crawler.web.publish import serve_command
 
     _refuse_busy(host, port, "is another policyarchive serve running? choose another --port")
-    _migrated(db)
     click.echo(f"serving {db} at http://{host}:{port}/", err=True)
     os.execv(sys.executable, serve_command(db, host, port, base_url))
 
@@ -446,14 +502,6 @@ def demo(port, serve, serve_port, db, policies):
         os.execv(sys.executable, serve_cmd)
 
 
-def _migrated(db: str) -> None:
-    """Bring an existing archive's schema up to date before reading it: an archive made by an earlier
-    version lacks the views that pages and commands read (``change_windows``, ...)."""
-    from crawler.archive.store import Archive
-
-    Archive(db).close()
-
-
 def _variant_ids(archive) -> list[str]:
     """The ids of the variants the archive knows, for telling a mistyped id from one with no captures."""
     return [row[0] for row in archive.execute("SELECT id FROM variants")]
@@ -469,7 +517,7 @@ def _nonblank(ctx, param, value: str) -> str:
 @cli.command()
 @click.argument("term", callback=_nonblank)
 @click.option("--document", "document_id", metavar="ID", help="Only this document's variants, e.g. tiktok/privacy-policy.")
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def term(term, document_id, db, policies):
     """Whether each variant's current text carries TERM, and in what window it appeared or went.
@@ -513,7 +561,7 @@ def _second(when: str | None) -> str:
 
 @cli.command()
 @click.argument("variant_id")
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def history(variant_id, db, policies):
     """A variant's versions (numbered v1, v2... by first seen) and changes, each dated by its window, with
@@ -525,7 +573,6 @@ def history(variant_id, db, policies):
     """
     from crawler.archive.history import alternations
 
-    _migrated(db)
     archive = open_read_only(db)
     variant_id = variant_id.rstrip("/")
     why = ids.wrong_kind(variant_id, "variant", _variant_ids(archive), db)
@@ -609,7 +656,7 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable. Default: everything.")
-@existing_db_option
+@current_db_option
 @click.option("--policies", default="policies", hidden=True)
 def export(path, only, db, policies):
     """Write captures as WARC (PATH ending .warc or .warc.gz) or as a WACZ package (.wacz).
@@ -758,7 +805,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
               help="A variant without a successful capture for longer is stale: 90m, 48h, 2d, 1w.")
 @click.option("--runs", "limit", default=5, show_default=True, type=click.IntRange(min=1), help="How many recent runs to show.")
 @policies_option
-@existing_db_option
+@current_db_option
 def status(stale_after, limit, policies, db):
     """What ran, what failed and why, and which variants have gone stale.
 
@@ -777,7 +824,6 @@ def status(stale_after, limit, policies, db):
         hours = parse_duration(stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--stale-after") from None
-    _migrated(db)
     try:
         declared = [v.id for v in load_catalog(policies).variants]
     except CatalogError:
@@ -893,7 +939,7 @@ def alerts():
 
 @alerts.command("list")
 @policies_option
-@existing_db_option
+@current_db_option
 def alerts_list(policies, db):
     """Each subscription: where it sends (scheme and host only), what it asks for, its last delivery.
 
@@ -910,7 +956,6 @@ def alerts_list(policies, db):
     if not subscriptions:
         click.echo(f"no alert subscriptions: write them in {Path(policies) / 'alerts.yml'} (policyarchive alerts --help)")
         return
-    _migrated(db)
     archive = open_read_only(db)
     for sub in subscriptions:
         asks = [f"{k} {', '.join(getattr(sub, k))}" for k in ("services", "documents", "variants", "regions", "languages", "terms")

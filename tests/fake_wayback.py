@@ -37,6 +37,7 @@ class FakeWayback:
         self.throttle: dict[str, int] = {}   # path prefix -> 429s still to answer
         self.retry_after: str | None = None
         self.held: str | None = None          # path prefix whose requests wait for `release`
+        self.cdx_page: bytes | None = None    # a page the CDX API answers instead of JSON (an outage page)
         self.reached = threading.Event()
         self.release = threading.Event()
         fake = self
@@ -87,6 +88,8 @@ class FakeWayback:
         if self.held and path.startswith(self.held):
             self.reached.set()
             self.release.wait(60)
+        if path.startswith("/cdx/search/cdx") and self.cdx_page is not None:
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, self.cdx_page
         if path.startswith("/cdx/search/cdx"):
             return 200, {"Content-Type": "application/json"}, self.cdx(parse_qs(urlsplit(path).query))
         if path.startswith("/web/"):

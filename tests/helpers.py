@@ -50,6 +50,7 @@ class Route:
     body: bytes = b""
     headers: dict = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
     delay: float = 0.0
+    hold: threading.Event | None = None  # the answer waits until the test sets it (two minutes at most)
 
 
 class PolicySite:
@@ -67,6 +68,8 @@ class PolicySite:
                 site.hit_times.append(time.monotonic())
                 route = site.routes.get(self.path, Route(status=404, body=b"not found"))
                 time.sleep(min(route.delay, 10))
+                if route.hold:
+                    route.hold.wait(120)
                 try:
                     self.send_response(route.status)
                     for k, v in route.headers.items():

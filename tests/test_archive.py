@@ -2,7 +2,9 @@
 
 import gzip
 import json
+import multiprocessing
 import sqlite3
+import traceback
 from contextlib import closing
 from pathlib import Path
 
@@ -218,14 +220,14 @@ def test_an_archive_made_before_migration_8_keeps_every_header_and_still_verifie
         columns = {t: [r[1] for r in conn.execute(f"pragma table_info({t})")] for t in ("captures", "bodies", "manifests")}
         before = {t: rows_as_before(conn, t, c) for t, c in columns.items()}
     assert len(headers_before) == 4
-    assert verify(path).problems == [f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it"]
+    assert verify(path).problems == [f"{path} predates header sets (migration 8): any crawl, import or backfill migrates it"]
 
     archive = Archive(path)
     assert {i: archive.headers(i) for i in headers_before} == headers_before
     assert {t: rows_as_before(archive.db.conn, t, c) for t, c in columns.items()} == before
     report = verify(path)
     assert report.ok, report.problems
-    assert report.checked == {"bodies": 5, "header sets": 4, "manifests": 3, "captures": 5}
+    assert report.checked == {"bodies": 5, "header sets": 4, "manifests": 3, "captures": 5, "version texts": 0}
 
     run_id = archive.start_run("cli")
     archive.record(Capture(variant_id="acme/privacy-policy/us-en", requested_url="https://acme.example.com/us",
@@ -311,3 +313,26 @@ def test_after_migration_11_the_words_of_a_merged_version_return_to_the_earliest
     archive.close()
     assert (recorded.outcome, recorded.version_id, change) == ("changed", 1, (3, 1, 1))
     assert (again.outcome, again.version_id) == ("unchanged", 1)
+
+
+def _open_at(path, barrier, failures):
+    barrier.wait(30)
+    try:
+        Archive(path).close()
+    except Exception as exc:  # reported to the test, which names it
+        failures.put(traceback.format_exc())
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_first_opens_of_a_new_archive_at_once_all_succeed(tmp_path, round_):
+    context = multiprocessing.get_context("fork")
+    barrier, failures = context.Barrier(3), context.Queue()
+    openers = [context.Process(target=_open_at, args=(tmp_path / "a.db", barrier, failures)) for _ in range(3)]
+    for p in openers:
+        p.start()
+    for p in openers:
+        p.join(60)
+    found = [failures.get(timeout=5) for _ in range(failures.qsize())]
+    assert found == [] and [p.exitcode for p in openers] == [0, 0, 0], "\n".join(found)
+    applied = sqlite3.connect(tmp_path / "a.db").execute("select id from _migrations order by id").fetchall()
+    assert [n for (n,) in applied] == sorted(MIGRATIONS)

@@ -1,6 +1,7 @@
 """Declarations: loaded into typed objects, and every error named by file, line and field."""
 
 import pytest
+import yaml
 
 from helpers import PROJECT, policyarchive, write_declaration
 from crawler.declarations.catalog import CatalogError, Selector, load_catalog
@@ -150,3 +151,65 @@ def test_the_bundled_catalogs_validate():
     for folder in ("policies", "crawler/demo/policies"):
         result = policyarchive("validate", "--policies", str(PROJECT / folder))
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("url, why", [("http://acme.example.com:80800/privacy", "Port out of range"),
+                                       ("http://acme.example.com:http/privacy", "Port could not be cast"),
+                                       ("http://[::1/privacy", "Invalid IPv6 URL"),
+                                       ("http://acme^example.com/privacy", "not a valid host name"),
+                                       ("http://acme%2fexample.com/privacy", "not a valid host name")])
+def test_a_url_whose_port_or_host_cannot_be_read_fails_validate(tmp_path, url, why):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": url}])
+    result = policyarchive("validate", "--policies", str(tmp_path))
+    assert result.returncode == 1
+    assert "acme.yml:7: documents[0].variants[0].url: " in result.stderr and why in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("field, value, why", [("region", "XX", "'XX' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
+                                               ("region", "Narnia", "'Narnia' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
+                                               ("language", "xx", "'xx' is not an ISO 639 language code"),
+                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code")])
+def test_an_unknown_region_or_language_fails_validate(tmp_path, field, value, why):
+    variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", field: value}
+    errors = errors_of(tmp_path, yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert any(e.endswith(f"documents[0].variants[0].{field}: {why}") for e in errors), errors
+
+
+@pytest.mark.parametrize("region, language", [("US", "en"), ("EEA", "de"), ("ROW", "en"), ("UK", "en-GB"), ("CH", "fr-CH"),
+                                              ("BR", "pt-BR"), ("EU", "es"), ("TW", "zh-Hant-TW")])
+def test_known_regions_zones_and_languages_validate(tmp_path, region, language):
+    variant = {"region": region, "language": language, "url": "https://acme.example.com/privacy"}
+    (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert load_catalog(tmp_path).variants[0].region == region
+
+
+def test_two_documents_of_one_type_in_one_file_fail_validate(tmp_path):
+    errors = errors_of(tmp_path, GOOD + """  - type: privacy-policy
+    variants:
+      - region: UK
+        language: en
+        url: https://acme.example.com/uk/privacy
+""")
+    assert errors == [f"{tmp_path / 'acme.yml'}:{GOOD.count(chr(10)) + 1}: documents[1].type: duplicate document type 'privacy-policy' "
+                      f"(also documents[0]): its variants would share the ids acme-cloud/privacy-policy/..."]
+
+
+def test_a_yaml_alias_is_read_as_the_value_it_names(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD.replace('select: ["main article", {start: "#us", end: "#eea"}]', 'select: &s ["main article"]')
+                                       .replace("fetch: browser", "fetch: browser\n        select: *s"))
+    us, de = load_catalog(tmp_path).variants
+    assert us.rules.select == de.rules.select == (Selector(css="main article"),)
+
+
+def test_a_yaml_alias_bomb_is_refused_without_being_expanded(tmp_path):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    errors = errors_of(tmp_path, "\n".join(levels) + "\nservice: Bomb\ndocuments: *a9\n")
+    assert len(errors) == 1 and errors[0].startswith(f"{tmp_path / 'acme.yml'}:")
+    assert errors[0].endswith(": (yaml): aliases (*name) expand this declaration past 10 times its 33 values: write the values out")
+
+
+@pytest.mark.parametrize("name", ["微信", "Яндекс", "!!!"])
+def test_a_service_name_that_gives_no_id_fails_validate(tmp_path, name):
+    errors = errors_of(tmp_path, GOOD.replace("service: Acme Cloud", f"service: {name!r}"))
+    assert errors == [f"{tmp_path / 'acme.yml'}:1: service: {name!r} gives an empty id (ids are made of the Latin letters "
+                      f"and digits in the name): write the name in Latin letters, as WeChat for 微信"]

@@ -2,6 +2,7 @@
 refused in one clear line (exit 1, or 2 for a usage error), never run as an empty selection, never
 a traceback; and counts read as English."""
 
+import gzip
 import hashlib
 import shutil
 import socket
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from helpers import LOREM, PROJECT, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, PROJECT, crawl, free_port, policy_page, policyarchive, rows, write_declaration
 from crawler.common.plural import count
 
 US = "acme/privacy-policy/us-en"
@@ -209,3 +210,65 @@ def test_backfill_refuses_a_date_that_does_not_exist_before_asking_anything(tmp_
                            "--db", str(tmp_path / "a.db"), "--policies", str(PROJECT / "crawler" / "demo" / "policies"))
     assert result.returncode == 2 and f"{date!r} is not a date such as 2020" in result.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("setting", ["DOWNLOAD_TIMEOUT", "=10", "DOWNLOAD TIMEOUT=3"])
+def test_a_setting_without_name_equals_value_is_a_usage_error(tmp_path, setting):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": "https://acme.example.com/p"}])
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"), "-s", setting)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "NAME=VALUE" in result.stderr and not (tmp_path / "a.db").exists()
+
+
+def older_archive(tmp_path):
+    """An archive made before migration 8, as an earlier policyarchive left it."""
+    path = tmp_path / "old.db"
+    path.write_bytes(gzip.decompress((PROJECT / "tests" / "archives" / "made-before-migration-8.db.gz").read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize("command", [["status"], ["export", "{tmp}/x.warc"], ["serve", "--port", "{port}"]],
+                         ids=["status", "export", "serve"])
+def test_reading_commands_never_migrate_an_older_archive(tmp_path, command):
+    path = older_archive(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    args = [a.format(tmp=tmp_path, port=free_port()) for a in command]
+    result = policyarchive(*args, "--db", str(path))
+
+    assert result.returncode == 1, result.stderr
+    assert f"{path} was made by an earlier policyarchive (migrations 8, 10 not applied)" in result.stderr
+    assert "a crawl, import or backfill brings it up to date" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def on_a_read_only_file_system(folder, *args):
+    """``policyarchive ARGS`` with ``folder`` remounted read-only, in a mount namespace of its own
+    (unshare(1); the test is skipped where the system allows none)."""
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no mount namespace here (unshare -m: {probe.stderr.decode().strip()})")
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, str(folder), sys.executable, "-m", "crawler.cli", *args],
+                          capture_output=True, text=True, cwd=PROJECT, timeout=120)
+
+
+@pytest.mark.parametrize("command", ["crawl", "import"])
+def test_a_writing_command_on_a_read_only_file_system_says_so(tmp_path, command):
+    (tmp_path / "ro").mkdir()
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": "https://acme.example.com/p"}])
+    (tmp_path / "2021-06-01T00-00-00Z.html").write_bytes(policy_page(LOREM))
+    extra = {"crawl": [], "import": [str(tmp_path / "2021-06-01T00-00-00Z.html"), "--variant", "acme/privacy-policy/us-en"]}
+    result = on_a_read_only_file_system(tmp_path / "ro", command, *extra[command], "--db", str(tmp_path / "ro" / "a.db"),
+                                        "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert f"{tmp_path / 'ro' / 'a.db'}: cannot be written (Read-only file system)" in result.stderr
+
+
+def test_status_reads_an_archive_on_a_read_only_file_system(tmp_path, site):
+    site.set("/p", policy_page(LOREM))
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    crawl(tmp_path / "ro" / "a.db", tmp_path / "policies")
+    result = on_a_read_only_file_system(tmp_path / "ro", "status", "--db", str(tmp_path / "ro" / "a.db"),
+                                        "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "no run in progress" in result.stdout and "1 of 1 variant attempted: 1 new" in result.stdout

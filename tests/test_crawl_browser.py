@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import GERMAN, LOREM, Route, crawl, rows, write_declaration
+from helpers import GERMAN, LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
 
 pytestmark = pytest.mark.browser
 
@@ -56,3 +56,36 @@ def test_the_same_page_over_plain_http_is_recorded_as_empty(tmp_path, site):
     [capture] = rows(tmp_path / "archive.db", "select * from captures")
     assert capture["outcome"] == "empty" and "no element matches" in capture["detail"]
     assert rows(tmp_path / "archive.db", "select * from versions") == []
+
+
+def crawl_allowing_only_127_0_0_1(tmp_path, site):
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": site.url("/p"), "fetch": "browser", "select": ["article.policy"]},
+    ])
+    return policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
+                         "-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_TIMES=0",
+                         env={"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"})
+
+
+def test_the_browser_never_follows_a_redirect_to_a_host_not_allowed(tmp_path, site):
+    refused = f"http://localhost:{site.server.server_address[1]}/internal"
+    site.set("/p", Route(status=302, headers={"Location": refused}))
+    site.set("/internal", policy_page(LOREM))
+    result = crawl_allowing_only_127_0_0_1(tmp_path, site)
+
+    assert result.returncode == 3, result.stderr[-2000:]
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "blocked" and f"refused {refused}: localhost is a loopback name" in capture["detail"]
+    assert "/internal" not in site.hits
+
+
+def test_the_browser_never_follows_a_script_navigation_to_a_host_not_allowed(tmp_path, site):
+    refused = f"http://localhost:{site.server.server_address[1]}/internal"
+    site.set("/p", Route(body=policy_page(LOREM).replace(b"</body>", f"<script>location.href = '{refused}';</script></body>".encode())))
+    site.set("/internal", policy_page(LOREM, "Internal."))
+    result = crawl_allowing_only_127_0_0_1(tmp_path, site)
+
+    assert result.returncode == 3, result.stderr[-2000:]
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "blocked" and f"refused {refused}" in capture["detail"]
+    assert "/internal" not in site.hits

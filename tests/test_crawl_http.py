@@ -1,8 +1,12 @@
 """Crawling a local site over plain HTTP: versions, changes, and failures that never become versions."""
 
+import dataclasses
+
 import pytest
 
 from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
+from crawler.capture.spiders.policies import PoliciesSpider
+from crawler.declarations.catalog import Catalog, load_catalog
 
 US = {"region": "US", "language": "en", "select": ["article.policy"]}
 
@@ -169,3 +173,23 @@ def test_a_retry_after_longer_than_a_run_waits_is_left_to_the_next_run(tmp_path,
     assert site.hits == ["/busy"]
     [capture] = rows(db, "select outcome, detail from captures")
     assert capture == {"outcome": "http-error", "detail": "HTTP 503"}
+
+
+@pytest.mark.asyncio
+async def test_a_request_that_cannot_be_built_is_that_variants_failure_and_the_others_are_requested(tmp_path):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": "https://acme.example.com/us"},
+                                         {"region": "EEA", "language": "en", "url": "https://acme.example.com/eea"}])
+    good = load_catalog(tmp_path)
+    us, eea = good.variants
+    # A catalog built in code is not validated: its URL's port cannot be read.
+    bad = dataclasses.replace(us, url="https://acme.example.com:80800/us")
+    spider = PoliciesSpider()
+    spider.catalog = Catalog(services=(dataclasses.replace(good.services[0], documents=(dataclasses.replace(
+        good.documents[0], variants=(bad, eea)),)),))
+    spider.proxies = {}
+
+    started = [item async for item in spider.start()]
+
+    assert [type(x).__name__ for x in started] == ["Capture", "Request"]
+    assert started[0].variant_id == bad.id and started[0].error_kind == "error" and "Port out of range" in started[0].error
+    assert started[1].url == eea.url

@@ -57,6 +57,22 @@ def test_a_collapsed_text_is_suspect_until_repeated_captures_confirm_it(tmp_path
     archive.close()
 
 
+SOFT_404 = ("Sorry, this page is not available right now. The link you followed may be broken, or the page may have "
+            "been moved or removed while we update our help centre. ") * 4 + "Go back to the home page or search the help centre."
+
+
+def test_a_soft_404_or_consent_wall_in_place_of_the_policy_is_suspect_and_makes_no_change(tmp_path, site):
+    policy = policy_page(*[f"{LOREM} Section {n}." for n in range(1, 11)])
+    for body in (policy, policy_page(SOFT_404), policy):
+        crawl_once(tmp_path, site, Route(body=body))
+    outcomes = [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures order by id")]
+    words = [r["words"] for r in rows(tmp_path / "a.db", "select words from versions")]
+
+    assert 120 <= len(SOFT_404.split()) <= 140 and 300 <= words[0] < 3 * len(SOFT_404.split())  # more than a third
+    assert outcomes == ["new", "suspect", "unchanged"]
+    assert rows(tmp_path / "a.db", "select id from changes") == []
+
+
 def test_a_change_records_the_watched_terms_it_adds(tmp_path, site):
     write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p"), "select": ["article.policy"]}])
     site.set("/p", policy_page(LOREM))

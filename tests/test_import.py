@@ -1,6 +1,12 @@
 """Importing saved captures (WARC, HTML and Markdown files) through the same pipeline as a crawl."""
 
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, windows-1252 as browsers decode it)
+import os
+from io import BytesIO
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from helpers import LOREM, policy_page, policyarchive, rows, write_declaration, write_warc
 
@@ -221,3 +227,101 @@ def test_a_variant_that_mixes_extraction_sources_is_warned(tmp_path):
             "a change where the source switches may be the extractors' difference, not a new wording")
     assert said in result.stderr
     assert said in rows(tmp_path / "a.db", "select detail from runs")[0]["detail"]
+
+
+def refused(tmp_path, result, says):
+    assert result.returncode == 1, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_a_file_dated_in_the_future_is_refused_and_nothing_imported(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "2021-06-01T00-00-00Z.html").write_bytes(policy_page(LOREM))
+    (tmp_path / "2099-01-01T00-00-00Z.html").write_bytes(policy_page(LOREM, "From the future."))
+    result = import_(tmp_path, tmp_path / "2021-06-01T00-00-00Z.html", tmp_path / "2099-01-01T00-00-00Z.html")
+    refused(tmp_path, result, "2099-01-01T00-00-00Z.html: dated 2099-01-01T00:00:00Z, after the time of the import")
+
+
+def test_a_warc_record_dated_in_the_future_is_refused(tmp_path):
+    declare(tmp_path)
+    write_warc(tmp_path / "x.warc", [(URL, "2099-06-01T00:00:00Z", 200, policy_page(LOREM))])
+    refused(tmp_path, import_(tmp_path, tmp_path / "x.warc"), "dated 2099-06-01T00:00:00Z, after the time of the import")
+
+
+def test_a_name_with_an_impossible_time_is_refused_with_its_name(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "2021-13-45T10-00-00Z.html").write_bytes(policy_page(LOREM))
+    refused(tmp_path, import_(tmp_path, tmp_path / "2021-13-45T10-00-00Z.html"),
+            "2021-13-45T10-00-00Z.html: 2021-13-45T10:00:00 is not a valid time")
+
+
+def warc_with(tmp_path, change) -> Path:
+    """A WARC of one response record of the variant, altered by ``change(record)`` before it is written."""
+    path = tmp_path / "x.warc"
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        record = writer.create_warc_record(URL, "response", payload=BytesIO(policy_page(LOREM)), http_headers=headers,
+                                           warc_headers_dict={"WARC-Date": "2021-06-01T00:00:00Z"})
+        change(record)
+        writer.write_record(record)
+    return path
+
+
+def test_a_warc_record_without_a_date_is_refused_naming_it(tmp_path):
+    declare(tmp_path)
+    path = warc_with(tmp_path, lambda r: r.rec_headers.remove_header("WARC-Date"))
+    refused(tmp_path, import_(tmp_path, path), "x.warc: record <urn:uuid:")
+    assert "has no valid WARC-Date" in import_(tmp_path, path).stderr
+
+
+def test_a_warc_record_whose_status_is_not_a_number_is_refused_naming_it(tmp_path):
+    declare(tmp_path)
+    path = warc_with(tmp_path, lambda r: setattr(r.http_headers, "statusline", "abc OK"))
+    refused(tmp_path, import_(tmp_path, path), "has no valid HTTP status ('abc')")
+
+
+def test_a_warc_record_whose_bytes_do_not_match_its_digests_is_refused(tmp_path):
+    declare(tmp_path)
+    path = write_warc(tmp_path / "x.warc", [(URL, "2021-06-01T00:00:00Z", 200, policy_page(LOREM))])
+    path.write_bytes(path.read_bytes().replace(b"We collect", b"We COLLECT"))
+    refused(tmp_path, import_(tmp_path, path), "payload digest failed")
+
+
+def test_a_warc_cut_short_is_refused_saying_how_far_it_was_read(tmp_path):
+    declare(tmp_path)
+    whole = write_warc(tmp_path / "whole.warc.gz", [(URL, f"2021-06-0{day}T00:00:00Z", 200, policy_page(LOREM, f"Day {day}."))
+                                                      for day in range(1, 6)])
+    (tmp_path / "cut.warc.gz").write_bytes(whole.read_bytes()[:len(whole.read_bytes()) * 2 // 3])
+    refused(tmp_path, import_(tmp_path, tmp_path / "cut.warc.gz"), "cut.warc.gz: cut short or damaged after")
+
+
+def test_a_latin_1_markdown_file_is_imported(tmp_path):
+    declare(tmp_path)
+    text = f"# Privacy Policy\n\n{LOREM} We keep your data in the café's systems for as long as your account is open."
+    (tmp_path / "2021-06-01T00-00-00Z.md").write_bytes(text.encode("latin-1"))
+    result = import_(tmp_path, tmp_path / "2021-06-01T00-00-00Z.md")
+    assert result.returncode == 0, result.stderr
+    assert "café's systems" in rows(tmp_path / "a.db", "select text from versions")[0]["text"]
+
+
+def test_an_xhtml_file_is_imported(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "2021-06-01T00-00-00Z.html").write_bytes(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body><article class="policy">'
+        + f"<h1>Privacy Policy</h1><p>{LOREM}</p></article></body></html>".encode())
+    result = import_(tmp_path, tmp_path / "2021-06-01T00-00-00Z.html")
+    assert result.returncode == 0, result.stderr
+    assert [r["outcome"] for r in rows(tmp_path / "a.db", "select outcome from captures")] == ["new"]
+
+
+def test_a_file_name_that_is_not_utf_8_is_imported_and_named_readably(tmp_path):
+    declare(tmp_path)
+    name = os.fsdecode(b"2021-06-01T00-00-00Z-caf\xe9.html")
+    (tmp_path / name).write_bytes(policy_page(LOREM))
+    result = import_(tmp_path, tmp_path / name)
+    assert result.returncode == 0, result.stderr
+    [capture] = rows(tmp_path / "a.db", "select outcome, source from captures")
+    assert capture == {"outcome": "new", "source": "import:2021-06-01T00-00-00Z-caf\\xe9.html"}
+    assert rows(tmp_path / "a.db", "select status from runs") == [{"status": "finished"}]

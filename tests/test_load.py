@@ -33,27 +33,33 @@ def test_a_run_of_500_variants_records_all_500(tmp_path, site):
 
 
 def test_datasette_answers_every_reader_while_a_crawl_writes(tmp_path):
+    """The crawl cannot end before the readers are done: its last page is held until then, so every
+    read meets a crawl in progress however fast or slow the machine is."""
     site = PolicySite()
+    held = threading.Event()
     try:
         policies = many_variants(tmp_path, site, 300, delay=0.2)
+        site.set("/p299", Route(body=policy_page(LOREM, "Document 299."), hold=held))
         db = tmp_path / "a.db"
         crawl(db, policies, "--only", "acme/doc-0")
         with serving(db) as base:
-            errors, during, writer = read_during_crawl(base, db, policies)
+            errors, during, writer = read_during_crawl(base, db, policies, held)
     finally:
+        held.set()
         site.close()
     assert errors == []
     assert len(during) == READS, f"only {len(during)} reads happened during the crawl"
     assert writer.returncode == 0
 
 
-def read_during_crawl(base, db, policies):
-    """READS requests over several pages, four at a time, while a crawl of ``policies`` writes to ``db``."""
+def read_during_crawl(base, db, policies, held):
+    """READS requests over several pages, four at a time, while a crawl of ``policies`` writes to
+    ``db``; then ``held`` lets the crawl end."""
     pages = ["/a/captures.json?_sort_desc=id", "/a/versions?_search=document", "/a/changes", "/a/runs.json", "/",
              "/a.json?sql=select+count(*)+from+captures"]
     errors, during = [], []
     writer = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies),
-                               "-s", "CONCURRENT_REQUESTS=4"], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "-s", "CONCURRENT_REQUESTS=4", "-s", "DOWNLOAD_TIMEOUT=150"], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lock = threading.Lock()
 
     def read(i):
@@ -73,5 +79,6 @@ def read_during_crawl(base, db, policies):
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(read, range(READS)))
+    held.set()
     writer.wait(120)
     return errors, during, writer

@@ -7,6 +7,7 @@ import hashlib
 import re
 import shutil
 import sqlite3
+from datetime import datetime, timezone
 from xml.etree import ElementTree
 
 import pytest
@@ -71,7 +72,9 @@ def build_archive(folder):
         site.close()
     imported = folder / "imported"
     imported.mkdir()
-    (imported / "2099-01-01T00-00-00+00-00.md").write_text(
+    # Dated now, to the microsecond: after the crawls, so it is the variant's latest text, and not in
+    # the future, which an import refuses.
+    (imported / f"{datetime.now(timezone.utc):%Y-%m-%dT%H-%M-%S.%f}+00-00.md").write_text(
         f"# Privacy Policy\n\n## Information We Collect\n\n{LOREM}\n\n## Notice\n\n" + " ".join(PAYLOAD)
         + " &lt;b&gt;entity-encoded markup&lt;/b&gt; is shown as text too, as is the rest of our policy.\n")
     result = policyarchive("import", str(imported), "--variant", HOSTILE, "--db", str(folder / "archive.db"),
@@ -666,7 +669,7 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
     window = f"between {first_capture(archive, US)[:10]} and {us_change['detected_at'][:10]}"
     for page_path, feed in (("/-/document/acme/privacy-policy", "document=acme%2Fprivacy-policy"), (f"/-/variant/{US}", f"variant={US.replace('/', '%2F')}")):
         html = (await get(archive, page_path)).text
-        assert f'<link rel="alternate" type="application/atom+xml"' in html and f"/archive/changes_feed.atom?{feed}" in html
+        assert '<link rel="alternate" type="application/atom+xml"' in html and f"/archive/changes_feed.atom?{feed}" in html
         atom = ElementTree.fromstring((await get(archive, f"/archive/changes_feed.atom?{feed}")).text)
         titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
         assert f"Acme privacy-policy (US, en): 'biometric' added, {window}" in titles, page_path

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 from datetime import datetime, timezone
@@ -79,6 +80,27 @@ def test_two_starts_at_once_give_one_run_and_one_clear_refusal(tmp_path, site):
     [run] = rows(db, "select * from runs")
     assert run["status"] == "finished" and run["new"] == 1 and run["exit_code"] == 0
     assert site.hits == ["/us"]
+
+
+def test_two_hard_links_to_one_archive_cannot_both_run(tmp_path, site):
+    db, policies = declare(tmp_path, site, "/us")
+    site.set("/us", policy_page(LOREM))
+    crawl(db, policies)
+    (tmp_path / "elsewhere").mkdir()
+    other_name = tmp_path / "elsewhere" / "same-archive.db"
+    os.link(db, other_name)
+    held = threading.Event()
+    site.set("/us", Route(body=policy_page(LOREM), hold=held))
+    try:
+        first = Crawl(db, policies)
+        wait_until(lambda: len(site.hits) == 2, said=first.said)  # the first run is fetching
+        second = Crawl(other_name, policies)
+        assert second.wait() == EXIT_BUSY, second.said()
+    finally:
+        held.set()
+    assert first.wait() == 0, first.said()
+    assert "refused: another run is in progress on" in second.said()
+    assert [r["status"] for r in rows(db, "select status from runs")] == ["finished", "finished"]
 
 
 def test_sigterm_mid_crawl_marks_the_run_interrupted_and_keeps_its_captures(tmp_path, site):

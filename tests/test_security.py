@@ -59,3 +59,45 @@ def test_proxy_credentials_reach_the_proxy_but_never_the_archive_or_the_logs(tmp
     assert "s3cret" not in result.stdout + result.stderr
     for path in tmp_path.glob("a.db*"):
         assert b"s3cret" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "0177.0.0.1", "0", "[::ffff:127.0.0.1]", "127.0.0.1."])
+def test_other_spellings_of_a_loopback_address_fail_validate(tmp_path, host):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": f"http://{host}/privacy"}])
+    result = policyarchive("validate", "--policies", str(tmp_path), env={"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "localhost"})
+    assert result.returncode == 1
+    assert "documents[0].variants[0].url: " in result.stderr and "private, loopback or reserved" in result.stderr
+
+
+def test_a_redirect_to_another_spelling_of_a_refused_address_is_not_followed(tmp_path, site):
+    port = site.server.server_address[1]
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": f"http://localhost:{port}/p"}])
+    site.set("/p", Route(status=302, headers={"Location": f"http://0x7f000001:{port}/internal"}))
+    site.set("/internal", policy_page(LOREM))
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
+                           env={"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "localhost"})
+
+    assert result.returncode == 3, result.stderr[-2000:]
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "blocked" and "127.0.0.1 is a private, loopback or reserved address" in capture["detail"]
+    assert site.hits == ["/p"]
+
+
+@pytest.mark.parametrize("url", ["https://reporter:s3cretpw@acme.example.com/privacy", "https://s3cretpw@acme.example.com/privacy",
+                                 "https://:s3cretpw@acme.example.com/privacy"])
+def test_a_url_with_credentials_fails_validate_without_echoing_them(tmp_path, url):
+    write_declaration(tmp_path, "Acme", [{"region": "US", "language": "en", "url": url}])
+    result = policyarchive("validate", "--policies", str(tmp_path))
+    assert result.returncode == 1
+    assert "documents[0].variants[0].url: credentials in a URL" in result.stderr and "s3cretpw" not in result.stderr
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:70/", "ftp://acme.example.com/p", "data:text/html,<p>x</p>"])
+def test_a_redirect_to_a_scheme_that_is_not_http_is_recorded_blocked(tmp_path, site, target):
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    site.set("/p", Route(status=302, headers={"Location": target}))
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"))
+
+    assert result.returncode == 3, result.stderr[-2000:]
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "blocked" and "is not fetched; only http and https" in capture["detail"], capture

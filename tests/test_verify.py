@@ -68,7 +68,7 @@ def test_a_clean_archive_verifies_and_the_chain_head_is_printed(db):
     result = verify(db)
     assert result.returncode == 0, result.stderr
     [head] = rows(db, "select id, run_id, sha256 from manifests order by id desc limit 1")
-    assert result.stdout.strip() == (f"verified: 3 bodies, 0 header sets, 2 manifests, 3 captures; chain head manifest {head['id']} "
+    assert result.stdout.strip() == (f"verified: 3 bodies, 0 header sets, 2 manifests, 3 captures, 2 version texts; chain head manifest {head['id']} "
                                      f"(run {head['run_id']}) {head['sha256']}")
 
 
@@ -224,7 +224,7 @@ def assert_named_unreadable(result, why):
     assert result.returncode == 1
     assert f"FAILED: manifest 1 (run 1): unreadable, {why}" in result.stderr
     assert "the manifest was altered, so the captures of run 1 were not checked against it" in result.stderr
-    assert "verify: 1 problem; checked 3 bodies, 0 header sets, 2 manifests, 1 capture\n" in result.stderr
+    assert "verify: 1 problem; checked 3 bodies, 0 header sets, 2 manifests, 1 capture, 1 version text\n" in result.stderr
 
 
 @pytest.mark.parametrize("compression", ["zlib", None], ids=["compressed", "text as sealed before migration 8"])
@@ -266,3 +266,48 @@ def test_an_emptied_manifest_is_named_unreadable(db, compression):
     store_manifest(db, None, compression)
 
     assert_named_unreadable(verify(db), "its manifest column is empty (NULL)")
+
+
+def test_an_edited_version_text_is_named_by_verify(db):
+    tamper(db, "update versions set text = replace(text, 'We collect', 'We never collect')")
+    result = verify(db)
+    assert result.returncode == 1
+    assert "version 1 (acme/privacy-policy/us-en, first seen 2021-06-01T10:00:00.000000Z): its text hashes to" in result.stderr
+    assert "but manifest 1 (run 1) sealed" in result.stderr and "the text was altered" in result.stderr
+    assert "version 2 (" in result.stderr
+
+
+def test_a_version_text_sealed_by_the_manifest_verifies(db):
+    [manifest] = [json.loads(zlib.decompress(m["manifest"])) for m in rows(db, "select manifest from manifests where id = 1")]
+    assert manifest["format"] == "policyarchive-manifest/3"
+    assert manifest["versions"]["id"] == [1]
+    assert verify(db).returncode == 0
+
+
+def corrupt_page(db, table):
+    """Overwrite the first page of ``table`` (a table or an index) with garbage, as a failing disk would."""
+    [(page,)] = sqlite3.connect(db).execute("select pageno from dbstat where name = ? order by pageno limit 1", [table]).fetchall()
+    size = sqlite3.connect(db).execute("pragma page_size").fetchone()[0]
+    with open(db, "r+b") as f:
+        f.seek((page - 1) * size + 8)
+        f.write(b"\xa5" * (size - 8))
+
+
+@pytest.mark.parametrize("table", ["sqlite_autoindex_bodies_1", "captures", "manifests"])
+def test_a_corrupted_page_is_a_finding_not_a_traceback(db, table):
+    sqlite3.connect(db).execute("pragma wal_checkpoint(truncate)").close()
+    corrupt_page(db, table)
+    result = verify(db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the archive file is damaged" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command, table", [(["status"], "captures"), (["export", "{tmp}/x.warc"], "captures"),
+                                            (["export", "{tmp}/x.warc"], "manifests")])
+def test_reading_commands_name_a_damaged_archive_instead_of_a_traceback(db, tmp_path, table, command):
+    sqlite3.connect(db).execute("pragma wal_checkpoint(truncate)").close()
+    corrupt_page(db, table)
+    result = policyarchive(*[a.format(tmp=tmp_path) for a in command], "--db", str(db), "--policies", str(db.parent))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{db}: cannot be read (database disk image is malformed): the archive file is damaged; " \
+           "policyarchive verify names what" in result.stderr

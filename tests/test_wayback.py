@@ -139,6 +139,16 @@ def test_a_service_that_keeps_answering_429_stops_the_backfill_to_resume_later(t
     assert run["status"] == "interrupted"
 
 
+def test_a_cdx_api_answering_html_instead_of_json_stops_the_backfill_saying_so(tmp_path, policies, wayback):
+    wayback.cdx_page = b"<html><body><h1>Wayback Machine is temporarily offline</h1></body></html>"
+    result = backfill(tmp_path / "a.db", policies, wayback)
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert "the CDX API answered something that is not JSON (text/html; charset=utf-8): b'<html><body><h1>Wayback" in result.stderr
+    assert "Run the same command again to resume" in result.stderr
+    [run] = rows(tmp_path / "a.db", "select status from runs")
+    assert run["status"] == "interrupted"
+
+
 def test_retry_after_is_waited_for(wayback):
     from crawler.intake.settings import Settings
     from crawler.intake.wayback import Client

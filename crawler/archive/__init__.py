@@ -6,6 +6,7 @@ Readers open it with ``open_read_only``, defined here so that reading loads noth
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -14,5 +15,9 @@ import sqlite_utils
 
 def open_read_only(path: str | Path) -> sqlite_utils.Database:
     """The archive opened read-only: reading never creates, migrates or changes it (a missing file
-    is an error, not a new empty archive)."""
-    return sqlite_utils.Database(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True))
+    is an error, not a new empty archive). In a folder nothing can be written to (a read-only file
+    system), SQLite cannot make the shared-memory file a WAL archive is read with; nobody can
+    write the archive there either, so it is opened as immutable."""
+    path = Path(path).resolve()
+    immutable = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
+    return sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro{immutable}", uri=True))

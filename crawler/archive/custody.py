@@ -4,9 +4,11 @@ A manifest lists what the run captured (capture id, variant, time, URLs, status,
 SHA-256 of the bytes as received and of the response's header set, and its Date) as canonical
 JSON, one array per field, and is stored zlib-compressed with that JSON's SHA-256 and the hash of
 the previous manifest.
-Altering or removing any past capture, body, header set or manifest then breaks the chain
-(``crawler/evidence/verify.py`` checks it). Versions and changes are not in it: they are derived from the
-bodies, which are.
+Since format 3 a manifest also seals the text of each version the run made (its id, first
+capture and the SHA-256 of the text as stored, what readers, search and citations show).
+Altering or removing any past capture, body, header set, version text or manifest then breaks the
+chain (``crawler/evidence/verify.py`` checks it). Changes are not in it: they are derived from the
+versions' texts, which are.
 
 Publishing the head hash (``policyarchive verify`` prints it) somewhere outside the archive makes
 even a rewrite of the whole chain detectable.
@@ -22,7 +24,9 @@ import sqlite_utils
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
 
-FORMAT = "policyarchive-manifest/2"
+FORMAT = "policyarchive-manifest/3"
+# Formats that hold one array per field (format 1 held one object per capture).
+COLUMNAR = ("policyarchive-manifest/2", FORMAT)
 GENESIS = "0" * 64
 # What a manifest vouches for of each capture: what was fetched, when, from where, its bytes and
 # its headers. Outcomes and version links are left out: they are derived from the bytes, not received.
@@ -30,7 +34,9 @@ FIELDS = ("id", "variant_id", "fetched_at", "status", "requested_url", "final_ur
           "region", "language", "proxy", "renderer", "user_agent", "source", "memento_url", "headers_sha256", "http_date")
 # What the manifests of each format list, so that a manifest sealed before migration 8 (no
 # headers, one object per capture, stored as text) is checked against what it vouched for.
-LISTED = {"policyarchive-manifest/1": FIELDS[:-2], FORMAT: FIELDS}
+LISTED = {"policyarchive-manifest/1": FIELDS[:-2], "policyarchive-manifest/2": FIELDS, FORMAT: FIELDS}
+# What a manifest (format 3 on) seals of each version its run made.
+VERSION_FIELDS = ("id", "capture_id", "text_sha256")
 # The one field that is not a column of captures.
 _SQL = {"headers_sha256": "header_sets.sha256"}
 
@@ -47,7 +53,7 @@ def listed(manifest: dict) -> list[dict]:
     """The captures a manifest lists, one dict each. Since format 2 a manifest holds one array per
     field rather than one object per capture: like values side by side compress to half the size."""
     captures = manifest["captures"]
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in COLUMNAR:
         return captures
     return [dict(zip(captures, values)) for values in zip(*captures.values())]
 
@@ -61,6 +67,15 @@ def text(compression: str | None, stored: str | bytes) -> str:
     """A manifest's canonical JSON from its stored form (text before migration 8, zlib since).
     Raises ``zlib.error`` when the stored bytes are not a zlib stream."""
     return zlib.decompress(stored).decode("utf-8") if compression == "zlib" else stored
+
+
+def versions(db: sqlite_utils.Database, run_id: int) -> list[dict]:
+    """The versions the run's captures made, as a manifest seals them: id, first capture, and the
+    SHA-256 of the text as stored (not the compared form: a reader reads it whole)."""
+    cursor = db.execute("""SELECT versions.id, versions.capture_id, versions.text FROM versions
+                           JOIN captures ON captures.id = versions.capture_id
+                           WHERE captures.run_id = ? ORDER BY versions.id""", [run_id])
+    return [{"id": vid, "capture_id": capture_id, "text_sha256": sha256(text)} for vid, capture_id, text in cursor]
 
 
 def head(db: sqlite_utils.Database) -> dict | None:
@@ -83,10 +98,11 @@ def seal(db: sqlite_utils.Database) -> list[int]:
     sealed = []
     for run_id, started_at, trigger in runs:
         latest = head(db)
-        captures = entries(db, run_id)
+        captures, made = entries(db, run_id), versions(db, run_id)
         manifest = {"format": FORMAT, "run": {"id": run_id, "started_at": started_at, "trigger": trigger},
                     "previous": latest["sha256"] if latest else GENESIS,
-                    "captures": {name: [entry[name] for entry in captures] for name in FIELDS}}
+                    "captures": {name: [entry[name] for entry in captures] for name in FIELDS},
+                    "versions": {name: [v[name] for v in made] for name in VERSION_FIELDS}}
         serialised = canonical(manifest)
         sealed.append(db["manifests"].insert(
             {"run_id": run_id, "sealed_at": utcnow(), "captures": len(captures), "previous_sha256": manifest["previous"],

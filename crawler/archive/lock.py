@@ -1,10 +1,15 @@
 """One run at a time over one archive, whoever starts it: the scheduler, cron or a person.
 
-The lock is a POSIX record lock (``fcntl.lockf``) on ``<archive>.lock`` beside the archive. The
-kernel drops it when the process that holds it ends, however it ends (``kill -9`` included), and
-forked children (the extraction workers) never inherit it, so a killed run cannot block the next
-one. The file itself says who holds the lock, for the refusal message; its content is never
-trusted for the decision.
+The lock is taken on the archive file itself, so it belongs to the file and not to a name: two hard
+links (or a symlink, or a path spelled another way) to one archive meet the same lock. It is an
+open-file-description lock (Linux ``F_OFD_SETLK``) on one byte far past anything SQLite locks; such
+a lock is not dropped when SQLite closes another descriptor of the same file in this process (a
+POSIX record lock would be), and the kernel drops it when the process that holds it ends, however
+it ends (``kill -9`` included). Forked children (the extraction workers) close their copy at once,
+so a killed run never leaves the lock with an orphan.
+
+``<archive>.lock`` beside the archive says who holds the lock, for the refusal message; its content
+is never trusted for the decision.
 """
 
 from __future__ import annotations
@@ -13,19 +18,16 @@ import errno
 import fcntl
 import os
 import socket
-import time
+import struct
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from crawler.common.clock import utcnow
 
-# Locks this process holds, by lock file: `policyarchive crawl` takes the lock before Scrapy starts,
-# and the pipeline (which also guards a bare `scrapy crawl`) finds it already held.
-_held: dict[Path, int] = {}
-# held_elsewhere() tests the lock by taking it for a moment; a start that meets such a probe tries
-# again for a quarter of a second before it refuses, so only a real run makes it refuse.
-PROBE_RETRIES = 5
+# Locks this process holds, by the archive file's (device, inode): `policyarchive crawl` takes the
+# lock before Scrapy starts, and the pipeline (which also guards a bare `scrapy crawl`) finds it held.
+_held: dict[tuple[int, int], int] = {}
 
 
 class ArchiveBusy(RuntimeError):
@@ -40,8 +42,7 @@ def lock_path(db: str | Path) -> Path:
 def holder(db: str | Path) -> str:
     """Who holds (or last held) the lock, as its holder wrote it: pid, host and start time.
 
-    Only for other processes: closing any descriptor of the lock file drops a POSIX lock, so the
-    process that holds the lock never opens the file again.
+    A message only: the lock itself is on the archive file.
     """
     try:
         return lock_path(db).read_text().strip()
@@ -49,11 +50,32 @@ def holder(db: str | Path) -> str:
         return ""
 
 
-def _try_lock(path: Path) -> int | None:
-    """An open descriptor of the lock file holding the lock, or None if another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+# The byte locked: past SQLite's lock bytes (from 0x40000000) and past any archive's size.
+_LOCK_BYTE = 1 << 62
+
+
+def _flock(kind: int) -> bytes:
+    """A ``struct flock`` for the lock byte (Linux, 64-bit ``off_t``; ``l_pid`` 0 as OFD locks need)."""
+    return struct.pack("hhqqi4x", kind, os.SEEK_SET, _LOCK_BYTE, 1, 0)
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    """What the lock is keyed by: the file, whatever name it was opened by."""
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _identity_of(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
+
+
+def _try_lock(db: Path) -> int | None:
+    """An open descriptor of the archive file holding the lock (the file is made if missing: an
+    empty file is an empty SQLite database), or None if another process holds it."""
+    fd = os.open(db, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, _flock(fcntl.F_WRLCK))
     except OSError as exc:
         os.close(fd)
         if exc.errno in (errno.EACCES, errno.EAGAIN):
@@ -62,40 +84,63 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
+def _close_in_child() -> None:
+    """A forked child shares the lock's open file description: closing its copy leaves the lock to
+    the parent alone, so it ends with the parent."""
+    for fd in _held.values():
+        os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
+
 @contextmanager
 def archive_lock(db: str | Path) -> Iterator[None]:
     """Hold the archive's lock for the block, or raise ArchiveBusy at once if another process has it.
 
-    A block nested in one that already holds the lock in this process just runs.
+    A block nested in one that already holds the lock in this process just runs. An archive file
+    made only to be locked, and still empty when the block ends (a start refused before writing),
+    is removed: a refused command leaves no archive behind.
     """
-    path = lock_path(db)
-    if path in _held:
+    db = Path(db)
+    made = not db.exists()
+    if not made and _identity_of(db) in _held:
         yield
         return
-    fd = _try_lock(path)
-    for _ in range(PROBE_RETRIES):
-        if fd is not None:
-            break
-        time.sleep(0.05)
-        fd = _try_lock(path)
+    fd = _try_lock(db)
     if fd is None:
         raise ArchiveBusy(f"another run is in progress on {db} ({holder(db) or 'holder unknown'}); nothing was started")
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n".encode())
-    _held[path] = fd
+    key = _identity(fd)
+    _note_holder(db)
+    _held[key] = fd
     try:
         yield
     finally:
-        os.close(_held.pop(path))
+        if made and os.fstat(fd).st_size == 0:
+            db.unlink(missing_ok=True)
+        os.close(_held.pop(key))
+
+
+def _note_holder(db: Path) -> None:
+    """Say who holds the lock, for other processes' messages (best effort: only a message)."""
+    try:
+        lock_path(db).write_text(f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n")
+    except OSError:
+        pass
 
 
 def held_elsewhere(db: str | Path) -> bool:
-    """Whether another process holds the archive's lock now, i.e. runs on it."""
-    path = lock_path(db)
-    if path in _held or not path.exists():
+    """Whether another process holds the archive's lock now, i.e. runs on it. Asked without taking
+    the lock and on a read-only descriptor, so it works on an archive this process may not write."""
+    try:
+        fd = os.open(db, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
         return False
-    fd = _try_lock(path)
-    if fd is None:
-        return True
-    os.close(fd)
-    return False
+    try:
+        if _identity(fd) in _held:
+            return False
+        probe = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, _flock(fcntl.F_WRLCK))
+    finally:
+        os.close(fd)
+    return struct.unpack("hhqqi4x", probe)[0] != fcntl.F_UNLCK

@@ -24,7 +24,7 @@ from crawler.common.digests import sha256
 from crawler.common.exits import run_exit_code
 from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
-from crawler.text.classify import analyse_capture
+from crawler.text.classify import Analysis, analyse_capture
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +68,25 @@ class ArchivePipeline:
         logger.info("run %s: %s into %s", self.run_id, count(self.planned, "variant"), self.db_path)
 
     async def process_item(self, item: Capture) -> Capture:
-        digest = await self._keep_body(item.body)
-        variant = self.crawler.spider.catalog.variant(item.variant_id)
-        analysis = self.archive.known_analysis(item, digest) or await asyncio.wrap_future(
-            self.executor.submit(analyse_capture, item, variant))
-        recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
+        """Keep, analyse and record one capture. Any exception on the way becomes the capture's
+        recorded ``error`` outcome (its bytes kept when they could be): one capture the archive
+        cannot handle must neither vanish nor stop the others."""
+        digest = None
+        try:
+            digest = await self._keep_body(item.body)
+            analysis = await self._analyse(item, digest)
+            recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
+        except Exception as exc:
+            logger.exception("%s: the capture could not be handled", item.variant_id)
+            recorded, analysis = self.archive.record_error(item, exc, self.run_id, digest)
         self._report(item, recorded, analysis.detail)
         return item
+
+    async def _analyse(self, item: Capture, digest: str | None) -> Analysis:
+        """The analysis of bytes seen last time, else one made in a worker process."""
+        variant = self.crawler.spider.catalog.variant(item.variant_id)
+        return self.archive.known_analysis(item, digest) or await asyncio.wrap_future(
+            self.executor.submit(analyse_capture, item, variant))
 
     async def _keep_body(self, body: bytes) -> str | None:
         """``Archive.keep_body``, hashing and compressing in threads: both release the GIL, so a
@@ -100,8 +112,10 @@ class ArchivePipeline:
         status = "finished" if reason == "finished" else "interrupted"
         detail = None if status == "finished" else f"stopped before the end: Scrapy closed with reason {reason!r}" + (
             " (SIGTERM or Ctrl-C)" if reason == "shutdown" else "")
+        recorded = self.archive.run_counts(self.run_id)
+        missing = max(0, self.planned - sum(recorded.values())) if status == "finished" else 0
+        exit_code = run_exit_code(status, sum(recorded[k] for k in FAILURES), missing)
         stats = self.crawler.stats
-        exit_code = run_exit_code(status, sum(stats.get_value(f"policyarchive/outcome/{k}", 0) for k in FAILURES))
         counts = self.archive.end_run(self.run_id, status, exit_code=exit_code, detail=detail)
         stats.set_value("policyarchive/counts", counts)
         stats.set_value("policyarchive/exit_code", exit_code)

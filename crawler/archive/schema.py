@@ -227,6 +227,12 @@ def _migration_9(db: sqlite_utils.Database) -> None:
         FROM changes""")
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Runs count the outcome ``error`` (issue 16): a capture the archive could not handle (an
+    exception while extracting or versioning it) is recorded as such, never dropped."""
+    db["runs"].add_column("error", int)
+
+
 def _same_words(db: sqlite_utils.Database) -> None:
     """Point each version to the earliest (first seen, then first recorded) version of its variant
     with the same visible words, when it is not that one itself."""
@@ -250,7 +256,7 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     holds that. A suspect capture's ``text_sha256`` keeps the old key: its text is not stored, and
     the confirmation of a collapse that spans the migration starts again. Captures record from now on
     the visible words of their text (``words``) and of their whole page (``page_words``): how much of
-    what the page shows the extraction kept. Numbered 11: 10 is left to work in progress elsewhere.
+    what the page shows the extraction kept.
     """
     db["versions"].add_column("same_words_as", int)
     db["changes"].add_column("visible", int, not_null_default=1)
@@ -275,8 +281,7 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     ``alert_subscriptions`` remembers the run from which each subscription wants changes (a new one
     does not receive the archive's whole past); ``alerts`` is one message to one subscription, its
     attempts, last error and delivery; ``alert_changes`` the changes it covers, once per subscription.
-    Only a subscription's name is kept: never a URL or its secret. (Number 10 is kept for a migration
-    written alongside this one.)"""
+    Only a subscription's name is kept: never a URL or its secret."""
     db["alert_subscriptions"].create({"name": str, "first_run_id": int, "first_seen_at": str}, pk="name")
     db["alerts"].create(
         {"id": int, "subscription": str, "created_at": str, "due_at": str, "changes": int, "status": str,
@@ -292,4 +297,12 @@ def _migration_12(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
-              7: _migration_7, 8: _migration_8, 9: _migration_9, 11: _migration_11, 12: _migration_12}
+              7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
+              11: _migration_11, 12: _migration_12}
+
+
+def pending(conn) -> list[int]:
+    """The migrations not applied to the archive open on ``conn`` (read only: nothing is created)."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    applied = {row[0] for row in conn.execute("SELECT id FROM _migrations")} if "_migrations" in tables else set()
+    return sorted(set(MIGRATIONS) - applied)

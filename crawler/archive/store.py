@@ -18,32 +18,41 @@ import json
 import os
 import socket
 import sqlite3
+import time
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
+from crawler.archive import open_read_only
 from crawler.archive.custody import seal
 from crawler.archive.lock import held_elsewhere
 from crawler.archive.schema import MIGRATIONS, keep_headers
 from crawler.capture.items import Capture
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
-from crawler.common.outcomes import CHANGED, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
+from crawler.common.plural import count
+from crawler.common.outcomes import CHANGED, ERROR, NEW, OK, OUTCOMES, SUSPECT, UNCHANGED
 from crawler.declarations.catalog import Catalog
 from crawler.text import diff as diffing
 from crawler.text.classify import Analysis, classify_response
 from crawler.text.extract import comparable
 from crawler.text.terms import watched_in
 
-# A text shorter than this fraction of the version before it, or keeping less than this fraction of
-# the share of its page the variant's captures usually keep, is suspect (a shell page, a partial
-# render, a selector matching part of the policy), until CONFIRMATIONS captures in a row show it.
-COLLAPSE = 1 / 3
+# A text shorter than COLLAPSE of the version before it is suspect (a shell page, a partial render, a
+# soft 404 or consent wall served with 200: 120-140 words in place of a 400-word policy), and so is one
+# keeping less than SHRUNK of the share of its page the variant's captures usually keep (a selector
+# matching part of the policy), until CONFIRMATIONS captures in a row show the same text.
+COLLAPSE = 1 / 2
+SHRUNK = 1 / 3
 CONFIRMATIONS = 3
 # The share of their pages a variant's captures usually keep: the median of its last readable ones.
 USUAL_OF = 5
+# Seconds a writer waits for another to finish before SQLite says "database is locked".
+BUSY_TIMEOUT = 30
 
 
 def _alive(pid: int) -> bool:
@@ -76,28 +85,68 @@ class Archive:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None)
         self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
+    @classmethod
+    def reading(cls, path: str | Path) -> "Archive":
+        """The archive opened read-only, for its read methods (an export): never migrated, never
+        written, as every reading command must leave the archive."""
+        archive = cls.__new__(cls)
+        archive.path = Path(path)
+        archive.db = open_read_only(path)
+        return archive
+
     def close(self) -> None:
         self.db.conn.close()
 
+    def _wal(self) -> None:
+        """Switch to WAL. The switch needs the file to itself, and SQLite answers "database is
+        locked" at once, without its busy timeout, while another process opening a new archive
+        holds it: try again, for as long as the busy timeout would have waited."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def _migrate(self) -> None:
         """Apply the pending migrations; with the last, seal the runs that ended before the archive
-        had a chain of custody (migration 4), in the manifest format of the schema now current."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
-        done = {row[0] for row in self.db.execute("SELECT id FROM _migrations")}
-        pending = [number for number in sorted(MIGRATIONS) if number not in done]
-        for number in pending:
-            with self.db.atomic():
+        had a chain of custody (migration 4), in the manifest format of the schema now current.
+
+        Whether a migration is pending is decided inside its own write transaction (BEGIN
+        IMMEDIATE): processes opening a new archive at once then take turns, and each applies only
+        what no other has applied before it."""
+        with self._writing():
+            self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, applied_at TEXT)")
+        for number in sorted(MIGRATIONS):
+            with self._writing():
+                if self.db.execute("SELECT 1 FROM _migrations WHERE id = ?", [number]).fetchone():
+                    continue
                 MIGRATIONS[number](self.db)
                 self.db.execute("INSERT INTO _migrations VALUES (?, ?)", [number, utcnow()])
-                if number == pending[-1]:
+                if number == max(MIGRATIONS):
                     self._seal()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A transaction that takes the write lock at its start (waiting up to the busy timeout), so
+        that what it reads cannot change before it writes."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     def sync_catalog(self, catalog: Catalog) -> None:
         """Mirror the declarations' documents and variants, so captures can refer to them."""
@@ -146,6 +195,7 @@ class Archive:
     def end_run(self, run_id: int, status: str, exit_code: int | None = None, detail: str | None = None,
                 ended_at: str | None = None) -> dict[str, int]:
         counts = self.run_counts(run_id)
+        status, detail = self._short_of_plan(run_id, status, sum(counts.values()), detail)
         new_versions = self.db.execute(
             "SELECT count(*) FROM versions JOIN captures ON captures.id = versions.capture_id WHERE captures.run_id = ?", [run_id]
         ).fetchone()[0]
@@ -158,6 +208,15 @@ class Archive:
             )
             self._seal()
         return counts
+
+    def _short_of_plan(self, run_id: int, status: str, attempted: int, detail: str | None) -> tuple[str, str | None]:
+        """A finished run whose recorded attempts fall short of its plan is ``incomplete``, and says by
+        how many: an attempt that left no record must not pass for a run that captured everything."""
+        planned = self.db.execute("SELECT planned FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+        if status != "finished" or not planned or attempted >= planned:
+            return status, detail
+        short = f"{attempted} of {planned} planned captures recorded: {count(planned - attempted, 'attempt')} {'has' if planned - attempted == 1 else 'have'} no record"
+        return "incomplete", "; ".join(filter(None, (short, detail)))
 
     def _seal(self) -> None:
         """Close the run into the chain of custody (``custody.py``), in end_run's transaction."""
@@ -256,6 +315,12 @@ class Archive:
                 return self._insert_capture(row, capture)
             return self._version(row, capture, analysis)
 
+    def record_error(self, capture: Capture, exc: BaseException, run_id: int | None, body_sha256: str | None) -> tuple[Recorded, Analysis]:
+        """Record a capture the archive could not handle as its ``error`` outcome, naming the
+        exception, so that it is never dropped (its bytes are kept when they can be)."""
+        analysis = Analysis(ERROR, detail=f"{type(exc).__name__}: {exc}"[:1000])
+        return self.record(capture, analysis, run_id, body_sha256=body_sha256), analysis
+
     def _insert_capture(self, row: dict, capture: Capture) -> Recorded:
         headers_id, http_date = keep_headers(self.db, capture.headers)
         capture_id = self.db["captures"].insert({**row, "headers_id": headers_id, "http_date": http_date}).last_pk
@@ -280,7 +345,7 @@ class Archive:
         if not shares:
             return None
         usual, share = shares[len(shares) // 2], analysis.words / analysis.page_words
-        if share >= usual * COLLAPSE:
+        if share >= usual * SHRUNK:
             return None
         return (f"keeps {analysis.words} of the {analysis.page_words} words its page shows ({share:.0%}), "
                 f"where the variant's captures keep {usual:.0%}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -21,7 +22,7 @@ class Capture:
     final_url: str | None = None
     status: int | None = None
     headers: dict = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)
     renderer: str = "http"
     region: str | None = None
     language: str | None = None
@@ -32,6 +33,12 @@ class Capture:
     error_kind: str | None = None
     source: str = "crawl"
     memento_url: str | None = None
+
+    def __repr__(self) -> str:
+        """The fields and the body's size, never the body: Scrapy logs an item it could not process
+        whole, and a 400 KB page per log line buries the log."""
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"Capture({fields}, body={len(self.body)} bytes)"
 
     @property
     def content_type(self) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -20,8 +21,15 @@ from crawler.capture.retry import retry_after_seconds
 logger = logging.getLogger(__name__)
 
 
+# The statuses Scrapy's RedirectMiddleware follows.
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
 class HostGuard:
-    """Refuses requests to private and loopback hosts not explicitly allowed (see crawler.declarations.hosts)."""
+    """Refuses requests to private and loopback hosts not explicitly allowed (see crawler.declarations.hosts),
+    and redirects to where no request may go: Scrapy does not follow a ``file:`` or ``gopher:``
+    Location but hands the 3xx on, which would be recorded as an error of the site rather than a
+    refusal."""
 
     def __init__(self):
         self.allowed = allowed_private_hosts()
@@ -31,6 +39,15 @@ class HostGuard:
         if reason:
             raise IgnoreRequest(f"refused {request.url}: {reason}")
         return None
+
+    def process_response(self, request, response):
+        location = response.headers.get("Location") if response.status in _REDIRECTS else None
+        if location:
+            target = urljoin(request.url, location.decode("latin-1"))
+            reason = refusal(target, self.allowed)
+            if reason:
+                raise IgnoreRequest(f"refused {target}: {reason}")
+        return response
 
 
 class RetryAfter(RetryMiddleware):

@@ -55,6 +55,9 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        # Every frame in the page's process, so the page's own request interception (the host check
+        # on redirect hops, crawler/capture/browser.py) sees cross-site frames' requests too.
+        "--disable-site-isolation-trials",
     ],
 }
 # Let the browser send its own headers (Accept-Language from the context's locale), not Scrapy's.

@@ -26,8 +26,9 @@ def import_exit_code(counts: dict[str, int]) -> int:
     return EXIT_SOME_FAILED if failed and failed == sum(counts.values()) else EXIT_OK
 
 
-def run_exit_code(status: str, failed: int) -> int:
-    """The exit status of a run that ended with ``status`` and ``failed`` failed captures."""
+def run_exit_code(status: str, failed: int, missing: int = 0) -> int:
+    """The exit status of a run that ended with ``status``, ``failed`` failed captures and
+    ``missing`` planned ones that have no record: a capture not recorded is not a success."""
     if status != "finished":
         return EXIT_INTERRUPTED
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    return EXIT_SOME_FAILED if failed or missing else EXIT_OK

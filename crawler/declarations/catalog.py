@@ -24,6 +24,7 @@ from crawler.common.clock import parse as parse_time
 from crawler.declarations import ids
 from crawler.declarations.cron import cron_trigger
 from crawler.declarations.hosts import allowed_private_hosts, refusal
+from crawler.declarations.regions import language_problem, region_problem
 
 FETCH_MODES = ("http", "browser")
 
@@ -181,12 +182,56 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+# How many times larger than the text as written aliases may make a declaration (in YAML nodes).
+# PyYAML writes an alias wherever a value is shared, so aliases are read; nine nested ones in 442
+# bytes would expand to a billion values (the "billion laughs").
+ALIAS_EXPANSION = 10
+
+
+class AliasBomb(yaml.YAMLError):
+    """A declaration whose aliases expand it past ALIAS_EXPANSION times its size: refused before
+    anything walks the expansion."""
+
+    def __init__(self, mark: yaml.Mark, written: int):
+        super().__init__(f"aliases (*name) expand this declaration past {ALIAS_EXPANSION} times its "
+                         f"{written} values: write the values out")
+        self.problem, self.problem_mark = str(self), mark
+
+
+def _bounded(root: yaml.Node) -> None:
+    """Walk the node tree as everything after it will (aliases expanded), and stop with AliasBomb
+    once the walk is ALIAS_EXPANSION times longer than the tree as written."""
+    written, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in written:
+            written.add(id(node))
+            stack += _children(node)
+    limit, visits, stack = ALIAS_EXPANSION * len(written), 0, [root]
+    while stack:
+        node = stack.pop()
+        visits += 1
+        if visits > limit:
+            raise AliasBomb(node.start_mark, len(written))
+        stack += _children(node)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
 def _parse(text: str) -> tuple[yaml.Node | None, object]:
-    """The YAML node tree (for line numbers) and the data built from it, parsing the text once."""
+    """The YAML node tree (for line numbers) and the data built from it, parsing the text once;
+    aliases that would blow it up are refused before anything is built."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return node, loader.construct_document(node) if node is not None else None
+        if node is None:
+            return None, None
+        _bounded(node)
+        return node, loader.construct_document(node)
     finally:
         loader.dispose()
 
@@ -280,9 +325,28 @@ def _schedule_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
     return []
 
 
+def _duplicate_types(data: dict, lines: dict, source: str) -> list[DeclarationError]:
+    """Two documents of one type in one file would share their variants' ids: every run would
+    record the two pages as changes of one variant."""
+    errors, seen = [], {}
+    for d, doc in enumerate(data["documents"]):
+        if doc["type"] in seen:
+            where = ("documents", d, "type")
+            errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
+                                           f"duplicate document type {doc['type']!r} (also documents[{seen[doc['type']]}]): "
+                                           f"its variants would share the ids {slugify(data['service'])}/{doc['type']}/..."))
+        seen.setdefault(doc["type"], d)
+    return errors
+
+
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
-    """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules."""
-    errors = _schedule_errors(data, lines, source)
+    """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
+    regions and languages, hosts that may be fetched."""
+    errors = _schedule_errors(data, lines, source) + _duplicate_types(data, lines, source)
+    if not slugify(data["service"]):
+        errors.append(DeclarationError(source, line_of(lines, ("service",)), "service",
+                                       f"{data['service']!r} gives an empty id (ids are made of the Latin letters and digits "
+                                       f"in the name): write the name in Latin letters, as WeChat for 微信"))
     for d, doc in enumerate(data["documents"]):
         seen: dict[str, int] = {}
         for v, var in enumerate(doc["variants"]):
@@ -304,6 +368,10 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                 except ValueError:
                     where = base + ("history", h, "until")
                     errors.append(DeclarationError(source, line_of(lines, where), field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
+            for name, problem in (("region", region_problem), ("language", language_problem)):
+                why = problem(var[name])
+                if why:
+                    errors.append(DeclarationError(source, line_of(lines, base + (name,)), field_name(base + (name,)), why))
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
             reason = refusal(var["url"])

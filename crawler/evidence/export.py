@@ -200,7 +200,7 @@ def export(db: str | Path, path: str | Path, only: tuple[str, ...] = ()) -> Expo
     """Export the captures of the services, documents or variants in ``only`` (all when empty) to
     ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz)."""
     path = Path(path)
-    archive = Archive(db)
+    archive = Archive.reading(db)
     try:
         captures = captures_in(archive.db, only)
         scope = " ".join(only) or "all"

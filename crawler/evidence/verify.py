@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ _HEX = re.compile(r"[0-9a-f]+")
 # Report.checked's keys, plural as the report has always named them, with their singular for a count of 1.
 CHECKED_SINGULAR = {
     "bodies": "body", "header sets": "header set", "manifests": "manifest", "captures": "capture",
-    "exported captures": "exported capture",
+    "exported captures": "exported capture", "version texts": "version text",
     "captures of runs not ended (not sealed yet)": "capture of a run not ended (not sealed yet)",
 }
 
@@ -188,7 +189,7 @@ def _listed(body: dict) -> list[dict]:
     """The captures the manifest lists, each with the integer id it is looked up by: ``custody.listed``
     trusts the shape of its format, which an edit need not keep."""
     captures = body["captures"]
-    if body.get("format") == custody.FORMAT:
+    if body.get("format") in custody.COLUMNAR:
         if not isinstance(captures, dict) or not all(isinstance(values, list) for values in captures.values()):
             raise Unreadable("its 'captures' are not one array per field")
     elif not isinstance(captures, list) or not all(isinstance(entry, dict) for entry in captures):
@@ -200,12 +201,37 @@ def _listed(body: dict) -> list[dict]:
     return listed
 
 
-def _read(compression: str | None, stored: str | bytes | None) -> tuple[str | bytes, dict, list[dict]]:
-    """A manifest's text (for its hash), its JSON object and the captures it lists; ``Unreadable``
-    when the row holds no such manifest, so that verify names it and goes on to the next."""
+def _sealed_versions(body: dict) -> list[dict]:
+    """The versions a manifest seals (format 3 on; none before), each with an integer id."""
+    if body.get("format") != custody.FORMAT:
+        return []
+    sealed = body.get("versions")
+    if not isinstance(sealed, dict) or not all(isinstance(sealed.get(k), list) for k in custody.VERSION_FIELDS):
+        raise Unreadable("its 'versions' are not one array per field")
+    versions = [dict(zip(custody.VERSION_FIELDS, values)) for values in zip(*(sealed[k] for k in custody.VERSION_FIELDS))]
+    if not all(isinstance(v["id"], int) for v in versions):
+        raise Unreadable("a version in it has no integer 'id'")
+    return versions
+
+
+def _read(compression: str | None, stored: str | bytes | None) -> tuple[str | bytes, dict, list[dict], list[dict]]:
+    """A manifest's text (for its hash), its JSON object, the captures it lists and the versions it
+    seals; ``Unreadable`` when the row holds no such manifest, so that verify names it and goes on."""
     text = _text(compression, stored)
     body = _object(text)
-    return text, body, _listed(body)
+    return text, body, _listed(body), _sealed_versions(body)
+
+
+def _compare_versions(db: sqlite_utils.Database, manifest_id: int, run_id: int, sealed: list[dict]) -> Iterator[str]:
+    """Each version's text as readers see it now against the hash its run's manifest sealed."""
+    for version in sealed:
+        row = db.execute("SELECT variant_id, first_seen, text FROM versions WHERE id = ?", [version["id"]]).fetchone()
+        if row is None:
+            yield (f"version {version['id']}: sealed in manifest {manifest_id} (run {run_id}) but missing from versions: "
+                   f"the version was deleted")
+        elif sha256(row[2] or "") != version["text_sha256"]:
+            yield (f"version {version['id']} ({row[0]}, first seen {row[1]}): its text hashes to {_short(sha256(row[2] or ''))} "
+                   f"but manifest {manifest_id} (run {run_id}) sealed {_short(version['text_sha256'])}: the text was altered")
 
 
 def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
@@ -215,10 +241,10 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
     manifests = db.execute(
         "SELECT id, run_id, previous_sha256, sha256, compression, manifest FROM manifests ORDER BY id").fetchall()
     report.checked["manifests"] = len(manifests)
-    report.checked["captures"] = 0
+    report.checked["captures"] = report.checked["version texts"] = 0
     for manifest_id, run_id, previous_sha256, digest, compression, stored in manifests:
         try:
-            text, body, captures = _read(compression, stored)
+            text, body, captures, versions = _read(compression, stored)
         except Unreadable as exc:
             yield (f"manifest {manifest_id} (run {run_id}): unreadable, {exc}: the manifest was altered, "
                    f"so the captures of run {run_id} were not checked against it")
@@ -231,7 +257,9 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
                    f"but that one hashes to {_short(previous)}: the chain is broken (a manifest was removed or altered)")
         previous = digest
         report.checked["captures"] += len(captures)
+        report.checked["version texts"] += len(versions)
         yield from _compare(db, manifest_id, run_id, captures, custody.LISTED.get(body.get("format"), custody.FIELDS))
+        yield from _compare_versions(db, manifest_id, run_id, versions)
     for run_id, ended_at in db.execute(
         "SELECT id, ended_at FROM runs WHERE ended_at IS NOT NULL AND id NOT IN (SELECT run_id FROM manifests) ORDER BY id"
     ):
@@ -308,20 +336,50 @@ def verify(path: str | Path, exported: str | Path | None = None, head: str | Non
         return report
     db = open_read_only(path)
     try:
-        if "manifests" not in db.table_names():
-            report.problems.append(f"{path} has no chain of custody yet: any crawl, import or backfill seals its runs")
-            return report
-        if "header_sets" not in db.table_names():
-            report.problems.append(f"{path} predates header sets (migration 8): any crawl, import, export or serve migrates it")
-            return report
-        report.noted = find_head(db, head) if head else None
-        report.problems += check_bodies(db, report)
-        report.problems += check_header_sets(db, report)
-        report.problems += check_chain(db, report)
-        if head and report.noted is None:
-            report.problems.append(_missing_head(head))
-        if exported:
-            report.problems += check_export(db, Path(exported), report)
+        _check(db, path, report, exported, head)
+    except sqlite3.DatabaseError as exc:
+        report.problems.append(f"{path}: reading it failed ({exc}): the archive file is damaged")
     finally:
         db.conn.close()
     return report
+
+
+def _check(db: sqlite_utils.Database, path: str | Path, report: Report, exported: str | Path | None, head: str | None) -> None:
+    """The checks of ``verify``, SQLite's own first: a damaged page may hide rows from every other."""
+    report.problems += check_integrity(db)
+    if "manifests" not in db.table_names():
+        report.problems.append(f"{path} has no chain of custody yet: any crawl, import or backfill seals its runs")
+        return
+    if "header_sets" not in db.table_names():
+        report.problems.append(f"{path} predates header sets (migration 8): any crawl, import or backfill migrates it")
+        return
+    report.noted = find_head(db, head) if head else None
+    for name, check in (("bodies", check_bodies), ("header sets", check_header_sets), ("the chain", check_chain)):
+        report.problems += _to_the_end(name, check(db, report))
+    if head and report.noted is None:
+        report.problems.append(_missing_head(head))
+    if exported:
+        report.problems += check_export(db, Path(exported), report)
+
+
+# integrity_check reports at most this many problems: the first ones say the file is damaged.
+INTEGRITY_LINES = 10
+
+
+def check_integrity(db: sqlite_utils.Database) -> list[str]:
+    """SQLite's ``PRAGMA integrity_check``: a damaged page (an index, a table) is named, even one no
+    other check reads."""
+    lines = [row[0] for row in db.execute(f"PRAGMA integrity_check({INTEGRITY_LINES})")]
+    if lines == ["ok"]:
+        return []
+    return [f"the archive file is damaged: SQLite's integrity_check says: {line}" for line in lines]
+
+
+def _to_the_end(name: str, problems: Iterator[str]) -> list[str]:
+    """A check's problems, and, if a damaged page stops it, that as one more."""
+    found = []
+    try:
+        found.extend(problems)
+    except sqlite3.DatabaseError as exc:
+        found.append(f"{name}: reading stopped ({exc}): the archive file is damaged, what follows it was not checked")
+    return found

@@ -14,9 +14,11 @@ the records of the variant imported are taken, the others are counted and named,
 from __future__ import annotations
 
 import logging
+import os
 import re
+import zlib
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, timezone
@@ -24,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.archive.store import Archive
 from crawler.common.clock import iso, parse as parse_time
@@ -55,13 +58,22 @@ def time_from_name(name: str) -> datetime:
         raise UnreadableFile(f"{name}: name does not begin with an ISO 8601 time (e.g. 2021-06-02T10-00-00+00-00.html)")
     date, hh, mm, ss, frac, zone = m.groups()
     offset = "+00:00" if zone in (None, "Z") else f"{zone[:3]}:{zone[-2:]}"
-    return datetime.fromisoformat(f"{date}T{hh}:{mm}:{ss or '00'}{frac or ''}{offset}").astimezone(timezone.utc)
+    try:
+        return datetime.fromisoformat(f"{date}T{hh}:{mm}:{ss or '00'}{frac or ''}{offset}").astimezone(timezone.utc)
+    except ValueError:
+        raise UnreadableFile(f"{name}: {date}T{hh}:{mm}:{ss or '00'} is not a valid time") from None
+
+
+def readable_name(path: Path) -> str:
+    """A file's name as text that can be stored and printed: bytes that are not UTF-8 as ``\\xe9``."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
 class Saved:
     capture: Capture
     is_text: bool
+    where: str = ""  # the file, and the WARC record, for messages
 
     @cached_property
     def body_sha256(self) -> str | None:
@@ -116,16 +128,26 @@ def _warc_owners(path: Path) -> dict[str, str]:
 
 def _warc_record(record, path: Path, variant: Variant) -> Saved:
     """A response record as the capture of its target URI; a resource record (a saved file an
-    export carried) as a saved file, with no URL: its target names the file, not where it came from."""
-    when = parse_time(record.rec_headers.get_header("WARC-Date"))
+    export carried) as a saved file, with no URL: its target names the file, not where it came from.
+    A record without a readable date or status, or whose bytes do not match its digests, is refused."""
+    where = f"{readable_name(path)}: record {record.rec_headers.get_header('WARC-Record-ID')}"
+    date = record.rec_headers.get_header("WARC-Date")
+    try:
+        when = parse_time(date or "")
+    except ValueError:
+        raise UnreadableFile(f"{where} has no valid WARC-Date ({date!r})") from None
     common = {"variant_id": variant.id, "fetched_at": iso(when), "body": record.content_stream().read(),
-              "renderer": None, "source": f"import:{path.name}"}
+              "renderer": None, "source": f"import:{readable_name(path)}"}
+    if record.digest_checker.passed is False:
+        raise UnreadableFile(f"{where}: {'; '.join(record.digest_checker.problems)}: its bytes are not those its digests name")
     if record.rec_type == "resource":
         media_type = (record.content_type or "").split(";")[0].strip()
-        return Saved(Capture(requested_url=None, **common), is_text=media_type in TEXT_TYPES)
-    uri = record.rec_headers.get_header("WARC-Target-URI")
-    return Saved(Capture(requested_url=uri, final_url=uri, status=int(record.http_headers.get_statuscode()),
-                         headers={k.lower(): v for k, v in record.http_headers.headers}, **common), is_text=False)
+        return Saved(Capture(requested_url=None, **common), is_text=media_type in TEXT_TYPES, where=where)
+    uri, status = record.rec_headers.get_header("WARC-Target-URI"), record.http_headers.get_statuscode()
+    if not status.isdigit():
+        raise UnreadableFile(f"{where} has no valid HTTP status ({status!r})")
+    return Saved(Capture(requested_url=uri, final_url=uri, status=int(status),
+                         headers={k.lower(): v for k, v in record.http_headers.headers}, **common), is_text=False, where=where)
 
 
 def _warc_captures(path: Path, variant: Variant) -> Found:
@@ -139,7 +161,8 @@ def _warc_captures(path: Path, variant: Variant) -> Found:
     owners = _warc_owners(path)
     found = Found()
     with path.open("rb") as stream:
-        for record in ArchiveIterator(stream):
+        records = ArchiveIterator(stream, check_digests=True)
+        for record in records:
             owner = owners.get(record.rec_headers.get_header("WARC-Record-ID"))
             is_response = record.rec_type == "response" and record.http_headers is not None
             if not is_response and not (record.rec_type == "resource" and owner):
@@ -151,6 +174,9 @@ def _warc_captures(path: Path, variant: Variant) -> Found:
                 found.other_variants[owner] += 1
             else:
                 found.other_urls[target] += 1
+        if records.offset != path.stat().st_size:
+            raise UnreadableFile(f"{readable_name(path)}: cut short or damaged after {count(records.offset, 'byte')} of "
+                                 f"{path.stat().st_size}: its last record is incomplete")
     if not found.saved:
         raise UnreadableFile(f"{path.name}: no record of {variant.id} (declared URL {variant.url}); "
                              + (found.skipped() or "it holds no response record"))
@@ -165,14 +191,15 @@ def saved_captures(paths: list[Path], variant: Variant) -> Found:
     found = Found()
     for f in files:
         if f.name.endswith(WARC_SUFFIXES):
-            found.add(_warc_captures(f, variant))
+            found.add(_warc_file(f, variant))
             continue
-        when = time_from_name(f.name)
+        when = time_from_name(readable_name(f))
         found.saved.append(Saved(
             Capture(variant_id=variant.id, requested_url=None, fetched_at=iso(when), body=f.read_bytes(), renderer=None,
-                    source=f"import:{f.name}"),
-            is_text=f.suffix.lower() in TEXT_SUFFIXES,
+                    source=f"import:{readable_name(f)}"),
+            is_text=f.suffix.lower() in TEXT_SUFFIXES, where=readable_name(f),
         ))
+    _refuse_the_future(found.saved)
     found.saved.sort(key=lambda s: (s.capture.fetched_at, s.capture.source))
     return found
 
@@ -190,6 +217,25 @@ def same_time(saved: list[Saved]) -> list[str]:
             for when, n in files.items() if n > 1]
 
 
+def _warc_file(path: Path, variant: Variant) -> Found:
+    """``_warc_captures``, with a file warcio cannot read refused by name rather than a traceback."""
+    try:
+        return _warc_captures(path, variant)
+    except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
+        raise UnreadableFile(f"{readable_name(path)}: cut short or damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _refuse_the_future(saved: list[Saved]) -> None:
+    """Refuse captures dated after the import: placed in the history by their time, such a capture
+    would be the current text until that date came, whatever was crawled meanwhile."""
+    now = datetime.now(timezone.utc)
+    late = [s for s in saved if parse_time(s.capture.fetched_at) > now]
+    if late:
+        raise UnreadableFile("; ".join(f"{s.where}: dated {parse_time(s.capture.fetched_at):%Y-%m-%dT%H:%M:%SZ}, "
+                                       f"after the time of the import ({now:%Y-%m-%dT%H:%M:%SZ})" for s in late)
+                             + ": a capture cannot come from the future")
+
+
 def analyse_saved(saved: Saved, variant: Variant):
     """``analyse_capture`` of a saved capture, which may be extracted text already."""
     return analyse_capture(saved.capture, variant, is_text=saved.is_text)
@@ -201,6 +247,18 @@ def _not_held(archive: Archive, variant_id: str, saved: list[Saved]) -> tuple[li
     new = [s for s in saved if not archive.holds_capture(variant_id, s.capture.fetched_at, s.body_sha256)]
     held = len(saved) - len(new)
     return new, f"{count(held, 'capture')} already in the archive, not imported again" if held else None
+
+
+def _record(archive: Archive, item: Saved, analysis: Future, run_id: int) -> None:
+    """Record one saved capture; any exception on the way is its recorded ``error``, not the end
+    of the import with the run left open."""
+    digest = None
+    try:
+        digest = archive.keep_body(item.capture.body, item.body_sha256)
+        archive.record(item.capture, analysis.result(), run_id, body_sha256=digest)
+    except Exception as exc:
+        logger.warning("%s: could not be imported: %s: %s", item.where, type(exc).__name__, exc)
+        archive.record_error(item.capture, exc, run_id, digest)
 
 
 def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], workers: int = 2) -> dict[str, int]:
@@ -218,12 +276,14 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
         for note in notes:
             logger.warning("%s", note)
         archive.sync_catalog(catalog)
-        run_id = archive.start_run("import", (variant_id,))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            analyses = pool.map(analyse_saved, found.saved, [variant] * len(found.saved), chunksize=4)
-            for item, analysis in zip(found.saved, analyses):
-                digest = archive.keep_body(item.capture.body, item.body_sha256)
-                archive.record(item.capture, analysis, run_id, body_sha256=digest)
+        run_id = archive.start_run("import", (variant_id,), planned=len(found.saved))
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for item, analysis in zip(found.saved, [pool.submit(analyse_saved, s, variant) for s in found.saved]):
+                    _record(archive, item, analysis, run_id)
+        except BaseException as exc:
+            archive.end_run(run_id, "interrupted", detail=f"stopped by {type(exc).__name__}: {exc}")
+            raise
         counts = archive.run_counts(run_id)
         after = [note for note in (mixed_sources(archive, variant_id), nothing_versioned(counts)) if note]
         for note in after:

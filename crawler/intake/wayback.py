@@ -183,7 +183,12 @@ def cdx_pages(client: Client, url: str, since: str | None, until: str | None, re
         reply = client.get(f"{client.settings.base_url}/cdx/search/cdx?{urlencode(params)}")
         if reply.status != 200:
             raise Unavailable(f"the CDX API answered HTTP {reply.status}: {reply.body[:200]!r}")
-        page = parse_cdx(reply.body)
+        try:
+            page = parse_cdx(reply.body)
+        except ValueError:
+            # An outage page served with 200 (HTML) rather than JSON: the service is not answering.
+            raise Unavailable(f"the CDX API answered something that is not JSON "
+                              f"({reply.headers.get('content-type', 'no Content-Type')}): {reply.body[:200]!r}") from None
         yield page
         if not page.next_key:
             return

@@ -99,8 +99,14 @@ def _detect(body: bytes) -> str | None:
     return "cp1252"
 
 
+# An XML declaration (XHTML pages begin with one). Once the bytes are decoded it says nothing true
+# about the text, and lxml refuses a str that carries one.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def decode(body: bytes, content_type: str | None = None) -> str:
-    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order.
+    """Bytes to text using the HTTP charset, the page's own declaration, or detection, in that order;
+    the XML declaration, which names the encoding of the bytes, goes with them.
 
     A page labelled windows-1252 or Latin-1 whose bytes are valid UTF-8 beyond ASCII is UTF-8
     mislabelled (a real cp1252 text is almost never valid UTF-8): read as labelled it would be
@@ -109,10 +115,10 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
     if encoding in _LATIN_LABELS and not body.isascii():
         try:
-            return body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+            text = body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
         except UnicodeDecodeError:
             pass
-    return text
+    return _XML_DECLARATION.sub("", text, count=1)
 
 
 def repair(text: str) -> str:

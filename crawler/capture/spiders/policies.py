@@ -16,9 +16,10 @@ from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
+from crawler.capture.browser import REFUSED, guard_page
 from crawler.common.clock import utcnow
 from crawler.declarations.catalog import Catalog, CatalogError, Variant, load_catalog
-from crawler.common.outcomes import BLOCKED, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
+from crawler.common.outcomes import BLOCKED, ERROR, HTTP_ERROR, NETWORK_ERROR, TOO_LARGE
 from crawler.declarations.ids import UnknownIds
 from crawler.capture.items import Capture
 from crawler.common.plural import count
@@ -89,9 +90,19 @@ class PoliciesSpider(scrapy.Spider):
     def variants(self) -> list[Variant]:
         return self.catalog.select(self.only)
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request | Capture]:
+        """One request per variant. A request that cannot be built (a URL Scrapy cannot read) is that
+        variant's recorded ``error``, never the end of every variant after it."""
         for variant in self.variants:
-            yield self.request_for(variant)
+            try:
+                request = self.request_for(variant)
+            except Exception as exc:
+                self.logger.warning("%s: no request could be made: %s", variant.id, exc)
+                yield Capture(variant_id=variant.id, requested_url=variant.url, fetched_at=utcnow(), region=variant.region,
+                              language=variant.language, error=f"no request could be made: {type(exc).__name__}: {exc}",
+                              error_kind=ERROR)
+                continue
+            yield request
 
     def egress(self, variant: Variant) -> tuple[str | None, str | None]:
         """(name, proxy URL) of the variant's egress: its ``proxy`` field, else its region."""
@@ -121,6 +132,7 @@ class PoliciesSpider(scrapy.Spider):
                 playwright_context_kwargs=context,
                 playwright_page_methods=[*waits, PageMethod("evaluate", "navigator.userAgent")],
                 playwright_page_goto_kwargs={"wait_until": "load"},
+                playwright_page_init_callback=guard_page,
             )
         elif proxy_url:
             meta["proxy"] = proxy_url
@@ -155,11 +167,17 @@ class PoliciesSpider(scrapy.Spider):
         )
         if user_agent:
             capture.user_agent = user_agent
+        if response.request.meta.get(REFUSED):
+            capture.error, capture.error_kind = "; ".join(response.request.meta[REFUSED]), BLOCKED
         yield capture
 
     async def failed(self, failure: Failure) -> AsyncIterator[Capture]:
+        """A request that got no usable response; one whose page Chromium was refused (a redirect
+        to a host not allowed) is ``blocked``, with the refused URL, like Scrapy's own refusals."""
         request = failure.request
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         kind = failure_kind(message)
+        if request.meta.get(REFUSED):
+            message, kind = "; ".join(request.meta[REFUSED]), BLOCKED
         self.logger.warning("%s failed: %s", request.meta["variant_id"], message)
         yield self._capture(request, error=message, error_kind=kind)

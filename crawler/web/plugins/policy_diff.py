@@ -13,6 +13,7 @@
 
 import json
 import re
+from datetime import date
 from difflib import SequenceMatcher
 from urllib.parse import parse_qsl, urlencode
 
@@ -21,6 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
+from crawler.web.plugins import row_id
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
@@ -173,7 +175,7 @@ async def _version(db, version_id: int) -> dict:
 
 async def diff_page(datasette, request):
     db = datasette.get_database()
-    old, new = [await _version(db, int(request.url_vars[k])) for k in ("from", "to")]
+    old, new = [await _version(db, row_id(request.url_vars[k], "version")) for k in ("from", "to")]
     if old["variant_id"] != new["variant_id"]:
         return Response.html("These versions belong to different variants: compare them on the document's compare page.", status=400)
     stored = (await db.execute(
@@ -212,10 +214,9 @@ def _rendered(ops, layout: str) -> dict:
 
 async def diff_form(datasette, request):
     """The variant page's two-version form, sent on to the diff's permalink."""
-    try:
-        a, b = int(request.args["from"]), int(request.args["to"])
-    except (KeyError, ValueError):
+    if not (request.args.get("from") and request.args.get("to")):
         return Response.html("Choose two versions: /-/diff?from=ID&to=ID", status=400)
+    a, b = row_id(request.args["from"], "version"), row_id(request.args["to"], "version")
     return Response.redirect(datasette.urls.path(f"/-/diff/{a}/{b}"))
 
 
@@ -224,7 +225,7 @@ def _cutoff(at: str) -> str:
     if not at:
         return "9999"
     if _DATE.match(at):
-        return f"{at}T23:59:59.999999Z"
+        return f"{date.fromisoformat(at)}T23:59:59.999999Z"
     return iso(parse_time(at))
 
 

@@ -21,6 +21,7 @@ from datasette.utils.asgi import NotFound, Response
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
 from crawler.text.terms import WATCHED
+from crawler.web.plugins import row_id
 from crawler.web.publish import page, public_url
 
 CAPTURES_SHOWN = 50
@@ -115,7 +116,7 @@ async def version(datasette, request):
     ver = await _one(db, """select versions.*, variants.document_id, variants.service, variants.region, variants.language,
           variants.url as declared_url, variants.type, variants.title
         from versions join variant_labels as variants on variants.id = versions.variant_id
-        where versions.id = ?""", [int(request.url_vars["version_id"])], "version")
+        where versions.id = ?""", [row_id(request.url_vars["version_id"], "version")], "version")
     capture = vouched(await _one(db, "select * from captures where id = ?", [ver["capture_id"]], "capture"))
     seen = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, region, proxy, renderer, source, memento_url
         from captures where version_id = ? order by fetched_at limit ?""", [ver["id"], CAPTURES_SHOWN])]
@@ -135,7 +136,7 @@ async def capture_body(datasette, request):
     db = datasette.get_database()
     row = await _one(db, """select captures.id, captures.body_sha256, captures.content_type, bodies.compression, bodies.content
         from captures join bodies on bodies.sha256 = captures.body_sha256 where captures.id = ?""",
-        [int(request.url_vars["capture_id"])], "captured body")
+        [row_id(request.url_vars["capture_id"], "capture")], "captured body")
     body = zlib.decompress(row["content"]) if row["compression"] == "zlib" else row["content"]
     suffix = "html" if "html" in (row["content_type"] or "") else "bin"
     return Response(body, content_type="application/octet-stream", headers={

@@ -9,11 +9,13 @@ document type, region and language. Every query is indexed or bounded: totals co
 
 import asyncio
 import json
+import sqlite3
 from collections import Counter
 from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import escape_fts
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
@@ -96,7 +98,11 @@ async def search(datasette, request):
     context = {"q": q, "chosen": chosen, "facets": {}, "variants": [], "changes": [], "database": db.name, "capped": False}
     if q:
         params = {"q": escape_fts(q), **chosen}
-        (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+        try:
+            (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+        except (sqlite3.Error, ValueError) as exc:
+            return Response.html(f"<p>The search {escape(q)!s} cannot be run ({escape(str(exc))!s}): search for words, "
+                                 f"or a phrase in double quotes.</p>", status=400)
         context.update(
             facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
