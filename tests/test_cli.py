@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from crawler.archive.schema import MIGRATIONS
 from helpers import LOREM, PROJECT, crawl, free_port, policy_page, policyarchive, rows, write_declaration
 from crawler.common.plural import count
 
@@ -236,7 +237,8 @@ def test_reading_commands_never_migrate_an_older_archive(tmp_path, command):
     result = policyarchive(*args, "--db", str(path))
 
     assert result.returncode == 1, result.stderr
-    assert f"{path} was made by an earlier policyarchive (migrations 8, 10 not applied)" in result.stderr
+    later = ", ".join(str(n) for n in sorted(MIGRATIONS) if n >= 8)
+    assert f"{path} was made by an earlier policyarchive (migrations {later} not applied)" in result.stderr
     assert "a crawl, import or backfill brings it up to date" in result.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 

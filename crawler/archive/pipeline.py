@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 
@@ -21,7 +22,7 @@ from crawler.archive.lock import archive_lock
 from crawler.archive.store import Archive, Recorded, pack
 from crawler.capture.items import Capture
 from crawler.common.digests import sha256
-from crawler.common.exits import run_exit_code
+from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
 from crawler.text.classify import Analysis, analyse_capture
@@ -116,7 +117,13 @@ class ArchivePipeline:
         missing = max(0, self.planned - sum(recorded.values())) if status == "finished" else 0
         exit_code = run_exit_code(status, sum(recorded[k] for k in FAILURES), missing)
         stats = self.crawler.stats
-        counts = self.archive.end_run(self.run_id, status, exit_code=exit_code, detail=detail)
+        try:
+            counts = self.archive.end_run(self.run_id, status, exit_code=exit_code, detail=detail)
+        except sqlite3.Error as exc:
+            # A full disk may not take even the run's end: the run stays open, and the next start
+            # closes it as interrupted (Archive.start_run); this one is not a success either way.
+            logger.error("run %s: its end could not be recorded (%s); the next run closes it as interrupted", self.run_id, exc)
+            counts, exit_code = recorded, exit_code if exit_code != EXIT_OK else EXIT_SOME_FAILED
         stats.set_value("policyarchive/counts", counts)
         stats.set_value("policyarchive/exit_code", exit_code)
         self.executor.shutdown(wait=True)
