@@ -89,3 +89,18 @@ def test_the_browser_never_follows_a_script_navigation_to_a_host_not_allowed(tmp
     [capture] = rows(tmp_path / "a.db", "select outcome, detail from captures")
     assert capture["outcome"] == "blocked" and f"refused {refused}" in capture["detail"]
     assert "/internal" not in site.hits
+
+
+def test_the_browser_never_opens_a_websocket_to_a_host_not_allowed(tmp_path, site):
+    refused = f"ws://localhost:{site.server.server_address[1]}/socket"
+    script = (f"<script>var ws = new WebSocket('{refused}'); ws.onclose = function () {{"
+              f" document.querySelector('article.policy').insertAdjacentHTML('beforeend', '<p id=closed>Closed.</p>'); }};</script>")
+    site.set("/p", Route(body=policy_page(LOREM).replace(b"</body>", script.encode() + b"</body>")))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": site.url("/p"), "fetch": "browser", "wait_for": "#closed", "select": ["article.policy"]},
+    ])
+    result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
+                           "-s", "DOWNLOAD_TIMEOUT=10", "-s", "RETRY_TIMES=0", env={"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"})
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "/socket" not in site.hits

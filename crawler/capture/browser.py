@@ -7,7 +7,9 @@ never asked about a redirect's next hop (Playwright continues those itself):
 
 - a Playwright route on the page: requests of every frame and worker, script navigations;
 - the page's own DevTools interception (``Fetch``), which pauses every request at the network
-  layer, each redirect hop included.
+  layer, each redirect hop included;
+- and a Playwright WebSocket route, as neither of those sees a WebSocket (judged as the http or
+  https URL of its handshake).
 
 A refused request is aborted before any connection. A refused document (the page itself after a
 redirect, a script navigation, a frame) is noted on the Scrapy request, and the spider records the
@@ -40,6 +42,12 @@ def _refused(request, url: str, document: bool, allowed: set[str]) -> bool:
     return True
 
 
+def _handshake_url(url: str) -> str:
+    """A WebSocket's URL as the HTTP request that opens it: ``ws:`` is ``http:``, ``wss:`` ``https:``."""
+    scheme, sep, rest = url.partition(":")
+    return {"ws": "http", "wss": "https"}.get(scheme.lower(), scheme) + sep + rest
+
+
 async def guard_page(page, request) -> None:
     """scrapy-playwright's page init callback: install both checks before the page navigates.
     Should either fail to install, the page is closed, so the capture fails rather than run
@@ -60,8 +68,15 @@ async def guard_page(page, request) -> None:
             else:
                 await session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
 
+    async def socket(ws) -> None:
+        if _refused(request, _handshake_url(ws.url), False, allowed):
+            await ws.close()
+        else:
+            ws.connect_to_server()
+
     try:
         await page.route("**", route)
+        await page.route_web_socket("**", socket)
         session = await page.context.new_cdp_session(page)
         session.on("Fetch.requestPaused", paused)
         await session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
