@@ -54,7 +54,9 @@ def layout() -> str:
     for name in STAGES:
         rows.append((f"  {name}/", summary(crawler / name / "__init__.py")))
         rows += _rows(crawler / name, 2)
-    rows += [("  cli.py", summary(crawler / "cli.py")), ("  demo/", summary(crawler / "demo" / "__init__.py"))]
+    for top in ("cli", "demo"):
+        rows.append((f"  {top}/", summary(crawler / top / "__init__.py")))
+        rows += _rows(crawler / top, 2)
     rows += list(TOP_LEVEL)
     width = max(len(where) for where, _ in rows) + 2
     return "```\n" + "".join(f"{where:<{width}}{what}\n" for where, what in rows) + "```\n"
