@@ -128,11 +128,15 @@ def test_sigterm_mid_crawl_marks_the_run_interrupted_and_keeps_its_captures(tmp_
 def test_a_run_killed_outright_is_marked_interrupted_by_the_next_start(tmp_path, site):
     db, policies = declare(tmp_path, site, "/a", "/b")
     site.set("/a", policy_page(LOREM))
-    site.set("/b", Route(body=policy_page(LOREM), delay=10))
+    held = threading.Event()  # /b answers only once the run is killed: the run has one capture, whatever the machine's speed
+    site.set("/b", Route(body=policy_page(LOREM), hold=held))
     running = Crawl(db, policies)
-    wait_until(lambda: count(db, "select count(*) as n from captures") == 1, said=running.said)
-    os.killpg(running.process.pid, signal.SIGKILL)
-    running.wait(10)
+    try:
+        wait_until(lambda: count(db, "select count(*) as n from captures") == 1, said=running.said)
+        os.killpg(running.process.pid, signal.SIGKILL)
+        running.wait(10)
+    finally:
+        held.set()
     assert rows(db, "select status from runs") == [{"status": "running"}]
 
     site.set("/b", policy_page(LOREM))
