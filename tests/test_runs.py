@@ -105,11 +105,20 @@ def test_two_hard_links_to_one_archive_cannot_both_run(tmp_path, site):
 
 def test_sigterm_mid_crawl_marks_the_run_interrupted_and_keeps_its_captures(tmp_path, site):
     db, policies = declare(tmp_path, site, "/a", "/b", "/c")
-    for path in ("/a", "/b", "/c"):
-        site.set(path, Route(body=policy_page(LOREM), delay=2))
+    # Each page answers when the test says: one served, the next in flight when SIGTERM comes, whatever
+    # the machine's speed and whichever order the crawl asks for them in.
+    held = {path: threading.Event() for path in ("/a", "/b", "/c")}
+    for path, event in held.items():
+        site.set(path, Route(body=policy_page(LOREM), hold=event))
     running = Crawl(db, policies, "-s", "CONCURRENT_REQUESTS=1")
-    wait_until(lambda: len(site.hits) == 2, said=running.said)  # one page served, the next in flight
-    running.process.send_signal(signal.SIGTERM)
+    try:
+        wait_until(lambda: len(site.hits) == 1, said=running.said)
+        held[site.hits[0]].set()
+        wait_until(lambda: len(site.hits) == 2, said=running.said)  # one page served, the next in flight
+        running.process.send_signal(signal.SIGTERM)
+    finally:
+        for event in held.values():
+            event.set()
 
     assert running.wait(30) == EXIT_INTERRUPTED
     [run] = rows(db, "select * from runs")
