@@ -139,6 +139,7 @@ def test_a_change_is_one_message_to_each_matching_subscription_and_none_to_one_i
     assert message["title"] == "Lumen privacy-policy (US, en): 'biometric' added"
     assert "faceprints and voiceprints" in message["message"] and "Diff: /-/diff/" in message["message"]
     assert b"Subject: Lumen privacy-policy (US, en): 'biometric' added" in mailbox.messages[0]
+    assert b"text/plain" in mailbox.messages[0] and b"text/html" in mailbox.messages[0]  # text, and HTML where mail takes it
 
     crawl(db, policies, *ONLY)
     assert len(webhook.messages) == 1 and len(mailbox.messages) == 1
