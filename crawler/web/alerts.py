@@ -1,7 +1,8 @@
 """Alerts as news, delivered with Apprise: one message per alert in the outbox, to every URL of its
 subscription.
 
-A single change reads as a headline: service, document, region and language, the watched terms it
+Messages are Markdown, so that e-mail gets an HTML part beside its text; the captured sentences in
+them are hostile input, escaped so that no tag of theirs is rendered. A single change reads as a headline: service, document, region and language, the watched terms it
 added or removed, its window, the sentences that carry those terms, and absolute links to the diff
 and the version (``--base-url`` of ``serve``, or POLICYARCHIVE_BASE_URL). Several changes (a run
 that touched many variants, a backfill of years) are one digest, watched-term changes first. The
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import escape
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -80,11 +82,11 @@ def _paragraph(change: dict, base: str | None) -> str:
     lines = [headline(change), f"Changed {_window(change)}: +{change['words_added']} / -{change['words_removed']} words."]
     for side, terms in sides.items():
         for sentence in _sentences(change[f"{side}_text"], terms):
-            lines.append(f"{side.capitalize()}: “{sentence}”")
+            lines.append(f"{side.capitalize()}: “{escape(sentence, quote=False)}”")
     diff = "/-/diff/{}/{}".format(change["from_version_id"], change["to_version_id"])
     lines.append(f"Diff: {_link(base, diff)}")
     lines.append("Version: " + _link(base, "/-/version/{}".format(change["to_version_id"])))
-    return "\n".join(lines)
+    return "\n\n".join(lines)
 
 
 def message(changes: list[dict], base: str | None) -> Message:
@@ -124,7 +126,7 @@ def send(sub: Subscription, msg: Message) -> str | None:
     for url in urls:
         notifier.add(url)
     with apprise.LogCapture(level=apprise.logging.WARNING) as logs:
-        ok = notifier.notify(title=msg.title, body=msg.body, body_format=apprise.NotifyFormat.TEXT)
+        ok = notifier.notify(title=msg.title, body=msg.body, body_format=apprise.NotifyFormat.MARKDOWN)
     if ok:
         return None
     said = " ".join(logs.getvalue().split())[:500] or "no reason given"
