@@ -243,3 +243,14 @@ def test_status_says_which_alerts_were_not_delivered_and_why(demo, webhook, tmp_
     both_editions(site, policies, db)
     said = policyarchive("status", "--db", str(db), "--policies", str(policies)).stdout
     assert "alerts not delivered: 1" in said and "to desk: will be tried again after 1 attempt: delivery to json://127.0.0.1" in said
+
+
+def test_a_captured_sentence_cannot_put_markup_into_a_message():
+    from crawler.web.alerts import message
+
+    change = {"service": "Acme", "type": "privacy-policy", "region": "US", "language": "en", "words_added": 9, "words_removed": 0,
+              "added_text": '<img src=x onerror="alert(1)"> We collect biometric data.', "removed_text": "", "terms": "biometric",
+              "last_before": "2021-05-30T00:00:00Z", "detected_at": "2021-06-02T00:00:00Z", "days": 3.0,
+              "from_version_id": 1, "to_version_id": 2}
+    body = message([change], None).body
+    assert "<img" not in body and "&lt;img src=x onerror=\"alert(1)\"&gt; We collect biometric data." in body

@@ -2,8 +2,8 @@
 subscription.
 
 Messages are Markdown, so that e-mail gets an HTML part beside its text; the captured sentences in
-them are hostile input, escaped so that no tag of theirs is rendered. A single change reads as a headline: service, document, region and language, the watched terms it
-added or removed, its window, the sentences that carry those terms, and absolute links to the diff
+them are hostile input, escaped so that no tag of theirs is rendered. A single change reads as a
+headline: service, document, region and language, the watched terms it added or removed, its window, the sentences that carry those terms, and absolute links to the diff
 and the version (``--base-url`` of ``serve``, or POLICYARCHIVE_BASE_URL). Several changes (a run
 that touched many variants, a backfill of years) are one digest, watched-term changes first. The
 outbox (``crawler/archive/outbox.py``) records each attempt before sending and the delivery after.
