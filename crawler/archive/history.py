@@ -43,10 +43,6 @@ class TermPresence:
     removed: Window | None = None
     versions: int = 0
 
-    @property
-    def current(self) -> bool:
-        return self.status == YES
-
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 
