@@ -1,4 +1,4 @@
-"""The scheduler: each declared service crawled on its cron schedule, each crawl its own process.
+"""The scheduler: each declared service crawled on its cron schedule; the services due together, in one process.
 
 APScheduler 3.x keeps the jobs in SQLite, in a file of their own beside the archive
 (``archive.db`` -> ``archive.schedules.db``) so the archive stays publishable as it is. Restarting
@@ -8,10 +8,14 @@ once when it is back (coalesced, however many slots it missed), if that is no la
 archive takes one run at a time anyway; a run started meanwhile by cron or a person makes the
 scheduled crawl refuse (exit 75), and the log says so.
 
-Each job runs ``policyarchive crawl --only SERVICE --trigger schedule`` in a new process, because
-Twisted's reactor cannot restart, with its log in a file of its own that the run records.
-Schedules are cron expressions in UTC: 5 fields (minute hour day month weekday, Sunday = 0 or 7),
-or 6 with seconds first; a declaration's ``schedule`` overrides the catalog's default.
+One job per schedule, not per service: the services whose schedules fire at the same times (the
+catalog's default, or the same cron spelt either way) are one job, and each run of it is one
+``policyarchive crawl --only A --only B ... --trigger schedule`` in a new process (Twisted's reactor
+cannot restart), with its log in a file of its own, and one run row that names the services. A
+crawl's start-up costs about a second; a catalog of 300 services on the nightly default pays it once,
+not 300 times (docs/decisions/0009-scheduled-batches.md). Schedules are cron expressions in UTC: 5
+fields (minute hour day month weekday, Sunday = 0 or 7), or 6 with seconds first; a declaration's
+``schedule`` overrides the catalog's default.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from crawler.common.plural import count
 
 DEFAULT_CRON = "30 3 * * *"  # nightly, 03:30 UTC
 MISFIRE_GRACE = 24 * 3600  # seconds: a nightly run missed while down still happens within a day
-JOB_FUNCTION = "schedules:run_service"
+JOB_FUNCTION = "schedules:run_services"
 
 logger = logging.getLogger("schedules")
 
@@ -50,11 +54,15 @@ _stopping = threading.Event()
 
 @dataclass(frozen=True)
 class Job:
-    """One service's crawl: its id is the service's slug."""
+    """The crawl of the services on one schedule: its id is the schedule as the first of them spells it."""
 
     id: str
     cron: str
     kwargs: dict
+
+    @property
+    def services(self) -> list[str]:
+        return self.kwargs["services"]
 
 
 def store_path(db: str | Path) -> Path:
@@ -67,15 +75,24 @@ def logs_path(db: str | Path) -> Path:
 
 
 def declared_jobs(catalog: Catalog, db: str, policies: str, logs: str | Path, default_cron: str = DEFAULT_CRON) -> list[Job]:
-    """One job per service, on its declared schedule or the default. The catalog checked the declared
-    schedules when it loaded (``crawler/declarations/cron.py``), and the CLI checks ``--cron``."""
-    jobs = []
+    """One job per schedule, for the services on it (each on its declared schedule or the default).
+    Two spellings of one schedule (``1-5`` and ``mon-fri``) are one job: services are grouped by the
+    trigger the cron makes, not by its text. The catalog checked the declared schedules when it loaded
+    (``crawler/declarations/cron.py``), and the CLI checks ``--cron``."""
+    batches: dict[str, tuple[str, list[str]]] = {}
     for service in catalog.services:
-        cron = service.schedule or default_cron
-        kwargs = {"service": service.slug, "db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()),
-                  "logs": str(Path(logs).resolve())}
-        jobs.append(Job(service.slug, cron, kwargs))
-    return jobs
+        cron = " ".join((service.schedule or default_cron).split())
+        batches.setdefault(str(cron_trigger(cron)), (cron, []))[1].append(service.slug)
+    paths = {"db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()), "logs": str(Path(logs).resolve())}
+    return [Job(cron, cron, {"services": services, **paths}) for cron, services in batches.values()]
+
+
+def label(services: list[str]) -> str:
+    """How the log names a crawl: its service, or how many with the first few."""
+    if len(services) == 1:
+        return services[0]
+    shown = ", ".join(services[:3]) + (", ..." if len(services) > 3 else "")
+    return f"{count(len(services), 'service')} ({shown})"
 
 
 class _Scheduler(BackgroundScheduler):
@@ -98,23 +115,31 @@ def make_scheduler(store: str | Path) -> BackgroundScheduler:
     )
 
 
+def _same_slots(stored, job: Job) -> bool:
+    """Whether a stored job fires when the declared one does, with the same grace and function."""
+    return (str(stored.trigger) == str(cron_trigger(job.cron)) and stored.misfire_grace_time == MISFIRE_GRACE
+            and stored.func_ref == JOB_FUNCTION)
+
+
 def _same(stored, job: Job) -> bool:
-    """Whether a stored job is the declared one: same trigger, same crawl, same grace."""
-    return (str(stored.trigger) == str(cron_trigger(job.cron)) and stored.kwargs == job.kwargs
-            and stored.misfire_grace_time == MISFIRE_GRACE)
+    """Whether a stored job is the declared one: same slots, same crawl."""
+    return _same_slots(stored, job) and stored.kwargs == job.kwargs
 
 
 def apply(scheduler: BackgroundScheduler, jobs: list[Job]) -> None:
-    """Make the store hold exactly the declared jobs. A job declared as before keeps its stored next
-    run time, so a run it missed while the scheduler was down still happens."""
+    """Make the store hold exactly the declared jobs. A job on the same schedule as before keeps its
+    stored next run time, even when services joined or left it, so a run it missed while the
+    scheduler was down still happens (for the services declared now)."""
     stored = {job.id: job for job in scheduler.get_jobs()}
     for job_id in stored.keys() - {job.id for job in jobs}:
         scheduler.remove_job(job_id)
         logger.info("%s: no longer declared, job removed", job_id)
     for job in jobs:
-        if job.id in stored and _same(stored[job.id], job):
+        if job.id in stored and _same_slots(stored[job.id], job):
+            if stored[job.id].kwargs != job.kwargs:
+                scheduler.modify_job(job.id, kwargs=job.kwargs, name=label(job.services))
             continue
-        scheduler.add_job(JOB_FUNCTION, cron_trigger(job.cron), id=job.id, name=job.id, kwargs=job.kwargs,
+        scheduler.add_job(JOB_FUNCTION, cron_trigger(job.cron), id=job.id, name=label(job.services), kwargs=job.kwargs,
                           replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=MISFIRE_GRACE)
 
 
@@ -123,7 +148,8 @@ def _utc(when: datetime | None) -> str:
 
 
 def listing(jobs: list[Job], store: str | Path) -> list[tuple[str, str, str, str]]:
-    """(job, schedule, next run, note) for each declared or stored job, without changing the store."""
+    """(service, schedule, next run, note) for each declared service, and (job, ...) for each stored
+    job no longer declared, without changing the store."""
     stored = {}
     if Path(store).exists():
         scheduler = make_scheduler(store)
@@ -139,31 +165,36 @@ def listing(jobs: list[Job], store: str | Path) -> list[tuple[str, str, str, str
         else:
             next_run = cron_trigger(job.cron).get_next_fire_time(None, now)
             note = "changed: applied when the scheduler starts" if job.id in stored else "new: added when the scheduler starts"
-        rows.append((job.id, job.cron, _utc(next_run), note))
+        rows.extend((service, job.cron, _utc(next_run), note) for service in job.services)
     for job_id in sorted(stored.keys() - {job.id for job in jobs}):
         rows.append((job_id, str(stored[job_id].trigger), "-", "no longer declared: removed when the scheduler starts"))
     return rows
 
 
-def run_service(service: str, db: str, policies: str, logs: str) -> int | None:
-    """The job: one crawl of one service, as its own process, logging to a file of its own."""
-    log_file = Path(logs) / f"{service}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+def run_services(services: list[str], db: str, policies: str, logs: str) -> int | None:
+    """The job: one crawl of the services due together, as its own process, logging to a file of its
+    own (named for the service, or for the first with the number of others)."""
+    name = services[0] if len(services) == 1 else f"{services[0]}-and-{len(services) - 1}-more"
+    log_file = Path(logs) / f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--only", service, "--trigger", "schedule",
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--trigger", "schedule",
                "--db", db, "--policies", policies, "--log", str(log_file)]
+    for service in services:
+        command += ["--only", service]
+    who = label(services)
     with open(log_file, "ab") as out, _children_lock:
         if _stopping.is_set():
-            logger.info("%s: not started, the scheduler is stopping", service)
+            logger.info("%s: not started, the scheduler is stopping", who)
             return None
         # A session of its own: Ctrl-C reaches the scheduler only, which stops the crawl with one SIGTERM.
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         _children.add(child)
-    logger.info("%s: crawl started (pid %d), log %s", service, child.pid, log_file)
+    logger.info("%s: crawl started (pid %d), log %s", who, child.pid, log_file)
     code = child.wait()
     with _children_lock:
         _children.discard(child)
     meaning = MEANINGS.get(code) or (f"ended by {signal.Signals(-code).name}" if code < 0 else "unexpected")
-    logger.log(logging.INFO if code == 0 else logging.WARNING, "%s: crawl ended with exit %d (%s)", service, code, meaning)
+    logger.log(logging.INFO if code == 0 else logging.WARNING, "%s: crawl ended with exit %d (%s)", who, code, meaning)
     return code
 
 
@@ -193,10 +224,12 @@ def serve(jobs: list[Job], store: str | Path) -> None:
     scheduler.start(paused=True)
     try:
         apply(scheduler, jobs)
-        declared = {job.id: job.cron for job in jobs}
+        declared = {job.id: job for job in jobs}
         for job in scheduler.get_jobs():
-            logger.info("%s: schedule %s (UTC), next run %s", job.id, declared[job.id], _utc(job.next_run_time))
-        logger.info("scheduler started: %s, store %s; SIGTERM or Ctrl-C stops it", count(len(jobs), "job"), store)
+            logger.info("%s: schedule %s (UTC), next run %s", label(declared[job.id].services), job.id, _utc(job.next_run_time))
+        services = sum(len(job.services) for job in jobs)
+        logger.info("scheduler started: %s in %s, store %s; SIGTERM or Ctrl-C stops it",
+                    count(services, "service"), count(len(jobs), "crawl job"), store)
         scheduler.resume()
         while not stop.wait(3600):
             pass

@@ -11,6 +11,7 @@ import pytest
 
 from helpers import LOREM, PROJECT, Route, policy_page, policyarchive, rows, write_declaration
 import schedules
+from crawler.declarations.catalog import load_catalog
 
 
 def declare(tmp_path, site, schedule):
@@ -111,6 +112,44 @@ def test_stopping_the_scheduler_stops_its_crawl_which_is_recorded_as_interrupted
     assert scheduler.says("stopping crawl pid") == 1 and scheduler.says("scheduler stopped") == 1
 
 
+def test_services_due_together_are_crawled_in_one_process_and_one_run(tmp_path, site):
+    db, policies = declare(tmp_path, site, "* * * * * *")
+    for name in ("Beta", "Gamma"):
+        path = write_declaration(tmp_path / "policies", name, [{"region": "US", "language": "en", "url": site.url(f"/{name.lower()}")}])
+        path.write_text('schedule: "*  * * * * *"\n' + path.read_text())  # the same schedule, spaced otherwise
+    for route in ("/us", "/beta", "/gamma"):
+        site.set(route, policy_page(LOREM))
+    scheduler = Scheduler(db, policies, tmp_path / "scheduler.log")
+    try:
+        wait_until(lambda: scheduler.says("3 services (acme, beta, gamma): crawl ended"))
+    finally:
+        assert scheduler.stop() == 0
+
+    first = finished_runs(db)[0]
+    assert (first["only"], first["planned"], first["new_versions"]) == ("acme beta gamma", 3, 3)
+    assert scheduler.says("scheduler started: 3 services in 1 crawl job")
+
+
+def test_a_service_joining_a_schedule_keeps_the_run_it_missed(tmp_path, site):
+    db, policies = declare(tmp_path, site, "30 3 * * *")
+    store = schedules.store_path(db)
+    before = schedules.make_scheduler(store)
+    before.start(paused=True)
+    schedules.apply(before, schedules.declared_jobs(load_catalog(policies), db, policies, tmp_path / "logs"))
+    [job] = before.get_jobs()
+    missed = datetime.now(timezone.utc) - timedelta(hours=1)
+    before.modify_job(job.id, next_run_time=missed)
+    before.shutdown(wait=False)
+
+    write_declaration(tmp_path / "policies", "Beta", [{"region": "US", "language": "en", "url": site.url("/beta")}])
+    after = schedules.make_scheduler(store)
+    after.start(paused=True)
+    schedules.apply(after, schedules.declared_jobs(load_catalog(policies), db, policies, tmp_path / "logs"))
+    [job] = after.get_jobs()
+    after.shutdown(wait=False)
+    assert job.kwargs["services"] == ["acme", "beta"] and job.next_run_time == missed
+
+
 def test_a_second_scheduler_on_the_same_archive_is_refused(tmp_path, site):
     db, policies = declare(tmp_path, site, "30 3 * * *")
     first = Scheduler(db, policies, tmp_path / "first.log")
@@ -130,7 +169,7 @@ def test_schedule_list_shows_each_service_with_its_schedule_and_next_run(tmp_pat
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["job", "schedule", "(UTC)", "next", "run", "(UTC)", "note"]
+    assert lines[0].split() == ["service", "schedule", "(UTC)", "next", "run", "(UTC)", "note"]
     acme, beta = (line.split(None, 7) for line in lines[1:])
     next_acme = datetime.fromisoformat(acme[6].replace("Z", "+00:00"))
     assert acme[1:6] == ["0", "4", "*", "*", "1-5"] and next_acme.weekday() < 5 and next_acme.hour == 4

@@ -236,7 +236,7 @@ def _cron(ctx, param, value: str | None) -> str | None:
 
 
 @click.command()
-@click.option("--list", "list_only", is_flag=True, help="Show the jobs and their next run times, then exit.")
+@click.option("--list", "list_only", is_flag=True, help="Show each service's schedule and next run time, then exit.")
 @click.option("--cron", "default_cron", metavar="CRON", callback=_cron,
               help="Schedule (UTC) of services whose declaration names none: 5 fields, or 6 with seconds first. Default: nightly, 30 3 * * *.")
 @click.option("--store", type=click.Path(dir_okay=False), help="The job store (SQLite). Default: beside the archive, archive.schedules.db.")
@@ -246,9 +246,9 @@ def _cron(ctx, param, value: str | None) -> str | None:
 def schedule(list_only, default_cron, store, logs, policies, db):
     """Crawl each service on its schedule, in the foreground, until SIGTERM or Ctrl-C.
 
-    Each service runs on its declaration's `schedule` (cron, UTC), else on --cron;
-    each crawl is its own `policyarchive crawl --only SERVICE --trigger schedule`,
-    one at a time. The jobs persist in the store (one scheduler per store): after
+    Each service runs on its declaration's `schedule` (cron, UTC), else on --cron.
+    The services on one schedule are crawled together, in one process and one run
+    (`policyarchive crawl --only A --only B ... --trigger schedule`), one crawl at a time. The jobs persist in the store (one scheduler per store): after
     a restart, a run missed while the scheduler was down happens once. Stopping lets the crawl in progress
     finish the pages in flight (Ctrl-C twice stops it at once).
 
@@ -269,10 +269,12 @@ def schedule(list_only, default_cron, store, logs, policies, db):
     jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
     if list_only:
         rows = schedules.listing(jobs, store)
-        width = max([len("job")] + [len(r[0]) for r in rows])
-        click.echo(f"{'job':<{width}}  {'schedule (UTC)':<16}  {'next run (UTC)':<20}  note")
-        for job_id, cron, next_run, note in rows:
-            click.echo(f"{job_id:<{width}}  {cron:<16}  {next_run:<20}  {note}".rstrip())
+        width = max([len("service")] + [len(r[0]) for r in rows])
+        click.echo(f"{'service':<{width}}  {'schedule (UTC)':<16}  {'next run (UTC)':<20}  note")
+        for name, cron, next_run, note in rows:
+            click.echo(f"{name:<{width}}  {cron:<16}  {next_run:<20}  {note}".rstrip())
+        services = sum(len(job.services) for job in jobs)
+        click.echo(f"{count(services, 'service')} in {count(len(jobs), 'crawl')}: the services on one schedule are crawled together", err=True)
         click.echo(f"store: {Path(store).resolve()}", err=True)
         return
     handler = logging.StreamHandler()
