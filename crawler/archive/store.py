@@ -72,6 +72,11 @@ def pack(body: bytes) -> bytes:
     return zlib.compress(body, 6)
 
 
+# The columns of ``variants`` that mirror the declarations (``sync_catalog``), rules_changed_at last.
+_VARIANT_COLUMNS = ("id", "document_id", "service", "region", "language", "url", "fetch", "declared_in",
+                    "rules_sha256", "rules_changed_at")
+
+
 @dataclass(frozen=True)
 class Recorded:
     capture_id: int
@@ -149,19 +154,29 @@ class Archive:
         self.db.execute("COMMIT")
 
     def sync_catalog(self, catalog: Catalog) -> None:
-        """Mirror the declarations' documents and variants, so captures can refer to them."""
+        """Mirror the declarations' documents and variants, so captures can refer to them. Only the
+        rows that differ are written: a catalog of thousands of variants, unchanged since the last
+        run, costs one read of each table, not an upsert per row (half a second at 2,000)."""
+        documents = {row[0]: row for row in self.db.execute("SELECT id, service, type, title FROM documents")}
+        variants = {row[0]: row for row in self.db.execute(f"SELECT {', '.join(_VARIANT_COLUMNS)} FROM variants")}
+        now = utcnow()
+        document_rows, variant_rows = [], []
+        for doc in catalog.documents:
+            row = (doc.id, doc.service, doc.type, doc.title)
+            if documents.get(doc.id) != row:
+                document_rows.append(dict(zip(("id", "service", "type", "title"), row)))
+            for v in doc.variants:
+                rules = sha256(json.dumps([[s.to_json() for s in v.rules.select], list(v.rules.remove)]))
+                before = variants.get(v.id)
+                changed_at = before[-1] if before and before[-2] == rules else now
+                row = (v.id, doc.id, v.service, v.region, v.language, v.url, v.fetch, Path(v.source).name, rules, changed_at)
+                if before != row:
+                    variant_rows.append(dict(zip(_VARIANT_COLUMNS, row)))
         with self.db.atomic():
-            for doc in catalog.documents:
-                self.db["documents"].upsert({"id": doc.id, "service": doc.service, "type": doc.type, "title": doc.title}, pk="id")
-                for v in doc.variants:
-                    rules = sha256(json.dumps([[s.to_json() for s in v.rules.select], list(v.rules.remove)]))
-                    before = self.db.execute("SELECT rules_sha256, rules_changed_at FROM variants WHERE id = ?", [v.id]).fetchone()
-                    self.db["variants"].upsert(
-                        {"id": v.id, "document_id": doc.id, "service": v.service, "region": v.region, "language": v.language,
-                         "url": v.url, "fetch": v.fetch, "declared_in": Path(v.source).name, "rules_sha256": rules,
-                         "rules_changed_at": before[1] if before and before[0] == rules else utcnow()},
-                        pk="id",
-                    )
+            if document_rows:
+                self.db["documents"].upsert_all(document_rows, pk="id")
+            if variant_rows:
+                self.db["variants"].upsert_all(variant_rows, pk="id")
 
     def start_run(self, trigger: str, only: tuple[str, ...] = (), planned: int | None = None, log_path: str | None = None) -> int:
         """Open a run, after closing as interrupted any run left ``running`` by a process that died."""
@@ -322,8 +337,13 @@ class Archive:
         return self.record(capture, analysis, run_id, body_sha256=body_sha256), analysis
 
     def _insert_capture(self, row: dict, capture: Capture) -> Recorded:
+        """One row in ``captures``, in plain SQL: every capture of a run passes here, and
+        sqlite-utils' ``insert`` reads the table's schema each time (a third of an unchanged
+        capture's writing)."""
         headers_id, http_date = keep_headers(self.db, capture.headers)
-        capture_id = self.db["captures"].insert({**row, "headers_id": headers_id, "http_date": http_date}).last_pk
+        row = {**row, "headers_id": headers_id, "http_date": http_date}
+        capture_id = self.db.execute(
+            f"INSERT INTO captures ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())).lastrowid
         return Recorded(capture_id, row["outcome"], row.get("version_id"))
 
     def _collapse(self, latest: dict, text: str) -> str | None:
