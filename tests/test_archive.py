@@ -336,3 +336,20 @@ def test_first_opens_of_a_new_archive_at_once_all_succeed(tmp_path, round_):
     assert found == [] and [p.exitcode for p in openers] == [0, 0, 0], "\n".join(found)
     applied = sqlite3.connect(tmp_path / "a.db").execute("select id from _migrations order by id").fetchall()
     assert [n for (n,) in applied] == sorted(MIGRATIONS)
+
+
+def test_a_redeclared_variant_is_mirrored_and_its_rules_date_moves_only_with_its_rules(archive):
+    import dataclasses
+
+    archive.db.execute("update variants set rules_changed_at = '2020-01-01T00:00:00Z'")
+    moved = dataclasses.replace(VARIANT, url="https://acme.example.com/privacy")
+    archive.sync_catalog(dataclasses.replace(CATALOG, services=(dataclasses.replace(
+        CATALOG.services[0], documents=(dataclasses.replace(CATALOG.services[0].documents[0], variants=(moved,)),)),)))
+    [after_move] = rows(archive.path, "select * from variants")
+    reselected = dataclasses.replace(moved, rules=Rules(select=(Selector(css="main"),)))
+    archive.sync_catalog(dataclasses.replace(CATALOG, services=(dataclasses.replace(
+        CATALOG.services[0], documents=(dataclasses.replace(CATALOG.services[0].documents[0], variants=(reselected,)),)),)))
+    [after_rules] = rows(archive.path, "select * from variants")
+
+    assert after_move["url"] == "https://acme.example.com/privacy" and after_move["rules_changed_at"] == "2020-01-01T00:00:00Z"
+    assert after_rules["rules_sha256"] != after_move["rules_sha256"] and after_rules["rules_changed_at"] > "2020-01-01T00:00:00Z"
