@@ -215,6 +215,15 @@ async def test_variant_history_lists_its_captures_and_their_outcomes(archive):
 
 
 @pytest.mark.asyncio
+async def test_variant_history_says_how_much_of_its_page_the_latest_capture_kept(archive):
+    html = (await get(archive, f"/-/variant/{US}")).text
+    latest = one(archive, "select words, page_words from captures where variant_id = ? order by fetched_at desc limit 1", [US])
+    share = round(100 * latest["words"] / latest["page_words"])
+    assert f"kept {latest['words']:,} of the {latest['page_words']:,} words the page shows ({share}%)" in html
+    assert 0 < share < 100 and f'>{share}%</span>' in html
+
+
+@pytest.mark.asyncio
 async def test_the_diff_form_sends_the_reader_to_the_diffs_permalink(archive, us_change):
     response = await get(archive, f"/-/diff?from={us_change['to_version_id']}&to={us_change['from_version_id']}", status=302)
     assert response.headers["location"] == f"/-/diff/{us_change['to_version_id']}/{us_change['from_version_id']}"

@@ -206,6 +206,18 @@ def test_status_says_what_ran_what_failed_and_why_and_what_is_stale(tmp_path, si
     assert "us-en: " not in out.split("stale:")[1]
 
 
+def test_status_shows_how_much_of_its_page_each_variant_keeps_lowest_first(tmp_path, site):
+    db, policies = declare(tmp_path, site, "/us", "/eea")
+    site.set("/us", policy_page(LOREM))
+    site.set("/eea", policy_page(LOREM, noise=" ".join(["menu"] * 300)))  # the same policy in a page three times its size
+    crawl(db, policies)
+
+    out = policyarchive("status", "--db", str(db), "--policies", str(policies)).stdout
+    listed = out.split("coverage, lowest first")[1].split("stale:")[0].splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in listed] == ["acme/privacy-policy/eea-en", "acme/privacy-policy/us-en"]
+    assert re.match(r"  acme/privacy-policy/eea-en: (\d+) of the ([\d,]+) words its page shows \((\d+)%\)", listed[0])
+
+
 @pytest.mark.asyncio
 async def test_datasette_shows_which_variants_are_stale(tmp_path):
     write_declaration(tmp_path / "policies", "Acme", [

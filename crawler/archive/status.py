@@ -20,6 +20,7 @@ from crawler.common.plural import count
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([mhdw])")
 _HOURS = {"m": 1 / 60, "h": 1, "d": 24, "w": 168}
 FAILURES_SHOWN = 10
+COVERAGE_SHOWN = 5
 
 
 def parse_duration(text: str) -> float:
@@ -55,6 +56,28 @@ def stale_variants(db: sqlite_utils.Database, hours: float, declared: list[str] 
         return list(rows.values())
     known = {r["variant_id"] for r in db.query("SELECT variant_id FROM variant_status")}
     return [rows.get(v) or {"variant_id": v, "last_capture_at": None} for v in sorted(declared) if v in rows or v not in known]
+
+
+def coverage(db: sqlite_utils.Database, declared: list[str] | None = None) -> list[dict]:
+    """Each variant's latest capture that counted its page's words: the words its extraction kept
+    against the words the page shows, lowest share first. One indexed look-up per variant (the
+    captures of a variant, newest first), not a pass over every capture."""
+    variants = declared if declared is not None else [r[0] for r in db.execute("SELECT id FROM variants ORDER BY id")]
+    found = []
+    for variant_id in variants:
+        row = db.execute(
+            """SELECT fetched_at, words, page_words, outcome FROM captures WHERE variant_id = ? AND page_words > 0
+               AND words IS NOT NULL ORDER BY fetched_at DESC, id DESC LIMIT 1""", [variant_id]).fetchone()
+        if row:
+            found.append({"variant_id": variant_id, "fetched_at": row[0], "words": row[1], "page_words": row[2], "outcome": row[3]})
+    return sorted(found, key=lambda r: (r["words"] / r["page_words"], r["variant_id"]))
+
+
+def _coverage_line(row: dict) -> str:
+    share = row["words"] / row["page_words"]
+    suspect = f" ({row['outcome']})" if row["outcome"] not in ("new", "changed", "unchanged") else ""
+    return (f"  {row['variant_id']}: {row['words']:,} of the {row['page_words']:,} words its page shows ({share:.0%}), "
+            f"{row['fetched_at'][:19]}Z{suspect}")
 
 
 def _counts(run: dict) -> str:
@@ -107,6 +130,12 @@ def report(db: sqlite_utils.Database, db_path: str, stale_after: float, runs: in
     lines.append(f"last {count(len(recent), 'run')}, newest first (UTC):" if recent else "no runs yet")
     for run in recent:
         lines += _run_lines(db, run, busy)
+    kept = coverage(db, declared)
+    if kept:
+        lines.append("coverage, lowest first (the words the latest capture kept, of the words its page shows):")
+        lines += [_coverage_line(row) for row in kept[:COVERAGE_SHOWN]]
+        if len(kept) > COVERAGE_SHOWN:
+            lines.append(f"  ... and {count(len(kept) - COVERAGE_SHOWN, 'more variant')}")
     stale = stale_variants(db, stale_after, declared)
     scope = count(len(declared), "declared variant") if declared is not None else "all variants"
     lines.append(f"stale: {len(stale)} of {scope} without a successful capture for {count(stale_after, 'hour')}"

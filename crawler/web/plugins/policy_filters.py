@@ -14,6 +14,10 @@ from datasette import hookimpl
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from crawler.common.plural import count
+
+from crawler.common.plural import count
+
 _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
 _TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
          "a", "table", "thead", "tbody", "tr", "th", "td", "br", "hr", "s", "del"}
@@ -67,6 +71,7 @@ def prepare_jinja2_environment(env):
     env.filters["day"] = day
     env.filters["plain"] = plain
     env.filters["marked"] = marked
+    env.filters["quantity"] = count  # "3 versions", "1 change" (Jinja's own "count" is its length)
 
 
 # Versions are numbered within their variant: "v3" is the third text US English had, by first seen.

@@ -90,7 +90,7 @@ async def variant(datasette, request):
     db = datasette.get_database()
     var = await _one(db, """select *, id as variant_id from variant_labels where id = ?""",
         [request.url_vars["variant_id"]], "variant")
-    versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen",
+    versions = await _rows(db, "select id, first_seen, last_seen, words from versions where variant_id = ? order by first_seen, id",
                            [var["id"]])
     changes = await _rows(db, """select changes.id, changes.variant_id, from_version_id, to_version_id, detected_at, words_added,
           words_removed, is_return, w.last_before, w.days
@@ -100,11 +100,14 @@ async def variant(datasette, request):
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}
     captures = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, status, final_url, renderer, region,
-        proxy, version_id, detail, source from captures where variant_id = ? order by fetched_at desc limit ?""",
+        proxy, version_id, detail, source, words, page_words from captures where variant_id = ? order by fetched_at desc limit ?""",
         [var["id"], CAPTURES_SHOWN])]
     outcomes = await _rows(db, "select outcome, count(*) as n from captures where variant_id = ? group by outcome order by n desc",
                            [var["id"]])
+    coverage = await _rows(db, """select fetched_at, words, page_words from captures where variant_id = ? and page_words > 0
+        and words is not null order by fetched_at desc, id desc limit 1""", [var["id"]])
     return await page(datasette, request, "policy_variant.html", {
+        "coverage": coverage[0] if coverage else None,
         "var": var, "versions": versions, "words": {v["id"]: v["words"] for v in versions},
         "changes": folded([{**c, "terms": by_change.get(c["id"])} for c in changes]), "change_count": len(changes),
         "captures": captures, "more_captures": len(captures) == CAPTURES_SHOWN, "outcomes": outcomes, "database": db.name,
