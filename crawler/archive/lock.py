@@ -17,8 +17,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import socket
 import struct
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -110,7 +112,7 @@ def archive_lock(db: str | Path) -> Iterator[None]:
         return
     fd = _try_lock(db)
     if fd is None:
-        raise ArchiveBusy(f"another run is in progress on {db} ({holder(db) or 'holder unknown'}); nothing was started")
+        raise ArchiveBusy(f"another run is in progress on {db} ({_current_holder(db) or 'holder unknown'}); nothing was started")
     key = _identity(fd)
     _note_holder(db)
     _held[key] = fd
@@ -123,11 +125,51 @@ def archive_lock(db: str | Path) -> Iterator[None]:
 
 
 def _note_holder(db: Path) -> None:
-    """Say who holds the lock, for other processes' messages (best effort: only a message)."""
+    """Say who holds the lock, for other processes' messages (best effort: only a message).
+
+    Written whole and renamed into place, so a reader sees the old note or the new one, never a
+    half-written one."""
+    note = lock_path(db)
+    partial = note.with_name(f"{note.name}.{os.getpid()}")
     try:
-        lock_path(db).write_text(f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n")
+        partial.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n")
+        os.replace(partial, note)
     except OSError:
-        pass
+        partial.unlink(missing_ok=True)
+
+
+# How long a refused start waits for the holder's note: the holder writes it just after taking the
+# lock, so a start refused in that instant would otherwise name the previous holder, or none.
+NOTE_WAIT = 2.0
+_NOTE = re.compile(r"pid (\d+) on (\S+) since")
+
+
+def _current_holder(db: Path) -> str:
+    """The note of the process holding the lock now: a note naming a process of this host that has
+    ended (the previous holder) or no note at all is waited on, briefly, while the lock is held."""
+    deadline = time.monotonic() + NOTE_WAIT
+    while True:
+        note = holder(db)
+        if _names_live_process(note) or time.monotonic() > deadline or not held_elsewhere(db):
+            return note
+        time.sleep(0.02)
+
+
+def _names_live_process(note: str) -> bool:
+    """Whether the note names a process that still runs (one on another host is taken at its word)."""
+    found = _NOTE.match(note)
+    if not found:
+        return False
+    pid, host = int(found[1]), found[2]
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def held_elsewhere(db: str | Path) -> bool:
