@@ -1,6 +1,12 @@
 """Importing an Open Terms Archive versions repository commit by commit (crawler/intake/ota_versions.py)."""
 
+import re
+import subprocess
+
+import pytest
+
 from helpers import LOREM, git_history, policyarchive, rows, write_declaration
+from crawler.web.publish import datasette_app
 
 US = "acme/privacy-policy/us-en"
 DOC = "Acme/Privacy Policy.md"
@@ -41,7 +47,7 @@ def test_a_capture_names_the_repository_the_commit_and_the_path(tmp_path):
     repo = git_history(tmp_path / "versions", [("2021-06-01T08:00:00+00:00", "Start tracking", {DOC: V1})])
     import_ota(tmp_path, repo)
 
-    head = __import__("subprocess").run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     [capture] = rows(tmp_path / "a.db", "select source from captures")
     assert capture["source"] == f"ota:acme-us {repo.resolve()} {head} {DOC}"
 
@@ -130,3 +136,18 @@ def test_a_long_import_is_split_into_runs(tmp_path):
     runs = rows(tmp_path / "a.db", "select attempted, status from runs order by id")
     assert [(r["attempted"], r["status"]) for r in runs] == [(2, "finished"), (2, "finished"), (1, "finished")]
     assert len(imported.runs) == 3
+
+
+@pytest.mark.asyncio
+async def test_a_versions_citation_names_the_collection_the_commit_and_the_path(tmp_path):
+    declare(tmp_path)
+    repo = git_history(tmp_path / "versions", [("2021-06-01T08:00:00+00:00", "Start tracking", {DOC: V1})])
+    import_ota(tmp_path, repo)
+
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    [version] = rows(tmp_path / "a.db", "select id from versions")
+    response = await datasette_app(tmp_path / "a.db").client.get(f"/-/version/{version['id']}")
+    [citation] = re.findall(r'<div class="citation"><pre>(.*?)</pre>', response.text, re.S)
+    assert (f"From Open Terms Archive's acme-us versions, commit {head}, {DOC}, dated 2021-06-01 08:00:00 UTC by its "
+            "commit; not fetched by policyarchive") in citation
+    assert "Region and egress: none recorded." in citation
