@@ -125,7 +125,7 @@ def import_ota(db: str, catalog: Catalog, repo: Path, collection: str, only: str
         since = _start(archive, repo_name, collection, list(paths))
         in_run, last = 0, None
         with git.Blobs(repo) as blobs:
-            for commit in git.commits(repo, since, tuple(paths)):
+            for commit in git.commits(repo, since, "*.md"):
                 for path in commit.changed:
                     variant = paths.get(path)
                     if variant is None:
