@@ -151,3 +151,18 @@ async def test_a_versions_citation_names_the_collection_the_commit_and_the_path(
     assert (f"From Open Terms Archive's acme-us versions, commit {head}, {DOC}, dated 2021-06-01 08:00:00 UTC by its "
             "commit; not fetched by policyarchive") in citation
     assert "Region and egress: none recorded." in citation
+
+
+def test_an_export_carries_ota_versions_as_markdown_that_imports_back_as_text(tmp_path):
+    declare(tmp_path)
+    repo = git_history(tmp_path / "versions", [("2021-06-01T08:00:00+00:00", "Start tracking", {DOC: V1}),
+                                               ("2021-06-02T08:00:00+00:00", "Record", {DOC: V2})])
+    import_ota(tmp_path, repo)
+    exported = policyarchive("export", str(tmp_path / "out.warc.gz"), "--db", str(tmp_path / "a.db"))
+    assert exported.returncode == 0, exported.stderr
+    again = policyarchive("import", str(tmp_path / "out.warc.gz"), "--variant", US, "--db", str(tmp_path / "b.db"),
+                          "--policies", str(tmp_path / "policies"))
+
+    assert again.returncode == 0, again.stderr
+    assert [v["text"] for v in rows(tmp_path / "b.db", "select text from versions order by id")] == [
+        v["text"] for v in rows(tmp_path / "a.db", "select text from versions order by id")]
