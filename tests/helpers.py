@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -212,3 +213,41 @@ def two_region_archive(folder: Path, *us_pages: bytes) -> Path:
     finally:
         site.close()
     return folder / "archive.db"
+
+
+def git_history(repo: Path, commits: list[tuple[str, str, dict[str, bytes | None]]], bare: bool = False) -> Path:
+    """A git repository at ``repo`` (made if new) with ``commits`` added to its ``main`` branch, in
+    order: each ``(ISO date, message, {path: bytes, or None to delete})``, authored and committed at
+    that date. One ``git fast-import`` for them all: a history of thousands of commits in seconds."""
+    if not repo.exists():
+        subprocess.run(["git", "init", "-q", "-b", "main", *(["--bare"] if bare else []), str(repo)], check=True)
+    has_head = subprocess.run(["git", "-C", str(repo), "rev-parse", "-q", "--verify", "main"], capture_output=True).returncode == 0
+    stream = BytesIO()
+    for n, (date, message, files) in enumerate(commits):
+        when = int(datetime.fromisoformat(date).timestamp())
+        text = message.encode()
+        stream.write(b"commit refs/heads/main\n")
+        stream.write(f"author OTA bot <bot@example.org> {when} +0000\ncommitter OTA bot <bot@example.org> {when} +0000\n".encode())
+        stream.write(b"data %d\n%s\n" % (len(text), text))
+        if n == 0 and has_head:
+            stream.write(b"from refs/heads/main^0\n")
+        for path, body in files.items():
+            quoted = '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            if body is None:
+                stream.write(f"D {quoted}\n".encode())
+            else:
+                stream.write(f"M 100644 inline {quoted}\n".encode() + b"data %d\n" % len(body) + body + b"\n")
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=stream.getvalue(), check=True)
+    return repo
+
+
+def ota_history(repo: Path, source: str, document: str) -> Path:
+    """A versions repository of the OTA files ``manifest.tsv`` lists for ``source`` (for example
+    ``ota-vlopses-us-versions``) and ``document`` (``TikTok/Privacy Policy``): one commit per file, with
+    the date and message OTA gave it, in that date's order."""
+    rows = []
+    for line in (REALDATA / "manifest.tsv").read_text().splitlines()[1:]:
+        src, _, path, _, date, subject, local, *_ = line.split("\t")
+        if src == source and path == f"{document}.md":
+            rows.append((date, subject, {path: (REALDATA / local).read_bytes()}))
+    return git_history(repo, sorted(rows, key=lambda r: r[0]))

@@ -296,9 +296,18 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db["alert_changes"].create_index(["alert_id"])
 
 
+def _migration_16(db: sqlite_utils.Database) -> None:
+    """Where each Open Terms Archive import stopped (crawler/intake/ota.py): per repository,
+    collection and file, the last commit read, so that the next import reads only the commits after
+    it, and an import cut short resumes where it was."""
+    db["ota_imports"].create({"repo": str, "collection": str, "path": str, "last_commit": str, "imported_at": str},
+                             pk=("repo", "collection", "path"))
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
-              11: _migration_11, 12: _migration_12}
+              11: _migration_11, 12: _migration_12,
+              16: _migration_16}
 
 
 def pending(conn) -> list[int]:

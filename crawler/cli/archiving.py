@@ -171,6 +171,39 @@ def import_(paths, variant_id, policies, db):
     sys.exit(import_exit_code(counts))
 
 
+@click.command("import-ota")
+@click.argument("repo", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--collection", required=True, help="The OTA collection the repository is of (e.g. vlopses-us).")
+@click.option("--only", "service", help="Only the files of this OTA service (e.g. TikTok).")
+@policies_option
+@db_option
+def import_ota(repo, collection, service, policies, db):
+    """Import an Open Terms Archive versions repository (bare or not), commit by commit.
+
+    Every version of each file COLLECTION/SERVICE/TERMS TYPE.md that a variant follows (its `ota:`
+    field), dated by its commit, cited to the repository, commit and path. A second run reads only
+    the commits after the last one imported.
+
+    \b
+    Example:
+        policyarchive import-ota ../vlopses-us-versions --collection vlopses-us --only TikTok
+    """
+    from crawler.intake.git import GitError
+    from crawler.intake.ota_versions import NothingToImport, import_ota as run_import
+
+    catalog = valid_catalog(policies, outcome="nothing was imported")
+    try:
+        with locked(db):
+            imported = run_import(db, catalog, repo, collection, service)
+            send_alerts(db, policies, catalog)
+    except (GitError, NothingToImport) as exc:
+        click.echo(f"{exc}\nnothing was imported.", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    summary = ", ".join(f"{n} {k}" for k, n in imported.counts.items() if n) or "nothing new"
+    click.echo(f"{count(imported.commits, 'commit')} read; {summary}")
+    sys.exit(import_exit_code(imported.counts))
+
+
 def _cdx_date(ctx, param, value: str | None) -> str | None:
     """``--from``/``--to`` as the CDX API takes them (``wayback.cdx_date``), or a usage error."""
     from crawler.intake.wayback import cdx_date

@@ -33,7 +33,7 @@ from crawler.archive import custody
 from crawler.archive.store import Archive
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
-from crawler.archive.provenance import imported_from, is_saved_file, saved_file_urn
+from crawler.archive.provenance import imported_from, is_saved_file, ota_source, saved_file_urn
 
 # The capture columns an export carries, in the metadata record's order.
 COLUMNS = ("id", "variant_id", "run_id", "fetched_at", "outcome", "status", "requested_url", "final_url",
@@ -102,8 +102,10 @@ def _status_line(status: int) -> str:
 
 
 def _saved_type(capture: dict) -> str:
-    """The media type of a saved file's bytes, from the file name its import recorded."""
-    return mimetypes.guess_type(imported_from(capture["source"]) or "")[0] or "application/octet-stream"
+    """The media type of a saved file's bytes, from the file name its import recorded (for an Open
+    Terms Archive version, its path in the repository: Markdown)."""
+    name = imported_from(capture["source"]) or (ota_source(capture["source"]) or {}).get("path", "")
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def target_uri(capture: dict) -> str:
