@@ -128,7 +128,7 @@ async def test_home_lists_the_latest_change_with_a_link_straight_to_its_diff(arc
 @pytest.mark.asyncio
 async def test_home_lists_every_canned_query_documented_in_metadata(archive):
     html = (await get(archive, "/")).text
-    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "changes_feed", "service_changes_feed"):
+    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "clause_first_appearance", "clause_lineage", "changes_feed", "service_changes_feed"):
         assert f"/archive/{name}" in hrefs(html), name
 
 
@@ -357,6 +357,15 @@ async def test_first_appearance_query_gives_when_a_phrase_first_appeared_per_var
     version = one(archive, "select first_seen from versions where id = ?", [us_change["to_version_id"]])
     assert [(f["variant_id"], f["first_seen"]) for f in clause] == [(US, version["first_seen"])]
 
+
+@pytest.mark.asyncio
+async def test_clause_queries_give_the_clause_holding_a_phrase_and_its_lineage(archive, us_change):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    version = one(archive, "select first_seen, last_seen from versions where id = ?", [us_change["to_version_id"]])
+    assert (found["variant_id"], found["first_seen"]) == (US, version["first_seen"]) and "faceprints" in found["clause"]
+    assert found["lineage"] == f"/archive/clause_lineage?clause={found['clause_id']}"
+    lineage = (await get(archive, f"/archive/clause_lineage.json?clause={found['clause_id']}&_shape=array")).json()
+    assert [(f["variant_id"], f["first_appeared"]) for f in lineage] == [(US, version["first_seen"])]
 
 @pytest.mark.asyncio
 async def test_atom_feed_holds_each_change_with_its_added_text(archive, us_change):
