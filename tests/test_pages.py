@@ -368,6 +368,19 @@ async def test_clause_queries_give_the_clause_holding_a_phrase_and_its_lineage(a
     assert [(f["variant_id"], f["first_appeared"]) for f in lineage] == [(US, version["first_seen"])]
 
 @pytest.mark.asyncio
+async def test_clause_page_says_when_the_clause_appeared_in_each_variant_with_the_change_that_brought_it(archive, us_change):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    html = (await get(archive, f"/-/clause/{found['clause_id']}")).text
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}" in hrefs(html)
+    assert f"/-/variant/{US}" in hrefs(html) and f"/-/variant/{EEA}" not in hrefs(html)
+    assert "faceprints" in html
+
+
+@pytest.mark.asyncio
+async def test_clause_page_of_an_unknown_clause_is_not_found(archive):
+    await get(archive, "/-/clause/999999", status=404)
+
+@pytest.mark.asyncio
 async def test_atom_feed_holds_each_change_with_its_added_text(archive, us_change):
     feed = (await get(archive, "/archive/changes_feed.atom")).text
     assert feed.count("<entry>") == 3  # the US clause, the German move, the hostile import
