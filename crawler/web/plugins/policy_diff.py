@@ -22,10 +22,12 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
+from crawler.common.digests import sha256
 from crawler.web.plugins import row_id
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
+from crawler.text.extract import comparable
 from crawler.text.terms import WATCHED, watched_in
 from crawler.web.publish import page
 
@@ -241,6 +243,16 @@ async def _at(db, variant_id: str, cutoff: str) -> dict | None:
     return vouched(dict(row)) if row else None
 
 
+async def _clause_ids(db, gap) -> dict[str, int]:
+    """Each clause of the gap's text mapped to its id in the clause index (by its visible words),
+    for a link to its lineage."""
+    texts = [c.text for c in gap.only_a + gap.only_b] + [c.text for pair in gap.reworded for c in pair]
+    keys = {sha256(comparable(t)): t for t in texts}
+    found = await db.execute("select key_sha256, id from clauses where key_sha256 in (select value from json_each(?))",
+                             [json.dumps(list(keys))])
+    return {keys[row["key_sha256"]]: row["id"] for row in found}
+
+
 async def compare(datasette, request):
     db = datasette.get_database()
     doc = (await db.execute("select * from documents where id = ?", [request.url_vars["document_id"]])).first()
@@ -261,10 +273,12 @@ async def compare(datasette, request):
     a, b = by_id[a_id], by_id[b_id]
     va, vb = await _at(db, a_id, cutoff), await _at(db, b_id, cutoff)
     context = {"doc": dict(doc), "variants": variants, "a": a, "b": b, "va": va, "vb": vb, "at": at,
-               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None}
+               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None,
+               "clause_ids": {}}
     if va and vb:
         if context["same_language"]:
             context["gap"] = clause_gap(va["text"], vb["text"])
+            context["clause_ids"] = await _clause_ids(db, context["gap"])
             computed = diff(va["text"], vb["text"])
             context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
         else:
