@@ -383,6 +383,12 @@ async def test_compare_page_links_each_clause_only_one_variant_has_to_its_lineag
     assert f"/-/clause/{found['clause_id']}" in hrefs(html)
 
 @pytest.mark.asyncio
+async def test_who_has_it_page_links_each_clause_carrying_the_term_to_its_lineage(archive):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    html = (await get(archive, "/-/document/acme/privacy-policy?term=faceprints")).text
+    assert f"/-/clause/{found['clause_id']}" in hrefs(html)
+
+@pytest.mark.asyncio
 async def test_clause_page_of_an_unknown_clause_is_not_found(archive):
     await get(archive, "/-/clause/999999", status=404)
 

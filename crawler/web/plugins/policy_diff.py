@@ -22,12 +22,10 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
-from crawler.common.digests import sha256
-from crawler.web.plugins import row_id
+from crawler.web.plugins import clause_ids, row_id
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
-from crawler.text.extract import comparable
 from crawler.text.terms import WATCHED, watched_in
 from crawler.web.publish import page
 
@@ -243,16 +241,6 @@ async def _at(db, variant_id: str, cutoff: str) -> dict | None:
     return vouched(dict(row)) if row else None
 
 
-async def _clause_ids(db, gap) -> dict[str, int]:
-    """Each clause of the gap's text mapped to its id in the clause index (by its visible words),
-    for a link to its lineage."""
-    texts = [c.text for c in gap.only_a + gap.only_b] + [c.text for pair in gap.reworded for c in pair]
-    keys = {sha256(comparable(t)): t for t in texts}
-    found = await db.execute("select key_sha256, id from clauses where key_sha256 in (select value from json_each(?))",
-                             [json.dumps(list(keys))])
-    return {keys[row["key_sha256"]]: row["id"] for row in found}
-
-
 async def compare(datasette, request):
     db = datasette.get_database()
     doc = (await db.execute("select * from documents where id = ?", [request.url_vars["document_id"]])).first()
@@ -278,7 +266,9 @@ async def compare(datasette, request):
     if va and vb:
         if context["same_language"]:
             context["gap"] = clause_gap(va["text"], vb["text"])
-            context["clause_ids"] = await _clause_ids(db, context["gap"])
+            gap = context["gap"]
+            texts = [c.text for c in gap.only_a + gap.only_b] + [c.text for pair in gap.reworded for c in pair]
+            context["clause_ids"] = await clause_ids(db, texts)
             computed = diff(va["text"], vb["text"])
             context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
         else:

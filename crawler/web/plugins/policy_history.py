@@ -23,7 +23,7 @@ from datasette.utils.asgi import NotFound, Response
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
 from crawler.text.terms import WATCHED
-from crawler.web.plugins import row_id
+from crawler.web.plugins import clause_ids, row_id
 from crawler.web.publish import page, public_url
 
 CAPTURES_SHOWN = 50
@@ -81,9 +81,11 @@ async def document(datasette, request):
         from changes join variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
+    presence = await _who_has(db, doc["id"], term) if term else None
     return await page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
-        "term": term, "presence": await _who_has(db, doc["id"], term) if term else None,
+        "term": term, "presence": presence,
+        "clause_ids": await clause_ids(db, [c for p in presence or [] for c in p.clauses]),
         "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED), "database": db.name,
     })
 
