@@ -128,7 +128,7 @@ async def test_home_lists_the_latest_change_with_a_link_straight_to_its_diff(arc
 @pytest.mark.asyncio
 async def test_home_lists_every_canned_query_documented_in_metadata(archive):
     html = (await get(archive, "/")).text
-    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "changes_feed", "service_changes_feed"):
+    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "clause_first_appearance", "clause_lineage", "changes_feed", "service_changes_feed"):
         assert f"/archive/{name}" in hrefs(html), name
 
 
@@ -357,6 +357,40 @@ async def test_first_appearance_query_gives_when_a_phrase_first_appeared_per_var
     version = one(archive, "select first_seen from versions where id = ?", [us_change["to_version_id"]])
     assert [(f["variant_id"], f["first_seen"]) for f in clause] == [(US, version["first_seen"])]
 
+
+@pytest.mark.asyncio
+async def test_clause_queries_give_the_clause_holding_a_phrase_and_its_lineage(archive, us_change):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    version = one(archive, "select first_seen, last_seen from versions where id = ?", [us_change["to_version_id"]])
+    assert (found["variant_id"], found["first_seen"]) == (US, version["first_seen"]) and "faceprints" in found["clause"]
+    assert found["lineage"] == f"/archive/clause_lineage?clause={found['clause_id']}"
+    lineage = (await get(archive, f"/archive/clause_lineage.json?clause={found['clause_id']}&_shape=array")).json()
+    assert [(f["variant_id"], f["first_appeared"]) for f in lineage] == [(US, version["first_seen"])]
+
+@pytest.mark.asyncio
+async def test_clause_page_says_when_the_clause_appeared_in_each_variant_with_the_change_that_brought_it(archive, us_change):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    html = (await get(archive, f"/-/clause/{found['clause_id']}")).text
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}" in hrefs(html)
+    assert f"/-/variant/{US}" in hrefs(html) and f"/-/variant/{EEA}" not in hrefs(html)
+    assert "faceprints" in html
+
+
+@pytest.mark.asyncio
+async def test_compare_page_links_each_clause_only_one_variant_has_to_its_lineage(archive):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}")).text
+    assert f"/-/clause/{found['clause_id']}" in hrefs(html)
+
+@pytest.mark.asyncio
+async def test_who_has_it_page_links_each_clause_carrying_the_term_to_its_lineage(archive):
+    [found] = (await get(archive, "/archive/clause_first_appearance.json?phrase=faceprints&_shape=array")).json()
+    html = (await get(archive, "/-/document/acme/privacy-policy?term=faceprints")).text
+    assert f"/-/clause/{found['clause_id']}" in hrefs(html)
+
+@pytest.mark.asyncio
+async def test_clause_page_of_an_unknown_clause_is_not_found(archive):
+    await get(archive, "/-/clause/999999", status=404)
 
 @pytest.mark.asyncio
 async def test_atom_feed_holds_each_change_with_its_added_text(archive, us_change):

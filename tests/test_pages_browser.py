@@ -72,6 +72,16 @@ def test_the_compare_page_shows_a_clause_in_one_region_and_not_the_other(server,
     page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
 
 
+def test_a_clause_one_region_has_leads_from_the_compare_page_to_its_lineage(archive, server, page):
+    page.goto(f"{server}/-/compare/acme/privacy-policy?a={EEA}&b={US}")
+    page.locator(".clauses li", has_text="faceprints").get_by_role("link", name="its lineage").click()
+    page.wait_for_load_state()
+    row = page.locator("tr", has=page.locator("td", has_text="US · en"))
+    assert "faceprints" in page.locator("blockquote.clause").inner_text()
+    assert row.get_by_role("link", name="between").is_visible() and page.locator("td", has_text="EEA · en").count() == 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "lineage.png"), full_page=True)
+
 def _assert_payload_inert(page) -> None:
     """The payload is on the page as text, nothing it carries runs, and its link is not a link."""
     assert page.get_by_text("<script>window.pwned=1</script>").first.is_visible()

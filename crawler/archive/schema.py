@@ -10,6 +10,7 @@ import json
 
 import sqlite_utils
 
+from crawler.archive.clauses import index_version
 from crawler.common.digests import sha256
 from crawler.text.extract import comparable
 
@@ -302,12 +303,32 @@ def _migration_16(db: sqlite_utils.Database) -> None:
     it, and an import cut short resumes where it was."""
     db["ota_imports"].create({"repo": str, "collection": str, "path": str, "last_commit": str, "imported_at": str},
                              pk=("repo", "collection", "path"))
+def _migration_17(db: sqlite_utils.Database) -> None:
+    """Clauses as data (issue 13; docs/decisions/0014-clause-index.md): each clause stored once,
+    each version's clauses in order, and rewordings linked. Every version held is indexed here, in
+    the order its variant saw them, so an archive gains the index without losing anything."""
+    db.execute("""CREATE TABLE clauses (id INTEGER PRIMARY KEY, key_sha256 TEXT NOT NULL UNIQUE,
+                  text TEXT NOT NULL, words INTEGER NOT NULL)""")
+    db["clauses"].enable_fts(["text"], tokenize="porter", create_triggers=False)
+    db.execute("""CREATE TABLE version_clauses (version_id INTEGER NOT NULL REFERENCES versions(id),
+                  clause_id INTEGER NOT NULL REFERENCES clauses(id), position INTEGER NOT NULL, section TEXT,
+                  PRIMARY KEY (version_id, position)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX idx_version_clauses_clause ON version_clauses (clause_id, version_id)")
+    db.execute("""CREATE TABLE clause_rewordings (clause_id INTEGER NOT NULL REFERENCES clauses(id),
+                  from_clause_id INTEGER NOT NULL REFERENCES clauses(id), score INTEGER NOT NULL,
+                  PRIMARY KEY (clause_id, from_clause_id)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX idx_clause_rewordings_from ON clause_rewordings (from_clause_id)")
+    previous: dict[str, int] = {}
+    for version_id, variant_id, text in db.execute(
+            "SELECT id, variant_id, text FROM versions ORDER BY variant_id, first_seen, id").fetchall():
+        index_version(db.conn, version_id, text or "", previous.get(variant_id))
+        previous[variant_id] = version_id
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              16: _migration_16}
+              16: _migration_16, 17: _migration_17}
 
 
 def pending(conn) -> list[int]:

@@ -96,3 +96,12 @@ async def test_comparing_the_us_with_ireland_lists_the_biometric_clause_as_only_
     only_us = response.text.split("Only in US · en")[1].split("Reworded")[0]
     only_ie = response.text.split("Only in IE · en")[1].split("Only in US · en")[0]
     assert "faceprints and voiceprints" in only_us and "faceprints" not in only_ie
+
+
+def test_the_biometric_clause_first_appears_in_the_us_text_and_never_in_ireland_or_the_eea(seed):
+    appeared = rows(seed, """SELECT versions.variant_id, min(versions.first_seen) AS first_seen FROM clauses_fts
+        JOIN version_clauses ON version_clauses.clause_id = clauses_fts.rowid
+        JOIN versions ON versions.id = version_clauses.version_id
+        WHERE clauses_fts MATCH '"faceprints and voiceprints"' GROUP BY versions.variant_id""")
+    assert [(r["variant_id"], r["first_seen"][:19]) for r in appeared] == [
+        ("tiktok/privacy-policy/us-en", "2025-09-13T00:31:19")]

@@ -22,7 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
-from crawler.web.plugins import row_id
+from crawler.web.plugins import clause_ids, row_id
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
@@ -261,10 +261,14 @@ async def compare(datasette, request):
     a, b = by_id[a_id], by_id[b_id]
     va, vb = await _at(db, a_id, cutoff), await _at(db, b_id, cutoff)
     context = {"doc": dict(doc), "variants": variants, "a": a, "b": b, "va": va, "vb": vb, "at": at,
-               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None}
+               "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None,
+               "clause_ids": {}}
     if va and vb:
         if context["same_language"]:
             context["gap"] = clause_gap(va["text"], vb["text"])
+            gap = context["gap"]
+            texts = [c.text for c in gap.only_a + gap.only_b] + [c.text for pair in gap.reworded for c in pair]
+            context["clause_ids"] = await clause_ids(db, texts)
             computed = diff(va["text"], vb["text"])
             context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
         else:

@@ -4,6 +4,8 @@
                                         ``?term=biometric`` (or any phrase): which variants carry it, since when
 ``/-/variant/SERVICE/TYPE/REGION-LANG`` the timeline of its versions and changes, and its captures
 ``/-/version/ID``                       the text, its hashes, the capture it came from, a citation block
+``/-/clause/ID``                        a clause's lineage: per variant, when it appeared and last stood, and
+                                        what it was reworded from and into (the clause index, issue 13)
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
 
 Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
@@ -21,7 +23,7 @@ from datasette.utils.asgi import NotFound, Response
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
 from crawler.text.terms import WATCHED
-from crawler.web.plugins import row_id
+from crawler.web.plugins import clause_ids, row_id
 from crawler.web.publish import page, public_url
 
 CAPTURES_SHOWN = 50
@@ -79,9 +81,11 @@ async def document(datasette, request):
         from changes join variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
+    presence = await _who_has(db, doc["id"], term) if term else None
     return await page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
-        "term": term, "presence": await _who_has(db, doc["id"], term) if term else None,
+        "term": term, "presence": presence,
+        "clause_ids": await clause_ids(db, [c for p in presence or [] for c in p.clauses]),
         "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED), "database": db.name,
     })
 
@@ -134,6 +138,35 @@ async def version(datasette, request):
     })
 
 
+async def clause(datasette, request):
+    """A clause's lineage, read from the clause index by ``clause_id`` (idx_version_clauses_clause)."""
+    db = datasette.get_database()
+    found = await _one(db, "select id, text, words from clauses where id = ?",
+                       [row_id(request.url_vars["clause_id"], "clause")], "clause")
+    spans = await _rows(db, """select variants.id as variant_id, variants.document_id, variants.service, variants.type,
+          variants.region, variants.language, count(*) as versions,
+          min(versions.first_seen) as first_seen, max(versions.last_seen) as last_seen
+        from version_clauses join versions on versions.id = version_clauses.version_id
+        join variant_labels as variants on variants.id = versions.variant_id
+        where version_clauses.clause_id = ? group by versions.variant_id order by first_seen""", [found["id"]])
+    for span in spans:
+        span["appeared"] = (await db.execute("""select changes.from_version_id, changes.to_version_id, changes.detected_at,
+              w.last_before, w.days
+            from changes join change_windows as w on w.change_id = changes.id
+            where changes.superseded_by is null and changes.to_version_id = (select versions.id from version_clauses
+              join versions on versions.id = version_clauses.version_id
+              where version_clauses.clause_id = ? and versions.variant_id = ? order by versions.first_seen, versions.id limit 1)
+            order by changes.detected_at limit 1""", [found["id"], span["variant_id"]])).first()
+    reworded = await _rows(db, """select 'from' as direction, clauses.id, clauses.text, score from clause_rewordings
+          join clauses on clauses.id = from_clause_id where clause_id = :c
+        union all select 'into', clauses.id, clauses.text, score from clause_rewordings
+          join clauses on clauses.id = clause_id where from_clause_id = :c""", {"c": found["id"]})
+    return await page(datasette, request, "policy_clause.html", {
+        "clause": found, "spans": spans, "reworded": reworded,
+        "permalink": public_url(datasette, request, f"/-/clause/{found['id']}"),
+    })
+
+
 async def capture_body(datasette, request):
     """The raw body as an attachment of a type no browser renders, so captured HTML never runs here."""
     db = datasette.get_database()
@@ -155,5 +188,6 @@ def register_routes():
         (rf"^/-/document/{DOCUMENT}$", document),
         (rf"^/-/variant/{VARIANT}$", variant),
         (r"^/-/version/(?P<version_id>\d+)$", version),
+        (r"^/-/clause/(?P<clause_id>\d+)$", clause),
         (r"^/-/capture/(?P<capture_id>\d+)/body$", capture_body),
     ]

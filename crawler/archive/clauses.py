@@ -1,0 +1,73 @@
+"""The clause index: each version's text stored as the clauses a reporter quotes (issue 13).
+
+A clause is stored once (``clauses``, keyed by the hash of its visible words, ``extract.comparable``)
+and each version lists the clauses it holds, in order, with the heading it stands under
+(``version_clauses``). A clause that is new for a variant and rewords a clause of the variant's
+previous version (rapidfuzz's ratio at least ``REWORDED``) is linked to it (``clause_rewordings``).
+The cutter and the threshold are ``crawler.text.clauses``': the index and the compare page agree.
+
+Only a new version is indexed: an unchanged capture pays nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from rapidfuzz import fuzz, process
+
+from crawler.common.digests import sha256
+from crawler.text.clauses import REWORDED, clauses
+from crawler.text.extract import comparable
+
+
+def _section(clause: str, current: str | None) -> str | None:
+    """The heading a clause stands under: a Markdown heading starts a section and stands in it."""
+    first = clause.lstrip()
+    return first.lstrip("#").strip().splitlines()[0] if first.startswith("#") else current
+
+
+def _clause_id(conn: sqlite3.Connection, key: str, text: str) -> tuple[int, bool]:
+    """The id of the clause with these visible words, and whether it was added now."""
+    digest = sha256(key)
+    row = conn.execute("SELECT id FROM clauses WHERE key_sha256 = ?", [digest]).fetchone()
+    if row:
+        return row[0], False
+    clause_id = conn.execute("INSERT INTO clauses (key_sha256, text, words) VALUES (?, ?, ?)",
+                             [digest, text, len(key.split())]).lastrowid
+    conn.execute("INSERT INTO clauses_fts (rowid, text) VALUES (?, ?)", [clause_id, text])
+    return clause_id, True
+
+
+def index_version(conn: sqlite3.Connection, version_id: int, text: str, previous_id: int | None = None) -> None:
+    """Store the clauses of version ``version_id`` (its ``text``), and link those it rewords from
+    ``previous_id``, the variant's version before it."""
+    section, keyed, rows = None, {}, []
+    for clause in clauses(text):
+        key = comparable(clause)
+        if not key or key in keyed:
+            continue
+        section = _section(clause, section)
+        keyed[key] = _clause_id(conn, key, clause)
+        rows.append((version_id, keyed[key][0], len(rows), section))
+    conn.executemany("INSERT INTO version_clauses (version_id, clause_id, position, section) VALUES (?, ?, ?, ?)", rows)
+    if previous_id is not None:
+        _link_rewordings(conn, previous_id, {k: cid for k, (cid, _) in keyed.items()})
+
+
+def _link_rewordings(conn: sqlite3.Connection, previous_id: int, keyed: dict[str, int]) -> None:
+    """Each clause of the new version not in the previous one, linked to the previous version's
+    closest clause that the new one dropped, when they are at least REWORDED alike (each dropped
+    clause linked once, as ``clause_gap`` pairs them)."""
+    held = set(keyed.values())
+    before = conn.execute(
+        """SELECT clauses.id, clauses.text FROM version_clauses JOIN clauses ON clauses.id = version_clauses.clause_id
+           WHERE version_clauses.version_id = ?""", [previous_id]).fetchall()
+    dropped = {comparable(text): cid for cid, text in before if cid not in held}
+    kept = {cid for cid, _ in before}
+    for key, clause_id in keyed.items():
+        if clause_id in kept or not dropped:
+            continue
+        match = process.extractOne(key, list(dropped), scorer=fuzz.ratio, score_cutoff=REWORDED)
+        if match:
+            conn.execute("INSERT OR IGNORE INTO clause_rewordings (clause_id, from_clause_id, score) VALUES (?, ?, ?)",
+                         [clause_id, dropped.pop(match[0]), round(match[1])])
