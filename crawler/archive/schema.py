@@ -10,6 +10,7 @@ import json
 
 import sqlite_utils
 
+from crawler.archive.cutshort import reexamine_all
 from crawler.common.digests import sha256
 from crawler.text.extract import comparable
 
@@ -296,9 +297,19 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db["alert_changes"].create_index(["alert_id"])
 
 
+def _migration_18(db: sqlite_utils.Database) -> None:
+    """``captures.cut_short``: why a readable capture is now thought cut short, set when a later
+    version of its variant arrives that is far longer (crawler/archive/cutshort.py, ``COLLAPSE``). Its
+    outcome, version and changes stay as recorded: the flag is added to history, never rewrites it.
+    Archives migrated here are re-examined once, in order of time."""
+    db["captures"].add_column("cut_short", str)
+    reexamine_all(db)
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
-              11: _migration_11, 12: _migration_12}
+              11: _migration_11, 12: _migration_12,
+              18: _migration_18}
 
 
 def pending(conn) -> list[int]:
