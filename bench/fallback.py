@@ -1,7 +1,7 @@
 """Benchmark 8, recall: how much of the policy extraction keeps, on the real WhatsApp, Facebook and
 Google snapshots (realdata/dkg-tosback-snapshots), against the Markdown Open Terms Archive published
 for the same period (realdata/ota-contrib-versions), with the declared selectors and with the
-main-text fallback (no selector: trafilatura), each with the browser's parser and with libxml2's
+main-content fallback (no selector: crawler/text/maintext.py), each with the browser's parser and with libxml2's
 (as before issue 15), measured in the same run.
 
 Token recall is the share of the reference's words (case folded, counted with repeats) that the

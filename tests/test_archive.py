@@ -353,3 +353,20 @@ def test_a_redeclared_variant_is_mirrored_and_its_rules_date_moves_only_with_its
 
     assert after_move["url"] == "https://acme.example.com/privacy" and after_move["rules_changed_at"] == "2020-01-01T00:00:00Z"
     assert after_rules["rules_sha256"] != after_move["rules_sha256"] and after_rules["rules_changed_at"] > "2020-01-01T00:00:00Z"
+
+
+def test_migration_18_flags_the_short_versions_an_archive_already_holds(tmp_path):
+    archive = Archive(tmp_path / "archive.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", " ".join(["word"] * 40)))
+    archive.record(capture("2021-01-02T00:00:00Z"), Analysis("ok", " ".join(["word"] * 100)))
+    archive.close()
+    with closing(sqlite3.connect(tmp_path / "archive.db")) as conn, conn:  # the archive as it was before migration 18
+        conn.execute("ALTER TABLE captures DROP COLUMN cut_short")
+        conn.execute("DELETE FROM _migrations WHERE id = 18")
+
+    Archive(tmp_path / "archive.db").close()
+
+    flags = rows(tmp_path / "archive.db", "select cut_short, outcome from captures order by fetched_at")
+    assert flags[0]["cut_short"].startswith("cut short? 40 words where a later version, seen 2021-01-02T00:00:00Z, has 100")
+    assert [f["outcome"] for f in flags] == ["new", "changed"] and flags[1]["cut_short"] is None

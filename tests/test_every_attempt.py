@@ -32,7 +32,7 @@ def crawl_one(tmp_path, site, body: bytes, **fields):
     return result, capture, run
 
 
-@pytest.mark.parametrize("select", [["article.policy"], []], ids=["selected", "trafilatura"])
+@pytest.mark.parametrize("select", [["article.policy"], []], ids=["selected", "main-content"])
 def test_an_xhtml_page_with_an_encoding_declaration_is_versioned(tmp_path, site, select):
     result, capture, run = crawl_one(tmp_path, site, XHTML.encode(), select=select)
     assert capture["outcome"] == "new", capture
@@ -42,7 +42,7 @@ def test_an_xhtml_page_with_an_encoding_declaration_is_versioned(tmp_path, site,
 
 @pytest.mark.parametrize("body", [b"<!-- nothing but a comment -->", b"\xef\xbb\xbf", b"\xef\xbb\xbf<!-- -->\n"],
                          ids=["comment", "bom", "bom-and-comment"])
-@pytest.mark.parametrize("select", [["article.policy"], []], ids=["selected", "trafilatura"])
+@pytest.mark.parametrize("select", [["article.policy"], []], ids=["selected", "main-content"])
 def test_a_body_of_only_a_comment_or_a_bom_is_recorded_empty_with_its_bytes(tmp_path, site, body, select):
     result, capture, run = crawl_one(tmp_path, site, body, select=select)
     assert capture["outcome"] == "empty" and capture["body_sha256"] is not None, capture

@@ -54,7 +54,7 @@ def test_a_selector_that_matches_nothing_is_an_error_not_an_empty_policy():
         raise AssertionError("expected SelectorMiss")
 
 
-def test_without_selectors_trafilatura_finds_the_main_text():
+def test_without_selectors_the_main_content_is_the_policy():
     paragraphs = "".join(f"<p>Section {i}: we keep your data for {i} days and share it with processors.</p>" for i in range(12))
     html = f"<html><body><nav><a href='/'>Home</a> <a href='/x'>Help</a></nav><main><h1>Privacy</h1>{paragraphs}</main><footer>© Acme</footer></body></html>"
     text = extract(html, Rules())
@@ -209,3 +209,41 @@ def test_the_selection_keeps_its_own_visible_words():
     extracted = extract_counted(page(""), RANGE)
     assert extracted.text.startswith("# Privacy") and extracted.page_words == len(f"Home Privacy {CLAUSE} Footer".split())
     assert len(comparable(extracted.text).split()) == len(f"Privacy {CLAUSE}".split())
+
+
+def fallback(body: str) -> str:
+    return extract(f"<html><body>{body}</body></html>", Rules())
+
+
+POLICY = "".join(f"<p>Clause {i}: we keep your data for {i} days and share it with processors.</p>" for i in range(6))
+
+
+def test_the_fallback_keeps_tables_definition_lists_notes_and_asides_of_the_policy():
+    text = fallback(f"<main>{POLICY}<table><tr><th>Data</th><th>Kept for</th></tr><tr><td>Location</td><td>90 days</td></tr></table>"
+                    "<dl><dt>Processor</dt><dd>A company that handles data for us.</dd></dl>"
+                    "<aside><h3>Portability</h3><p>You may take your data elsewhere.</p></aside>"
+                    "<p><small>Note, updated 3 May 2020: this section applies in California.</small></p></main>")
+    words = comparable(text)
+    for kept in ("Location 90 days", "Processor A company that handles data", "Portability You may take your data elsewhere",
+                 "Note, updated 3 May 2020"):
+        assert kept in words, kept
+
+
+def test_the_fallback_removes_the_pages_chrome_by_structure():
+    text = fallback("<header><a href='/'>Acme home</a></header><nav><a href='/help'>Help centre</a></nav>"
+                    "<div role='dialog'><p>We use cookies.</p><button>Accept all</button></div>"
+                    "<ul><li><a href='#c1'>Clause one</a></li><li><a href='#c2'>Clause two</a></li></ul>"
+                    "<select><option>English</option><option>Deutsch</option></select>"
+                    f"{POLICY}<a href='#'>Return to top</a><footer>© Acme 2020</footer>")
+    assert comparable(text).startswith("Clause 0: we keep your data") and comparable(text).endswith("share it with processors.")
+
+
+def test_a_header_and_footer_inside_the_policy_article_are_kept():
+    text = fallback(f"<nav>Menu</nav><article><header><h1>Privacy Policy</h1><p>Effective 1 May 2020</p></header>{POLICY}"
+                    "<footer>Last updated 2 May 2020</footer></article>")
+    assert comparable(text).startswith("Privacy Policy Effective 1 May 2020") and comparable(text).endswith("Last updated 2 May 2020")
+
+
+def test_a_page_hidden_until_its_script_runs_is_read_and_a_hidden_banner_is_not():
+    text = fallback(f"<div style='display: none'>{POLICY}</div><div style='display:none'>Sign up for our newsletter</div>")
+    assert "Clause 5" in text and "newsletter" not in text

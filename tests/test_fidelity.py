@@ -120,3 +120,47 @@ def test_a_text_keeping_its_usual_share_of_a_bigger_page_is_a_version(tmp_path):
     recorded = archive.record(capture("2021-01-02T00:00:00Z"), Analysis("ok", " ".join(["other"] * 900), words=900, page_words=1200))
     archive.close()
     assert recorded.outcome == "changed"
+
+
+# What a page with a stray </body> in a table kept under libxml2's parser (the first section only),
+# and the whole policy, as another archive's import or an old capture brings them.
+CUT = " ".join(f"Section {n}: we keep your data and share it with processors." for n in range(1, 4))
+WHOLE = " ".join(f"Section {n}: we keep your data and share it with processors." for n in range(1, 11))
+
+
+def cut_short(archive):
+    return [r[0] for r in archive.db.execute("select cut_short from captures order by fetched_at")]
+
+
+def test_a_short_first_version_is_flagged_cut_short_when_a_far_longer_one_arrives(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    first = archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", CUT))
+    archive.record(capture("2021-01-02T00:00:00Z"), Analysis("ok", CUT))
+    archive.record(capture("2021-01-03T00:00:00Z"), Analysis("ok", WHOLE))
+
+    assert first.outcome == "new"
+    assert cut_short(archive) == ["cut short? 33 words where a later version, seen 2021-01-03T00:00:00Z, has 110: "
+                                  "a partial page, or a policy that grew this much"] * 2 + [None]
+    assert [r[0] for r in archive.db.execute("select outcome from captures order by fetched_at")] == ["new", "unchanged", "changed"]
+    archive.close()
+
+
+def test_a_short_capture_arriving_after_a_later_longer_one_is_flagged_cut_short(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-03T00:00:00Z"), Analysis("ok", WHOLE))
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", CUT))
+
+    assert cut_short(archive)[0].startswith("cut short? 33 words where a later version") and cut_short(archive)[1] is None
+    archive.close()
+
+
+def test_a_version_more_than_half_as_long_as_the_next_is_not_cut_short(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(CATALOG)
+    archive.record(capture("2021-01-01T00:00:00Z"), Analysis("ok", " ".join(WHOLE.split()[:56])))
+    archive.record(capture("2021-01-03T00:00:00Z"), Analysis("ok", WHOLE))
+
+    assert cut_short(archive) == [None, None]
+    archive.close()

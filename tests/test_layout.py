@@ -112,6 +112,6 @@ def test_the_circle_finder_finds_a_circle():
 def test_reading_the_archive_loads_nothing_of_the_writer():
     """The lock and the read-only opener are light: no extraction libraries behind them."""
     code = ("import sys, crawler.archive.lock, crawler.archive; "
-            "print(sorted(m for m in ('trafilatura', 'lxml', 'py3langid', 'jsonschema', 'scrapy') if m in sys.modules))")
+            "print(sorted(m for m in ('selectolax', 'lxml', 'py3langid', 'jsonschema', 'scrapy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True)
     assert result.stdout.strip() == "[]"

@@ -238,3 +238,19 @@ async def test_datasette_shows_which_variants_are_stale(tmp_path):
     assert flags == {"us-en": (0, True), "eea-en": (1, True), "row-en": (1, False)}
     page = await app.client.get("/archive/variant_status")
     assert "no successful capture for 48 hours" in page.text
+
+
+@pytest.mark.asyncio
+async def test_a_first_capture_cut_at_a_stray_body_end_tag_is_flagged_in_status_and_on_the_variant_page(tmp_path, site):
+    db, policies = declare(tmp_path, site, "/us")
+    sections = [f"{LOREM} Section {n}." for n in range(1, 11)]
+    whole = policy_page(sections[0], "<table><tr><td>Data kept</td></body><td>90 days</td></tr></table>", *sections[1:])
+    site.set("/us", Route(body=whole[:whole.index(b"</body>")]))  # served cut where a stray </body> stands
+    crawl(db, policies)
+    site.set("/us", Route(body=whole))
+    crawl(db, policies)
+
+    out = policyarchive("status", "--db", str(db), "--policies", str(policies)).stdout
+    assert re.search(r"cut short .*\n  acme/privacy-policy/us-en: 1 capture up to \S+Z: cut short\? \d+ words where a later version", out)
+    page = await datasette_app(db).client.get("/-/variant/acme/privacy-policy/us-en")
+    assert "Cut short?" in page.text and page.text.count("cut short? ") == 1

@@ -1,7 +1,7 @@
 """The archive pipeline: keep the raw capture, classify and extract it off the reactor, version it.
 
 Order matters and is the archive's promise: the body is stored before anything can fail on it;
-extraction (lxml, html-to-markdown, trafilatura: whole-page CPU work) runs in worker processes so the
+extraction (lexbor, lxml, html-to-markdown: whole-page CPU work) runs in worker processes so the
 crawl keeps downloading on both cores, and is skipped for the bytes the variant served last time
 under the same selectors (most of a nightly run); the capture, version and change rows are written
 in one transaction per capture.

@@ -11,6 +11,7 @@ import json
 import sqlite_utils
 
 from crawler.archive.clauses import index_version
+from crawler.archive.cutshort import reexamine_all
 from crawler.common.digests import sha256
 from crawler.text.extract import comparable
 
@@ -323,12 +324,19 @@ def _migration_17(db: sqlite_utils.Database) -> None:
             "SELECT id, variant_id, text FROM versions ORDER BY variant_id, first_seen, id").fetchall():
         index_version(db.conn, version_id, text or "", previous.get(variant_id))
         previous[variant_id] = version_id
+def _migration_18(db: sqlite_utils.Database) -> None:
+    """``captures.cut_short``: why a readable capture is now thought cut short, set when a later
+    version of its variant arrives that is far longer (crawler/archive/cutshort.py, ``COLLAPSE``). Its
+    outcome, version and changes stay as recorded: the flag is added to history, never rewrites it.
+    Archives migrated here are re-examined once, in order of time."""
+    db["captures"].add_column("cut_short", str)
+    reexamine_all(db)
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              16: _migration_16, 17: _migration_17}
+              16: _migration_16, 17: _migration_17, 18: _migration_18}
 
 
 def pending(conn) -> list[int]:

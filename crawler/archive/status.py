@@ -80,6 +80,24 @@ def _coverage_line(row: dict) -> str:
             f"{row['fetched_at'][:19]}Z{suspect}")
 
 
+def cut_short(db: sqlite_utils.Database, declared: list[str] | None = None) -> list[dict]:
+    """Per variant, the captures flagged cut short (``captures.cut_short``): how many, and the
+    latest's detail."""
+    found = db.query("""SELECT variant_id, count(*) AS n, max(fetched_at) AS last,
+        (SELECT cut_short FROM captures d WHERE d.variant_id = c.variant_id AND d.cut_short IS NOT NULL
+         ORDER BY fetched_at DESC LIMIT 1) AS detail
+        FROM captures c WHERE cut_short IS NOT NULL GROUP BY variant_id ORDER BY variant_id""")
+    return [r for r in found if declared is None or r["variant_id"] in declared]
+
+
+def _cut_short_lines(db: sqlite_utils.Database, declared: list[str] | None) -> list[str]:
+    rows = cut_short(db, declared)
+    if not rows:
+        return []
+    return ["cut short (versions far shorter than a later one; kept as recorded):"] + [
+        f"  {r['variant_id']}: {count(r['n'], 'capture')} up to {r['last'][:19]}Z: {r['detail']}" for r in rows]
+
+
 def _counts(run: dict) -> str:
     outcomes = ("new", "changed", "unchanged") + FAILURES
     return ", ".join(f"{run[o.replace('-', '_')]} {o}" for o in outcomes if run.get(o.replace("-", "_"))) or "nothing captured"
@@ -136,6 +154,7 @@ def report(db: sqlite_utils.Database, db_path: str, stale_after: float, runs: in
         lines += [_coverage_line(row) for row in kept[:COVERAGE_SHOWN]]
         if len(kept) > COVERAGE_SHOWN:
             lines.append(f"  ... and {count(len(kept) - COVERAGE_SHOWN, 'more variant')}")
+    lines += _cut_short_lines(db, declared)
     stale = stale_variants(db, stale_after, declared)
     scope = count(len(declared), "declared variant") if declared is not None else "all variants"
     lines.append(f"stale: {len(stale)} of {scope} without a successful capture for {count(stale_after, 'hour')}"

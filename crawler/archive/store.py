@@ -30,6 +30,7 @@ import sqlite_utils
 from crawler.archive import open_read_only
 from crawler.archive.clauses import index_version
 from crawler.archive.custody import seal
+from crawler.archive.cutshort import collapsed, flag_earlier, flag_if_later_is_longer
 from crawler.archive.lock import held_elsewhere
 from crawler.archive.schema import MIGRATIONS, keep_headers
 from crawler.capture.items import Capture
@@ -43,11 +44,9 @@ from crawler.text.classify import Analysis, classify_response
 from crawler.text.extract import comparable
 from crawler.text.terms import watched_in
 
-# A text shorter than COLLAPSE of the version before it is suspect (a shell page, a partial render, a
-# soft 404 or consent wall served with 200: 120-140 words in place of a 400-word policy), and so is one
+# A text that is a collapse of the version before it is suspect (cutshort.COLLAPSE), and so is one
 # keeping less than SHRUNK of the share of its page the variant's captures usually keep (a selector
 # matching part of the policy), until CONFIRMATIONS captures in a row show the same text.
-COLLAPSE = 1 / 2
 SHRUNK = 1 / 3
 CONFIRMATIONS = 3
 # The share of their pages a variant's captures usually keep: the median of its last readable ones.
@@ -348,8 +347,8 @@ class Archive:
         return Recorded(capture_id, row["outcome"], row.get("version_id"))
 
     def _collapse(self, latest: dict, text: str) -> str | None:
-        """Why ``text`` is a collapse of the latest version: under a third of its words."""
-        if len(text.split()) >= latest["words"] * COLLAPSE:
+        """Why ``text`` is a collapse of the latest version (``cutshort.collapsed``)."""
+        if not collapsed(len(text.split()), latest["words"]):
             return None
         return f"text collapsed from {latest['words']} to {len(text.split())} words"
 
@@ -399,6 +398,8 @@ class Archive:
         if before and before["text_sha256"] == text_hash:
             recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": before["id"]}, capture)
             self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [when, before["id"]])
+            if after:
+                flag_if_later_is_longer(self.db, recorded.capture_id, capture.variant_id, when, before["words"])
             return recorded
         recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
         existing = self.db.execute(
@@ -419,8 +420,11 @@ class Archive:
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
         is_return = bool(existing) and existing[1] <= when  # seen before, if only earlier in the same second
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
+        words = len(text.split())
+        flag_earlier(self.db, capture.variant_id, when, words)
         if after:
             self._insert_before(capture.variant_id, after, version_id, text, text_hash, change_id)
+            flag_if_later_is_longer(self.db, recorded.capture_id, capture.variant_id, when, words)
         return Recorded(recorded.capture_id, recorded.outcome, version_id, change_id)
 
     def _insert_before(self, variant_id: str, after: dict, version_id: int, text: str, text_hash: str,

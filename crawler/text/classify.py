@@ -125,7 +125,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
         text = normalize(decode(body, "text/plain"))
     else:
         try:
-            extracted = extract_counted(decode(body, content_type), rules, url)
+            extracted = extract_counted(decode(body, content_type), rules)
             text, page_words = extracted.text, extracted.page_words
         except SelectorMiss as exc:
             return Analysis(EMPTY, detail=str(exc))
@@ -153,9 +153,8 @@ def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
 
 def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -> Analysis:
     """``analyse`` as the crawl, imports and backfills all call it: with the variant's selectors of
-    the capture's date and its declared language. A capture with no URL (a saved file) resolves
-    relative links against the declared URL: a reading aid in the text, not a claim about where the
-    file came from (the capture keeps no URL)."""
+    the capture's date and its declared language. A capture with no URL (a saved file) stands at the
+    declared URL, with no redirect to judge (the capture keeps no URL)."""
     url = capture.final_url or capture.requested_url or variant.url
     return analyse(capture.status, capture.body, capture.content_type, url, variant.rules_at(parse_time(capture.fetched_at)),
                    capture.error_kind, capture.error, is_text=is_text, language=variant.language,

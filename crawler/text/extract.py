@@ -2,8 +2,8 @@
 
 The page is parsed as a browser parses it (``parse.py``). Declared selectors (CSS, or a
 start..end range) pick the policy out of it, ``remove`` drops what is not policy (icons, banners),
-and the rest becomes Markdown. Where no selector is declared, trafilatura finds the main text in
-the same tree. ``normalize`` then removes what is not a wording
+and the rest becomes Markdown. Where no selector is declared, the page's main content with its
+chrome removed by structure (``maintext.py``) is the policy. ``normalize`` then removes what is not a wording
 change (Unicode forms, invisible characters, whitespace), so that the hash of its output changes
 only when the words do.
 """
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import charset_normalizer
 import ftfy
-import trafilatura
 from lxml import etree
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
 from w3lib.encoding import html_to_unicode
 
 from crawler.declarations.catalog import Rules, Selector
+from crawler.text.maintext import main_content
 from crawler.text.parse import parse
 
 _SPACES = re.compile(r"[^\S\n]+")
@@ -274,8 +274,8 @@ def _page_words(doc: etree._Element) -> int:
     return visible_words(" ".join((body if body is not None else doc).itertext()))
 
 
-def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracted:
-    """The declared part of ``html`` as normalised Markdown, trafilatura's main text when nothing is
+def extract_counted(html: str, rules: Rules) -> Extracted:
+    """The declared part of ``html`` as normalised Markdown, the page's main content when nothing is
     declared, with the words of the page it came from (counted before a range cuts the tree).
 
     Raises SelectorMiss when selectors are declared and none matches.
@@ -283,8 +283,7 @@ def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracte
     doc = parse(html)
     shown = _page_words(doc)
     if not rules.select:
-        text = trafilatura.extract(doc, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
-        return Extracted(normalize(text or ""), shown)
+        return Extracted(normalize(to_markdown([main_content(doc)])), shown)
     fragments: list[etree._Element] = []
     for selector in rules.select:
         fragments += _select(doc, selector, alone=len(rules.select) == 1)
@@ -298,6 +297,6 @@ def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracte
     return Extracted(normalize(to_markdown(fragments)), shown)
 
 
-def extract(html: str, rules: Rules, url: str | None = None) -> str:
+def extract(html: str, rules: Rules) -> str:
     """``extract_counted``'s text."""
-    return extract_counted(html, rules, url).text
+    return extract_counted(html, rules).text

@@ -6,7 +6,7 @@ text, an element nested about 256 deep drops everything after it. Real policy pa
 these, and the text lost that way was archived as an ordinary, shorter version. lexbor (through
 selectolax) implements the WHATWG parsing algorithm, so the tree is the one a reader's browser
 builds; it is copied into an lxml tree so that CSS selection (cssselect, with ``:has``), ranges and
-trafilatura work on it unchanged.
+the main-content fallback work on it unchanged.
 """
 
 from __future__ import annotations

@@ -104,14 +104,16 @@ async def variant(datasette, request):
         where change_id in (select value from json_each(?)) group by change_id""", [json.dumps([c["id"] for c in changes])])
     by_change = {t["change_id"]: t["terms"] for t in terms}
     captures = [vouched(c) for c in await _rows(db, """select id, fetched_at, outcome, status, final_url, renderer, region,
-        proxy, version_id, detail, source, words, page_words from captures where variant_id = ? order by fetched_at desc limit ?""",
+        proxy, version_id, detail, cut_short, source, words, page_words from captures where variant_id = ? order by fetched_at desc limit ?""",
         [var["id"], CAPTURES_SHOWN])]
     outcomes = await _rows(db, "select outcome, count(*) as n from captures where variant_id = ? group by outcome order by n desc",
                            [var["id"]])
     coverage = await _rows(db, """select fetched_at, words, page_words from captures where variant_id = ? and page_words > 0
         and words is not null order by fetched_at desc, id desc limit 1""", [var["id"]])
+    cut = await _rows(db, """select count(*) as n, min(fetched_at) as first, max(fetched_at) as last from captures
+        where variant_id = ? and cut_short is not null""", [var["id"]])
     return await page(datasette, request, "policy_variant.html", {
-        "coverage": coverage[0] if coverage else None,
+        "coverage": coverage[0] if coverage else None, "cut_short": cut[0] if cut and cut[0]["n"] else None,
         "var": var, "versions": versions, "words": {v["id"]: v["words"] for v in versions},
         "changes": folded([{**c, "terms": by_change.get(c["id"])} for c in changes]), "change_count": len(changes),
         "captures": captures, "more_captures": len(captures) == CAPTURES_SHOWN, "outcomes": outcomes, "database": db.name,

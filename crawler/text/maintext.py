@@ -1,0 +1,112 @@
+"""The policy of a page without declared selectors: everything the page shows, chrome removed by
+structure.
+
+A policy is the page's main content, and all of it: tables, notes, definition lists and asides are
+policy text as much as paragraphs are, so nothing is scored away for looking unlike prose (a main-text
+extractor tuned for articles, trafilatura, dropped a whole subsection, dated notes and every data
+table of real policies). What goes is what HTML itself marks as not being the content: navigation,
+the page's own header and footer, dialogs (cookie banners), controls (buttons, pickers), hidden
+blocks, tables of contents (lists of links within the page) and "back to top" links. No class
+name or wording of any site is looked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+# Landmarks and elements that are never the content (ARIA roles as HTML maps them, and their
+# explicit forms): navigation, dialogs and alerts over the page (cookie and consent banners), search
+# boxes, form controls and embedded widgets.
+_CHROME = ("nav, dialog, [role=navigation], [role=banner], [role=contentinfo], [role=search], [role=dialog], "
+           "[role=alertdialog], [aria-modal=true], [aria-hidden=true], [hidden], button, select, input, textarea")
+# A <header> or <footer> is the page's banner or content information only when no sectioning
+# element holds it (HTML-AAM); inside <article> or <section> it is the title or notes of that part.
+_SECTIONING = frozenset(("article", "aside", "main", "nav", "section"))
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# A hidden block holding more than this share of the page's text is the page itself, kept hidden
+# until a script runs (a browser with scripts shows it); smaller ones are menus and banners.
+_REVEALED_SHARE = 0.5
+
+
+def _length(el: etree._Element) -> int:
+    return len("".join(el.itertext()).split())
+
+
+def _root(doc: etree._Element) -> etree._Element:
+    """The main landmark (``<main>`` or ``role=main``) when the page marks one, else its only
+    ``<article>``, else the body."""
+    for found in (doc.cssselect("main, [role=main]"), doc.cssselect("article")):
+        if len(found) == 1 or (found and found[0].tag == "main"):
+            return found[0]
+    body = doc.find("body")
+    return body if body is not None else doc
+
+
+def _drop(elements) -> None:
+    for el in list(elements):
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def _page_chrome(root: etree._Element) -> list[etree._Element]:
+    """Headers and footers of the page itself (see ``_SECTIONING``)."""
+    found = []
+    for el in root.iter("header", "footer"):
+        ancestor = el.getparent()
+        while ancestor is not None and ancestor is not root and ancestor.tag not in _SECTIONING:
+            ancestor = ancestor.getparent()
+        if ancestor is None or ancestor.tag not in _SECTIONING:
+            found.append(el)
+    return found
+
+
+def _hidden(root: etree._Element, words: int) -> list[etree._Element]:
+    """Blocks hidden by their inline style; one that holds most of the page is shown instead."""
+    found = []
+    for el in root.iter():
+        if isinstance(el.tag, str) and _DISPLAY_NONE.search(el.get("style") or ""):
+            if _length(el) > _REVEALED_SHARE * words:
+                del el.attrib["style"]
+            else:
+                found.append(el)
+    return found
+
+
+def _in_page(href: str | None) -> bool:
+    return href is not None and href.startswith("#")
+
+
+def _contents_and_top_links(root: etree._Element, tops: set[str]) -> list[etree._Element]:
+    """Tables of contents (lists, two items or more, every item a link within the page and nothing
+    else) and links back to the top (``#``, or the id of the page's root or body)."""
+    found = []
+    for lst in root.iter("ul", "ol"):
+        items = [li for li in lst if li.tag == "li"]
+        if len(items) >= 2 and all(_only_an_in_page_link(li) for li in items):
+            found.append(lst)
+    for a in root.iter("a"):
+        href = a.get("href")
+        if href is not None and (href == "#" or href[1:] in tops) and _in_page(href):
+            found.append(a)
+    return found
+
+
+def _only_an_in_page_link(li: etree._Element) -> bool:
+    links = li.findall(".//a")
+    return bool(links) and all(_in_page(a.get("href")) for a in links) and \
+        "".join(li.itertext()).split() == "".join(t for a in links for t in a.itertext()).split()
+
+
+def main_content(doc: etree._Element) -> etree._Element:
+    """The element holding the page's policy, cut down to it (``doc`` is changed in place)."""
+    body = doc.find("body")
+    tops = {el.get("id") for el in (doc, body) if el is not None and el.get("id")} | {"top"}
+    root = _root(doc)
+    _drop(_hidden(root, _length(root)))
+    _drop(root.cssselect(_CHROME))
+    _drop(_page_chrome(root))
+    _drop(_contents_and_top_links(root, tops))
+    root.tag = "div"  # the converter reads a <body> or <main> as a document of its own
+    return root
