@@ -33,6 +33,7 @@ from crawler.archive import custody
 from crawler.archive.store import Archive
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
+from crawler.evidence import signing
 from crawler.archive.provenance import imported_from, is_saved_file, saved_file_urn
 
 # The capture columns an export carries, in the metadata record's order.
@@ -196,15 +197,19 @@ def write_wacz(archive: Archive, captures: list[dict], path: Path, scope: str) -
     return with_bytes
 
 
-def export(db: str | Path, path: str | Path, only: tuple[str, ...] = ()) -> Exported:
+def export(db: str | Path, path: str | Path, only: tuple[str, ...] = (), sign_key: str | Path | None = None) -> Exported:
     """Export the captures of the services, documents or variants in ``only`` (all when empty) to
-    ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz)."""
+    ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz). A WACZ is signed with the
+    PEM private key at ``sign_key`` when given."""
     path = Path(path)
     archive = Archive.reading(db)
     try:
         captures = captures_in(archive.db, only)
         scope = " ".join(only) or "all"
         write = write_wacz if path.suffix == ".wacz" else write_warc
-        return Exported(path, len(captures), write(archive, captures, path, scope))
+        done = Exported(path, len(captures), write(archive, captures, path, scope))
     finally:
         archive.close()
+    if sign_key:
+        signing.sign_wacz(path, sign_key)
+    return done
