@@ -1,7 +1,12 @@
 """PDF documents: captured as bytes, their text extracted page by page, versioned and diffed like HTML."""
 
+import hashlib
+
+import pytest
+
 from helpers import LOREM, Route, crawl, policy_pdf, rows, write_declaration
 from crawler.text.pdf import is_pdf, pdf_text
+from crawler.web.publish import datasette_app
 
 PDF = {"Content-Type": "application/pdf"}
 CLAUSE = "We may share your precise location with advertising partners for measurement purposes."
@@ -48,3 +53,20 @@ def test_a_pdf_is_known_by_its_signature_when_no_media_type_says_so():
 def test_a_paragraph_wrapped_over_lines_is_one_paragraph_and_paragraphs_stay_apart():
     text = pdf_text(policy_pdf([LOREM, RETENTION]))
     assert f"{LOREM}\n\n{RETENTION}" in text
+
+
+@pytest.mark.asyncio
+async def test_the_version_page_of_a_pdf_links_the_pdf_as_a_download(tmp_path, site):
+    db, policies = pdf_variant(tmp_path, site)
+    body = policy_pdf([LOREM], [RETENTION])
+    site.set("/privacy.pdf", Route(body=body, headers=PDF))
+    crawl(db, policies)
+    [version] = rows(db, "select id, capture_id from versions")
+    client = datasette_app(db).client
+
+    page = await client.get(f"/-/version/{version['id']}")
+    assert page.status_code == 200
+    assert f'href="/-/capture/{version["capture_id"]}/body" download>download the PDF</a>' in page.text
+    download = await client.get(f"/-/capture/{version['capture_id']}/body")
+    assert download.headers["content-disposition"].endswith('.pdf"')
+    assert hashlib.sha256(download.content).hexdigest() == hashlib.sha256(body).hexdigest()
