@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.request
@@ -36,6 +37,39 @@ def policy_page(*paragraphs: str, title: str = "Privacy Policy", noise: str = ""
         f"<footer>build {noise}</footer></body></html>"
     ).encode()
 
+
+
+def policy_pdf(*pages: list[str]) -> bytes:
+    """A PDF whose pages hold these paragraphs, each wrapped at 90 characters as a word processor
+    would, in Helvetica: the smallest real PDF pdfminer and readers open (no PDF writer is installed)."""
+    def stream(paragraphs: list[str]) -> bytes:
+        lines, y = ["BT /F1 10 Tf"], 800
+        for paragraph in paragraphs:
+            for line in textwrap.wrap(paragraph, 90):
+                escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                lines.append(f"1 0 0 1 50 {y} Tm ({escaped}) Tj")
+                y -= 12
+            y -= 12
+        return "\n".join(lines + ["ET"]).encode("latin-1")
+
+    count = len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(count))}] /Count {count} >>".encode(),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, paragraphs in enumerate(pages):
+        content = stream(paragraphs)
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                       f"/Contents {5 + 2 * i} 0 R >>".encode())
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 LOREM = (
     "We collect information you provide when you create an account, such as your name, email address "

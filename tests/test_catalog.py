@@ -213,3 +213,25 @@ def test_a_service_name_that_gives_no_id_fails_validate(tmp_path, name):
     errors = errors_of(tmp_path, GOOD.replace("service: Acme Cloud", f"service: {name!r}"))
     assert errors == [f"{tmp_path / 'acme.yml'}:1: service: {name!r} gives an empty id (ids are made of the Latin letters "
                       f"and digits in the name): write the name in Latin letters, as WeChat for 微信"]
+
+
+def test_page_actions_load_in_order(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD + "        actions: [{click: '#accept', optional: true}, {wait_for: main}, {scroll: bottom}]\n")
+    [eea] = [v for v in load_catalog(tmp_path).variants if v.region == "EEA"]
+    assert [(a.kind, a.target, a.optional) for a in eea.actions] == [
+        ("click", "#accept", True), ("wait_for", "main", False), ("scroll", "bottom", False)]
+
+
+def test_a_page_action_with_an_invalid_selector_is_named_by_line_and_field(tmp_path):
+    [error] = errors_of(tmp_path, GOOD + "        actions:\n          - click: '##accept'\n")
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:18: documents[0].variants[1].actions[0].click: invalid CSS selector '##accept'")
+
+
+def test_page_actions_on_a_variant_fetched_without_a_browser_are_refused(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace('        remove: [".icon"]', '        remove: [".icon"]\n        actions: [{scroll: bottom}]'))
+    assert error == f"{tmp_path / 'acme.yml'}:10: documents[0].variants[0].actions: actions run in a browser: declare fetch: browser"
+
+
+def test_an_unknown_page_action_is_refused(tmp_path):
+    [error] = errors_of(tmp_path, GOOD + "        actions: [{hover: '#menu'}]\n")
+    assert "documents[0].variants[1].actions[0]" in error

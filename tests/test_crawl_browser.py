@@ -104,3 +104,46 @@ def test_the_browser_never_opens_a_websocket_to_a_host_not_allowed(tmp_path, sit
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "/socket" not in site.hits
+
+
+def behind_consent(paragraph: str = LOREM) -> bytes:
+    """A page that shows its policy only once its consent banner's button is clicked."""
+    return f"""<html><head><title>Policy</title></head><body>
+<div id="consent">We use cookies. <button id="accept">Accept all</button></div><div id="root"></div>
+<script>
+  document.getElementById('accept').onclick = function () {{
+    document.getElementById('consent').remove();
+    document.getElementById('root').innerHTML = '<article class="policy"><h1>Privacy Policy</h1><p>{paragraph}</p></article>';
+  }};
+</script></body></html>""".encode()
+
+
+def test_a_consent_banner_is_clicked_before_the_text_is_read(tmp_path, site):
+    site.set("/consent", Route(body=behind_consent()))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": site.url("/consent"), "fetch": "browser",
+         "actions": [{"click": "#accept"}, {"wait_for": "article.policy"}, {"scroll": "bottom"}],
+         "select": ["article.policy"]},
+    ])
+    crawl(tmp_path / "archive.db", tmp_path / "policies")
+
+    [capture] = rows(tmp_path / "archive.db", "select outcome, detail from captures")
+    assert capture == {"outcome": "new", "detail": None}
+    [version] = rows(tmp_path / "archive.db", "select text from versions")
+    assert LOREM in version["text"] and "cookies" not in version["text"]
+
+
+def test_a_failed_action_is_named_in_the_captures_detail_and_an_absent_optional_one_is_not(tmp_path, site):
+    site.set("/p", Route(body=policy_page(LOREM)))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": site.url("/p"), "fetch": "browser",
+         "actions": [{"click": "#banner-gone", "optional": True}, {"click": "#show-more"}],
+         "select": ["article.policy"]},
+    ])
+    result = policyarchive("crawl", "--db", str(tmp_path / "archive.db"), "--policies", str(tmp_path / "policies"),
+                           "-s", "POLICYARCHIVE_ACTION_TIMEOUT=1", env={"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"})
+
+    [capture] = rows(tmp_path / "archive.db", "select outcome, detail from captures")
+    assert capture["outcome"] == "new", result.stderr
+    assert capture["detail"].startswith("action 2 (click: #show-more) failed: ")
+    assert "banner-gone" not in capture["detail"]

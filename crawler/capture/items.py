@@ -33,6 +33,7 @@ class Capture:
     error_kind: str | None = None
     source: str = "crawl"
     memento_url: str | None = None
+    failed_actions: tuple[str, ...] = ()  # the page actions that failed, each named (crawler/capture/actions.py)
 
     def __repr__(self) -> str:
         """The fields and the body's size, never the body: Scrapy logs an item it could not process

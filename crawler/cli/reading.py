@@ -139,33 +139,47 @@ def history(variant_id, db, policies):
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--only", multiple=True, metavar="ID", help="A service, document or variant id; repeatable. Default: everything.")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="KEY.pem",
+              help="Sign the WACZ with this ECDSA P-256 private key (PEM), per the WACZ signing specification.")
 @current_db_option
 @click.option("--policies", default="policies", hidden=True)
-def export(path, only, db, policies):
+def export(path, only, sign_key, db, policies):
     """Write captures as WARC (PATH ending .warc or .warc.gz) or as a WACZ package (.wacz).
 
     Per capture: the response as received, the request, and a metadata record with
     region, language, egress, renderer, time, SHA-256 of the bytes and the Wayback
     memento if any. 'policyarchive verify --export PATH' checks it against the archive.
+    A WACZ signed with --sign-key carries the signature and public key in its
+    datapackage-digest.json; no timestamp authority is asked, so its date is the signer's clock.
 
     \b
     Example:
         policyarchive export tiktok-us.warc.gz --only tiktok/privacy-policy/us-en
         policyarchive export tiktok.wacz --only tiktok
+        policyarchive export tiktok.wacz --only tiktok --sign-key operator.pem
     """
     from crawler.evidence.export import export as run_export
+    from crawler.evidence.signing import SigningError, load_private_key
 
     if not path.name.endswith((".warc", ".warc.gz", ".wacz")):
         click.echo(f"{path}: name it .warc, .warc.gz or .wacz", err=True)
         sys.exit(EXIT_CANNOT_RUN)
+    if sign_key and path.suffix != ".wacz":
+        raise click.BadParameter("only a WACZ package is signed: name the export .wacz", param_hint="--sign-key")
+    try:
+        if sign_key:
+            load_private_key(sign_key)
+    except SigningError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sign-key") from None
     archive = open_read_only(db)
     with closing(archive.conn):
         unknown = ids.not_found(only, variant_ids(archive), db)
     if unknown:
         refuse_ids(unknown, f"nothing was exported; {path} was not written")
     make_folder_of(path)
-    done = run_export(db, path, tuple(only))
-    click.echo(f"{done.path}: {count(done.captures, 'capture')}, {done.with_bytes} with their bytes")
+    done = run_export(db, path, tuple(only), sign_key)
+    signed = f", signed with {sign_key.name}" if sign_key else ""
+    click.echo(f"{done.path}: {count(done.captures, 'capture')}, {done.with_bytes} with their bytes{signed}")
 
 
 def _head_form(ctx, param, head: str | None) -> str | None:
@@ -185,24 +199,35 @@ def _head_form(ctx, param, head: str | None) -> str | None:
 @click.option("--export", "exported", type=click.Path(exists=True, dir_okay=False), help="Also check this WARC or WACZ export against the archive.")
 @click.option("--head", metavar="SHA256", callback=_head_form,
               help="A chain head noted earlier, whole or its first 8 or more characters: fail unless the chain still holds it.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), metavar="KEY.pem",
+              help="Require the --export WACZ to be signed by this key (PEM public key, or the private key).")
 @existing_db_option
 @click.option("--policies", default="policies", hidden=True)
-def verify(exported, head, db, policies):
+def verify(exported, head, public_key, db, policies):
     """Re-hash every stored body, check the chain of custody, and optionally an export.
 
     Prints each problem (which body, capture, manifest or export record, and how it
     differs) and exits 1 if there is any; otherwise prints what was checked and the
-    chain's head hash, worth noting somewhere outside the archive.
+    chain's head hash, worth noting somewhere outside the archive. A WACZ export's
+    files are checked against its package list, and its signature when it is signed.
 
     \b
     Example:
         policyarchive verify
         policyarchive verify --export tiktok.wacz --head 3f9a61c08d2e4b57
+        policyarchive verify --export tiktok.wacz --public-key operator.pub.pem
     """
+    from crawler.evidence.signing import SigningError, load_public_key
     from crawler.evidence.verify import HeadError, verify as run_verify
 
+    if public_key and not (exported and exported.endswith(".wacz")):
+        raise click.BadParameter("a signature is checked on a WACZ: give --export FILE.wacz", param_hint="--public-key")
     try:
-        report = run_verify(db, exported, head)
+        key = load_public_key(public_key) if public_key else None
+    except SigningError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key") from None
+    try:
+        report = run_verify(db, exported, head, key)
     except HeadError as exc:
         raise click.BadParameter(str(exc), param_hint="--head") from None
     if report.noted:

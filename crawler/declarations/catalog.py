@@ -66,6 +66,24 @@ class PastRules:
 
 
 @dataclass(frozen=True)
+class Action:
+    """One page action of a browser variant (``crawler/capture/actions.py`` runs them)."""
+
+    kind: str  # click, wait_for or scroll
+    target: str  # a CSS selector, or "bottom" for scroll
+    optional: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.target}"
+
+
+def parse_action(declared: dict) -> Action:
+    """An action as a declaration writes it (already validated against the schema)."""
+    kind = next(k for k in ("click", "wait_for", "scroll") if k in declared)
+    return Action(kind, declared[kind], bool(declared.get("optional", False)))
+
+
+@dataclass(frozen=True)
 class Variant:
     id: str
     document_id: str
@@ -82,6 +100,7 @@ class Variant:
     locale: str | None = None
     timezone: str | None = None
     wait_for: str | None = None
+    actions: tuple[Action, ...] = ()
     source: str = ""
     ota: str | None = None  # the Open Terms Archive document it follows: COLLECTION/SERVICE/TERMS TYPE
 
@@ -374,9 +393,26 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                     errors.append(DeclarationError(source, line_of(lines, base + (name,)), field_name(base + (name,)), why))
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
+            errors += _check_actions(var, base, lines, source)
             reason = refusal(var["url"])
             if reason:
                 errors.append(DeclarationError(source, line_of(lines, base + ("url",)), field_name(base + ("url",)), reason))
+    return errors
+
+
+def _check_actions(var: dict, base: tuple, lines: list[str], source: str) -> list[DeclarationError]:
+    """Each action's selector is CSS, and actions are declared only where a browser runs them."""
+    errors = []
+    for i, declared in enumerate(var.get("actions", [])):
+        if not isinstance(declared, dict) or not declared.keys() & {"click", "wait_for", "scroll"}:
+            continue  # the schema names what is wrong with it
+        action = parse_action(declared)
+        if action.kind != "scroll":
+            errors += _check_css(action.target, base + ("actions", i, action.kind), lines, source)
+    if var.get("actions") and var.get("fetch", "http") != "browser":
+        where = base + ("actions",)
+        errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
+                                       "actions run in a browser: declare fetch: browser"))
     return errors
 
 
@@ -402,6 +438,7 @@ def _build(data: dict, source: str) -> Service:
                 locale=var.get("locale"),
                 timezone=var.get("timezone"),
                 wait_for=var.get("wait_for"),
+                actions=tuple(parse_action(a) for a in var.get("actions", [])),
                 source=source,
                 ota=var.get("ota"),
             )

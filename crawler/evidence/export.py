@@ -30,10 +30,11 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from crawler.archive import custody
+from crawler.archive.provenance import imported_from, is_saved_file, ota_source, saved_file_urn
 from crawler.archive.store import Archive
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
-from crawler.archive.provenance import imported_from, is_saved_file, ota_source, saved_file_urn
+from crawler.evidence import signing
 
 # The capture columns an export carries, in the metadata record's order.
 COLUMNS = ("id", "variant_id", "run_id", "fetched_at", "outcome", "status", "requested_url", "final_url",
@@ -198,15 +199,19 @@ def write_wacz(archive: Archive, captures: list[dict], path: Path, scope: str) -
     return with_bytes
 
 
-def export(db: str | Path, path: str | Path, only: tuple[str, ...] = ()) -> Exported:
+def export(db: str | Path, path: str | Path, only: tuple[str, ...] = (), sign_key: str | Path | None = None) -> Exported:
     """Export the captures of the services, documents or variants in ``only`` (all when empty) to
-    ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz)."""
+    ``path``: WACZ when it ends in .wacz, else WARC (.warc or .warc.gz). A WACZ is signed with the
+    PEM private key at ``sign_key`` when given."""
     path = Path(path)
     archive = Archive.reading(db)
     try:
         captures = captures_in(archive.db, only)
         scope = " ".join(only) or "all"
         write = write_wacz if path.suffix == ".wacz" else write_warc
-        return Exported(path, len(captures), write(archive, captures, path, scope))
+        done = Exported(path, len(captures), write(archive, captures, path, scope))
     finally:
         archive.close()
+    if sign_key:
+        signing.sign_wacz(path, sign_key)
+    return done

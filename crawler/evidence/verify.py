@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.archive import custody
-from crawler.evidence import export
+from crawler.evidence import export, signing
 from crawler.archive import open_read_only
 from crawler.common.digests import sha256
 from crawler.common.plural import count
@@ -33,7 +33,7 @@ _HEX = re.compile(r"[0-9a-f]+")
 # Report.checked's keys, plural as the report has always named them, with their singular for a count of 1.
 CHECKED_SINGULAR = {
     "bodies": "body", "header sets": "header set", "manifests": "manifest", "captures": "capture",
-    "exported captures": "exported capture", "version texts": "version text",
+    "exported captures": "exported capture", "export signatures": "export signature", "version texts": "version text",
     "captures of runs not ended (not sealed yet)": "capture of a run not ended (not sealed yet)",
 }
 
@@ -326,17 +326,19 @@ def _compare_export(db: sqlite_utils.Database, name: str, fields: dict[str, str]
         yield f"export {name}: capture {capture_id}: exported bytes hash to {payload_sha}, the archive recorded {expected['sha256']}"
 
 
-def verify(path: str | Path, exported: str | Path | None = None, head: str | None = None) -> Report:
+def verify(path: str | Path, exported: str | Path | None = None, head: str | None = None,
+           public_key: bytes | None = None) -> Report:
     """Run every check on the archive at ``path`` (and on ``exported``), read-only; a report of what failed.
 
-    ``head`` is a chain head noted earlier, whole or a prefix (HeadError when it cannot name one manifest)."""
+    ``head`` is a chain head noted earlier, whole or a prefix (HeadError when it cannot name one manifest).
+    ``public_key`` (SubjectPublicKeyInfo DER) must have signed ``exported``, a WACZ."""
     report = Report()
     if not Path(path).exists():
         report.problems.append(f"no archive at {path}")
         return report
     db = open_read_only(path)
     try:
-        _check(db, path, report, exported, head)
+        _check(db, path, report, exported, head, public_key)
     except sqlite3.DatabaseError as exc:
         report.problems.append(f"{path}: reading it failed ({exc}): the archive file is damaged")
     finally:
@@ -344,7 +346,8 @@ def verify(path: str | Path, exported: str | Path | None = None, head: str | Non
     return report
 
 
-def _check(db: sqlite_utils.Database, path: str | Path, report: Report, exported: str | Path | None, head: str | None) -> None:
+def _check(db: sqlite_utils.Database, path: str | Path, report: Report, exported: str | Path | None, head: str | None,
+           public_key: bytes | None = None) -> None:
     """The checks of ``verify``, SQLite's own first: a damaged page may hide rows from every other."""
     report.problems += check_integrity(db)
     if "manifests" not in db.table_names():
@@ -360,6 +363,16 @@ def _check(db: sqlite_utils.Database, path: str | Path, report: Report, exported
         report.problems.append(_missing_head(head))
     if exported:
         report.problems += check_export(db, Path(exported), report)
+    if exported and Path(exported).suffix == ".wacz":
+        report.problems += check_package(Path(exported), report, public_key)
+
+
+def check_package(path: Path, report: Report, public_key: bytes | None) -> list[str]:
+    """A WACZ's files against its package list, and its signature when it has one."""
+    problems = signing.check_wacz(path, public_key)
+    if not problems and signing.is_signed(path):
+        report.checked["export signatures"] = 1
+    return problems
 
 
 # integrity_check reports at most this many problems: the first ones say the file is damaged.

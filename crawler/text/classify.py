@@ -18,6 +18,7 @@ from crawler.capture.items import Capture
 from crawler.common.clock import parse as parse_time
 from crawler.common.digests import sha256
 from crawler.declarations.catalog import Rules, Variant
+from crawler.text.pdf import UnreadablePdf, is_pdf, pdf_text
 from crawler.text.extract import SelectorMiss, comparable, decode, extract_counted, normalize
 
 
@@ -123,6 +124,11 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     page_words = None
     if is_text:
         text = normalize(decode(body, "text/plain"))
+    elif is_pdf(body, content_type):
+        try:
+            text = normalize(pdf_text(body))
+        except UnreadablePdf as exc:
+            return Analysis(EMPTY, detail=str(exc))
     else:
         try:
             extracted = extract_counted(decode(body, content_type), rules)

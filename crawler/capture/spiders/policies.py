@@ -16,6 +16,7 @@ from scrapy.http import Response
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
+from crawler.capture.actions import DEFAULT_TIMEOUT, run_actions
 from crawler.capture.browser import REFUSED, guard_page
 from crawler.common.clock import utcnow
 from crawler.declarations.catalog import Catalog, CatalogError, Variant, load_catalog
@@ -84,6 +85,7 @@ class PoliciesSpider(scrapy.Spider):
             spider.catalog: Catalog = load_catalog(settings.get("POLICYARCHIVE_POLICIES"))
             spider.catalog.select(spider.only, where=settings.get("POLICYARCHIVE_POLICIES"))
         spider.proxies: dict[str, str] = dict(settings.getdict("POLICYARCHIVE_PROXIES"))
+        spider.action_timeout = settings.getfloat("POLICYARCHIVE_ACTION_TIMEOUT", DEFAULT_TIMEOUT)
         return spider
 
     @property
@@ -125,12 +127,13 @@ class PoliciesSpider(scrapy.Spider):
             }
             if proxy_url:
                 context["proxy"] = {"server": proxy_url}
+            actions = [PageMethod(run_actions, variant.actions, self.action_timeout)] if variant.actions else []
             waits = [PageMethod("wait_for_selector", variant.wait_for)] if variant.wait_for else []
             meta.update(
                 playwright=True,
                 playwright_context=f"{egress or 'direct'}|{locale}",
                 playwright_context_kwargs=context,
-                playwright_page_methods=[*waits, PageMethod("evaluate", "navigator.userAgent")],
+                playwright_page_methods=[*actions, *waits, PageMethod("evaluate", "navigator.userAgent")],
                 playwright_page_goto_kwargs={"wait_until": "load"},
                 playwright_page_init_callback=guard_page,
             )
@@ -156,7 +159,9 @@ class PoliciesSpider(scrapy.Spider):
         """The response as a capture. A browser's user agent is read by a page method while the page
         is open (not by keeping the page for this callback: scrapy-playwright then closes it as soon
         as it has the content, and the context's page slot is free for the next variant)."""
-        user_agent = next((m.result for m in response.meta.get("playwright_page_methods", ()) if m.method == "evaluate"), None)
+        methods = response.meta.get("playwright_page_methods", ())
+        user_agent = next((m.result for m in methods if m.method == "evaluate"), None)
+        failed_actions = next((m.result for m in methods if m.method is run_actions), None)
         capture = self._capture(
             response.request,
             final_url=response.url,
@@ -167,6 +172,7 @@ class PoliciesSpider(scrapy.Spider):
         )
         if user_agent:
             capture.user_agent = user_agent
+        capture.failed_actions = tuple(failed_actions or ())
         if response.request.meta.get(REFUSED):
             capture.error, capture.error_kind = "; ".join(response.request.meta[REFUSED]), BLOCKED
         yield capture

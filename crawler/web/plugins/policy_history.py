@@ -22,6 +22,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
+from crawler.text.pdf import is_pdf
 from crawler.text.terms import WATCHED
 from crawler.web.plugins import clause_ids, row_id
 from crawler.web.publish import page, public_url
@@ -136,7 +137,7 @@ async def version(datasette, request):
     permalink = public_url(datasette, request, f"/-/version/{ver['id']}")
     return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
-        "permalink": permalink, "view": request.args.get("view", "markdown"),
+        "permalink": permalink, "view": request.args.get("view", "markdown"), "pdf": _pdf(capture),
     })
 
 
@@ -169,6 +170,12 @@ async def clause(datasette, request):
     })
 
 
+def _pdf(capture: dict) -> bool:
+    """Whether a capture is a PDF document, by its media type or the name of the file it was imported
+    from, without reading its body (a PDF may be megabytes)."""
+    return is_pdf(b"", capture["content_type"]) or (capture["imported_from"] or "").lower().endswith(".pdf")
+
+
 async def capture_body(datasette, request):
     """The raw body as an attachment of a type no browser renders, so captured HTML never runs here."""
     db = datasette.get_database()
@@ -176,7 +183,7 @@ async def capture_body(datasette, request):
         from captures join bodies on bodies.sha256 = captures.body_sha256 where captures.id = ?""",
         [row_id(request.url_vars["capture_id"], "capture")], "captured body")
     body = zlib.decompress(row["content"]) if row["compression"] == "zlib" else row["content"]
-    suffix = "html" if "html" in (row["content_type"] or "") else "bin"
+    suffix = "pdf" if is_pdf(body, row["content_type"]) else "html" if "html" in (row["content_type"] or "") else "bin"
     return Response(body, content_type="application/octet-stream", headers={
         "content-disposition": f'attachment; filename="capture-{row["id"]}-{row["body_sha256"][:12]}.{suffix}"',
         "content-security-policy": "sandbox",
