@@ -90,6 +90,8 @@ POLICYARCHIVE_EXTRACT_WORKERS = 2
 POLICYARCHIVE_ALERT_BACKOFF = 60.0
 # Seconds between two progress lines of a running crawl (crawler/capture/extensions.py).
 POLICYARCHIVE_PROGRESS_INTERVAL = 10.0
+# A screenshot of each new version, rendered offline after the crawl (crawler/archive/screenshots.py).
+POLICYARCHIVE_SCREENSHOTS = True
 # Egress per region or proxy name: POLICYARCHIVE_PROXY_US=http://user:pass@host:port
 POLICYARCHIVE_PROXIES = {
     key[len("POLICYARCHIVE_PROXY_"):].upper(): value

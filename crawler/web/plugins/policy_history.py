@@ -5,6 +5,7 @@
 ``/-/variant/SERVICE/TYPE/REGION-LANG`` the timeline of its versions and changes, and its captures
 ``/-/version/ID``                       the text, its hashes, the capture it came from, a citation block
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
+``/-/version/ID/screenshot.png``        the version's picture as a PNG (``.webp``: as stored)
 
 Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
 are shown with only what their source vouches for (``crawler/archive/provenance.py``): a citation never
@@ -20,6 +21,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
+from crawler.archive.screenshots import as_png
 from crawler.text.terms import WATCHED
 from crawler.web.plugins import row_id
 from crawler.web.publish import page, public_url
@@ -38,6 +40,21 @@ async def _one(db, sql: str, params, what: str) -> dict:
     if row is None:
         raise NotFound(f"No such {what}")
     return dict(row)
+
+
+async def screenshot_of(db, version_id: int) -> dict | None:
+    """The version's picture (sha256, width, height), without its bytes; None if it has none."""
+    row = (await db.execute("""select screenshots.sha256, width, height from version_screenshots
+        join screenshots using (sha256) where version_id = ?""", [version_id])).first()
+    return dict(row) if row else None
+
+
+async def screenshot_bytes(db, version_id: int) -> bytes:
+    row = (await db.execute("""select bytes from version_screenshots join screenshots using (sha256)
+        where version_id = ?""", [version_id])).first()
+    if row is None:
+        raise NotFound("This version has no screenshot")
+    return row["bytes"]
 
 
 async def _rows(db, sql: str, params=()) -> list[dict]:
@@ -131,7 +148,16 @@ async def version(datasette, request):
     return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
         "permalink": permalink, "view": request.args.get("view", "markdown"),
+        "screenshot": await screenshot_of(db, ver["id"]),
     })
+
+
+async def screenshot(datasette, request):
+    """The picture, as PNG whatever its stored format (converted here), or as the WebP kept."""
+    stored = await screenshot_bytes(datasette.get_database(), row_id(request.url_vars["version_id"], "version"))
+    if request.url_vars["format"] == "webp":
+        return Response(stored, content_type="image/webp", headers={"cache-control": "public, max-age=31536000, immutable"})
+    return Response(as_png(stored), content_type="image/png", headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
 async def capture_body(datasette, request):
@@ -155,5 +181,6 @@ def register_routes():
         (rf"^/-/document/{DOCUMENT}$", document),
         (rf"^/-/variant/{VARIANT}$", variant),
         (r"^/-/version/(?P<version_id>\d+)$", version),
+        (r"^/-/version/(?P<version_id>\d+)/screenshot\.(?P<format>png|webp)$", screenshot),
         (r"^/-/capture/(?P<capture_id>\d+)/body$", capture_body),
     ]
