@@ -152,8 +152,7 @@ def policyarchive(*args: str, timeout: float = 180, env: dict | None = None) -> 
 
 def crawl(db: Path, policies: Path, *args: str) -> subprocess.CompletedProcess:
     result = policyarchive("crawl", "--db", str(db), "--policies", str(policies),
-                           "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0",
-                           "-s", "POLICYARCHIVE_SCREENSHOTS=0", *args)
+                           "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0", *args)
     assert result.returncode in (0, 3), result.stderr[-3000:]
     return result
 

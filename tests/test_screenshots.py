@@ -16,7 +16,8 @@ CLAUSE = "We now collect faceprints and voiceprints."
 
 
 def crawl_with_screenshots(db, policies):
-    result = policyarchive("crawl", "--db", str(db), "--policies", str(policies), "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0")
+    result = policyarchive("crawl", "--db", str(db), "--policies", str(policies), "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0",
+                            "-s", "POLICYARCHIVE_SCREENSHOTS=1")
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -28,10 +29,11 @@ def archive(tmp_path_factory):
     try:
         write_declaration(folder / "policies", "Acme", [
             {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]}])
-        for page in (policy_page(LOREM), policy_page(LOREM), policy_page(LOREM, CLAUSE)):
+        first = policy_page(LOREM, "<img src='/pixel.png' alt=''>")
+        for page in (first, first, policy_page(LOREM, CLAUSE)):
             site.set("/us", page)
             crawl_with_screenshots(folder / "archive.db", folder / "policies")
-        assert site.hits == ["/us"] * 3, "rendering fetched nothing from the site"
+        assert site.hits == ["/us"] * 3, "rendering fetched nothing from the site, not even the page's image"
     finally:
         site.close()
     return folder / "archive.db"
@@ -53,13 +55,13 @@ def test_a_screenshot_is_lossless_webp_of_the_rendered_page(archive):
 
 
 def test_missing_fills_versions_made_without_screenshots(tmp_path):
+    """The suite's environment turns screenshots off (conftest.py), as an archive made before had none."""
     site = PolicySite()
     try:
         write_declaration(tmp_path / "policies", "Acme", [
             {"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]}])
         site.set("/us", policy_page(LOREM))
-        result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
-                               "-s", "POLICYARCHIVE_SCREENSHOTS=0")
+        result = policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"))
         assert result.returncode == 0
         assert rows(tmp_path / "a.db", "select 1 from version_screenshots") == []
         result = policyarchive("screenshots", "--missing", "--db", str(tmp_path / "a.db"))

@@ -46,7 +46,10 @@ class Renderer:
 
 def _served_type(html: bytes, content_type: str | None) -> str:
     """The type the bytes are served as: the captured charset if the capture had one; else the
-    page's own <meta charset> decides; else UTF-8, as text extraction reads them."""
+    page's own <meta charset> decides; else UTF-8, as text extraction reads them. A capture that is
+    not HTML (an imported Markdown file) is shown as what it is."""
+    if content_type and "html" not in content_type.lower():
+        return content_type
     if content_type and "charset=" in content_type.lower():
         return f"text/html; {content_type.split(';', 1)[1].strip()}"
     return "text/html" if b"charset" in html[:2048].lower() else "text/html; charset=utf-8"

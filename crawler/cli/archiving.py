@@ -85,7 +85,8 @@ def no_screenshots_option(f):
 
 
 def _screenshots_on(overrides: dict[str, str]) -> bool:
-    """``POLICYARCHIVE_SCREENSHOTS`` as the crawl's settings have it (on unless ``-s POLICYARCHIVE_SCREENSHOTS=0``)."""
+    """``POLICYARCHIVE_SCREENSHOTS`` as the crawl's settings have it: on, unless the environment or
+    ``-s POLICYARCHIVE_SCREENSHOTS=0`` turns it off."""
     from crawler.capture.run import project_settings
 
     return project_settings(**overrides).getbool("POLICYARCHIVE_SCREENSHOTS")
@@ -217,7 +218,7 @@ def import_(paths, variant_id, no_screenshots, policies, db):
         with locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
             send_alerts(db, policies, catalog)
-            if not no_screenshots:
+            if _screenshots_on({}) and not no_screenshots:
                 take_screenshots(db)
     except UnreadableFile as exc:
         click.echo(f"{exc}\nnothing was imported.", err=True)
@@ -271,7 +272,7 @@ def backfill(variant_id, since, until, wayback_url, delay, no_screenshots, polic
     with locked(db):
         done = run_backfill(db, catalog, variant_id, since, until, settings)
         send_alerts(db, policies, catalog)
-        if not no_screenshots and done.run_id is not None:
+        if _screenshots_on({}) and not no_screenshots and done.run_id is not None:
             take_screenshots(db, run_id=done.run_id)
     took = ", ".join(f"{n} {k}" for k, n in done.tally.items() if n) or "no captures listed"
     outcomes = ", ".join(f"{n} {k}" for k, n in done.counts.items() if n) or "nothing recorded"
