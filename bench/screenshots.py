@@ -49,7 +49,7 @@ def run(work: Path, args) -> list[Figure]:
     per_version = crawl_seconds / versions
     return [
         Figure("archive growth per new version's screenshot", (pictured - before) / versions, "bytes",
-               note=f"{versions} versions, {shots[0]} pictures of {shots[1] / versions / 1e3:.0f} KB WebP on average, "
+               note=f"{versions} versions share {shots[0]} distinct pictures of {shots[1] / shots[0] / 1e3:.0f} KB WebP on average, "
                     f"tallest {shots[2]} px; screenshots table {tables.get('screenshots', 0) // 1024} KB"),
         Figure("screenshot time per version (mean)", statistics.mean(seconds), "s", baseline=per_version,
                ratio=statistics.mean(seconds) / per_version, ratio_note="screenshot / crawl time per version",
