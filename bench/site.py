@@ -145,10 +145,11 @@ def fresh_db(path: Path) -> Path:
 
 def crawl(db: Path, policies: Path, *settings: str, watch=None) -> float:
     """Run ``policyarchive crawl`` in its own process, as cron does (its log to a file, not a pipe
-    this process must drain); return its wall time."""
+    this process must drain); return its wall time. Screenshots are off unless ``settings`` turn
+    them on: only bench/screenshots.py is about them."""
     log = db.with_name(db.name + ".log")
     command = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--policies", str(policies), "--log", str(log)]
-    for setting in settings:
+    for setting in ("POLICYARCHIVE_SCREENSHOTS=0", *settings):
         command += ["-s", setting]
     try:
         return run(command, ok=(0, 3), watch=watch)[1]

@@ -8,6 +8,8 @@ from helpers import REALDATA, PolicySite
 
 # The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/declarations/hosts.py).
 os.environ["POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
+# Screenshots cost a Chromium per command: only tests/test_screenshots.py turns them on.
+os.environ["POLICYARCHIVE_SCREENSHOTS"] = "0"
 
 
 @pytest.fixture

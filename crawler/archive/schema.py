@@ -298,6 +298,19 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db["alert_changes"].create_index(["alert_id"])
 
 
+def _migration_13(db: sqlite_utils.Database) -> None:
+    """A picture of each version as Chromium rendered it (crawler/archive/screenshots.py).
+
+    ``screenshots`` is content-addressed like ``bodies``: the SHA-256 of the stored image (lossless
+    WebP), so two versions that look alike share one row. ``version_screenshots`` links a version to
+    its picture; a version without a row has none yet (``policyarchive screenshots --missing``)."""
+    db["screenshots"].create({"sha256": str, "format": str, "width": int, "height": int, "bytes": bytes}, pk="sha256")
+    db["version_screenshots"].create(
+        {"version_id": int, "sha256": str, "taken_at": str, "source": str}, pk="version_id",
+        foreign_keys=[("version_id", "versions", "id"), ("sha256", "screenshots", "sha256")],
+    )
+
+
 def _migration_16(db: sqlite_utils.Database) -> None:
     """Where each Open Terms Archive import stopped (crawler/intake/ota.py): per repository,
     collection and file, the last commit read, so that the next import reads only the commits after
@@ -336,7 +349,7 @@ def _migration_18(db: sqlite_utils.Database) -> None:
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              16: _migration_16, 17: _migration_17, 18: _migration_18}
+              13: _migration_13, 16: _migration_16, 17: _migration_17, 18: _migration_18}
 
 
 def pending(conn) -> list[int]:

@@ -1,8 +1,8 @@
 """Scrapy settings for policyarchive: where a crawl's configuration is read, and every default it has.
 
 Everything specific to policyarchive is a ``POLICYARCHIVE_*`` setting; the CLI sets them with
-``-s``-style overrides, and only the proxies and the Chromium path can come from the environment
-(they differ per machine and hold secrets), with one more that declarations read too:
+``-s``-style overrides, and only the proxies, the Chromium path and whether to take screenshots can
+come from the environment (they differ per machine and hold secrets), with one more that declarations read too:
 ``POLICYARCHIVE_ALLOW_PRIVATE_HOSTS`` (``crawler/declarations/hosts.py``). Backfills are not Scrapy
 crawls; their settings are in ``crawler/intake/settings.py``.
 """
@@ -90,6 +90,9 @@ POLICYARCHIVE_EXTRACT_WORKERS = 2
 POLICYARCHIVE_ALERT_BACKOFF = 60.0
 # Seconds between two progress lines of a running crawl (crawler/capture/extensions.py).
 POLICYARCHIVE_PROGRESS_INTERVAL = 10.0
+# A screenshot of each new version, rendered offline after a crawl, import or backfill
+# (crawler/archive/screenshots.py); POLICYARCHIVE_SCREENSHOTS=0 in the environment turns them off.
+POLICYARCHIVE_SCREENSHOTS = os.environ.get("POLICYARCHIVE_SCREENSHOTS", "1").lower() not in ("0", "false", "no", "off")
 # Egress per region or proxy name: POLICYARCHIVE_PROXY_US=http://user:pass@host:port
 POLICYARCHIVE_PROXIES = {
     key[len("POLICYARCHIVE_PROXY_"):].upper(): value

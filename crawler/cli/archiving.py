@@ -79,6 +79,57 @@ def _validate_against(variant, page: Path, min_coverage: float) -> None:
 _SETTING = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
 
+def no_screenshots_option(f):
+    return click.option("--no-screenshots", is_flag=True,
+                        help="Do not picture the new versions now (policyarchive screenshots --missing can, later).")(f)
+
+
+def _screenshots_on(overrides: dict[str, str]) -> bool:
+    """``POLICYARCHIVE_SCREENSHOTS`` as the crawl's settings have it: on, unless the environment or
+    ``-s POLICYARCHIVE_SCREENSHOTS=0`` turns it off."""
+    from crawler.capture.run import project_settings
+
+    return project_settings(**overrides).getbool("POLICYARCHIVE_SCREENSHOTS")
+
+
+def take_screenshots(db: str, run_id: int | None = None) -> int:
+    """Picture the versions that have none (those of ``run_id`` only, if given), after the run: the
+    crawl's captures are recorded first, whatever the rendering costs. Returns how many."""
+    from crawler.archive.screenshots import fill, missing
+    from crawler.archive.store import Archive
+
+    archive = Archive(db)
+    try:
+        todo = missing(archive.db, run_id)
+        if not todo:
+            return 0
+        seconds = fill(archive, todo)
+    finally:
+        archive.close()
+    click.echo(f"{count(len(seconds), 'screenshot')} taken in {sum(seconds):.1f} s", err=True)
+    return len(seconds)
+
+
+@click.command()
+@click.option("--missing", "only_missing", is_flag=True, required=True,
+              help="Picture every version that has no screenshot yet (required: the only mode).")
+@db_option
+def screenshots(only_missing, db):
+    """Render a screenshot of each version that has none, from its stored bytes, offline.
+
+    Chromium is shown the bytes at the URL they came from, with JavaScript off and every other
+    request refused: nothing is fetched from the site. Crawls, imports and backfills take their new
+    versions' screenshots themselves; this fills archives made before, or with --no-screenshots.
+
+    \b
+    Example:
+        policyarchive screenshots --missing
+    """
+    with locked(db):
+        taken = take_screenshots(db)
+    click.echo(f"{count(taken, 'screenshot')} taken")
+
+
 def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
     """``-s NAME=VALUE`` options as Scrapy settings; anything else is a usage error (exit 2) before
     anything runs, not a traceback."""
@@ -135,6 +186,8 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
         if result.run_id is not None:
             send_alerts(db, policies, catalog, backoff=alert_backoff(**overrides))
+            if _screenshots_on(overrides):
+                take_screenshots(db, run_id=result.run_id)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is recorded: a late SIGTERM must not change its exit status
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
@@ -144,9 +197,10 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--variant", "variant_id", required=True, help="The variant the captures are of.")
+@no_screenshots_option
 @policies_option
 @db_option
-def import_(paths, variant_id, policies, db):
+def import_(paths, variant_id, no_screenshots, policies, db):
     """Import saved captures: WARC files, or HTML/Markdown files named by capture time.
 
     File names begin with an ISO 8601 time, ':' written as '-': 2021-06-02T10-00-00+00-00.html.
@@ -164,6 +218,8 @@ def import_(paths, variant_id, policies, db):
         with locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
             send_alerts(db, policies, catalog)
+            if _screenshots_on({}) and not no_screenshots:
+                take_screenshots(db)
     except UnreadableFile as exc:
         click.echo(f"{exc}\nnothing was imported.", err=True)
         sys.exit(EXIT_CANNOT_RUN)
@@ -220,9 +276,10 @@ def _cdx_date(ctx, param, value: str | None) -> str | None:
 @click.option("--to", "until", callback=_cdx_date, help="Last date, e.g. 2021-12-31.")
 @click.option("--wayback-url", help="The Wayback Machine's address (CDX API and replay). Default: the public one.")
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between two requests. Default: 2.")
+@no_screenshots_option
 @policies_option
 @db_option
-def backfill(variant_id, since, until, wayback_url, delay, policies, db):
+def backfill(variant_id, since, until, wayback_url, delay, no_screenshots, policies, db):
     """Import a variant's history from the Wayback Machine, oldest first.
 
     Successful captures only, adjacent duplicates collapsed; each capture's original
@@ -248,6 +305,8 @@ def backfill(variant_id, since, until, wayback_url, delay, policies, db):
     with locked(db):
         done = run_backfill(db, catalog, variant_id, since, until, settings)
         send_alerts(db, policies, catalog)
+        if _screenshots_on({}) and not no_screenshots and done.run_id is not None:
+            take_screenshots(db, run_id=done.run_id)
     took = ", ".join(f"{n} {k}" for k, n in done.tally.items() if n) or "no captures listed"
     outcomes = ", ".join(f"{n} {k}" for k, n in done.counts.items() if n) or "nothing recorded"
     click.echo(f"run {done.run_id} {done.status}: {took}; {outcomes}")

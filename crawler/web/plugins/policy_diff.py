@@ -22,11 +22,13 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
-from crawler.web.plugins import clause_ids, row_id
+from crawler.archive.screenshots import changed_boxes
 from crawler.common.clock import iso, parse as parse_time
 from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
 from crawler.text.terms import WATCHED, watched_in
+from crawler.web.plugins import clause_ids, row_id
+from crawler.web.plugins.policy_history import screenshot_bytes, screenshot_of
 from crawler.web.publish import page
 
 CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more than twice that are folded
@@ -192,7 +194,27 @@ async def diff_page(datasette, request):
     return await page(datasette, request, "policy_diff.html", {
         "old": old, "new": new, "change": dict(stored) if stored else None, "added": counts[0], "removed": counts[1],
         "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout),
+        "pictures": await _pictures(db, old["id"], new["id"]),
     })
+
+
+async def _pictures(db, old_id: int, new_id: int) -> dict | None:
+    """Both versions' screenshots and the changed regions of the after picture, as percentages of
+    its size (so the boxes scale with the image; a region past its end, removed, is boxed at its
+    foot); None unless both versions have one."""
+    before, after = await screenshot_of(db, old_id), await screenshot_of(db, new_id)
+    if not (before and after):
+        return None
+    boxes = changed_boxes(await screenshot_bytes(db, old_id), await screenshot_bytes(db, new_id))
+    width, height = after["width"], after["height"]
+
+    def percent(value: int, whole: int) -> float:
+        return 100 * min(value, whole) / whole
+
+    return {"before": before, "after": after, "boxes": [
+        {"left": percent(l, width), "top": min(percent(t, height), 99.0), "width": percent(r, width) - percent(l, width),
+         "height": max(percent(b, height) - percent(t, height), 1.0)}
+        for l, t, r, b in boxes]}
 
 
 def _layout(request, default: str = "inline") -> str:

@@ -7,6 +7,7 @@
 ``/-/clause/ID``                        a clause's lineage: per variant, when it appeared and last stood, and
                                         what it was reworded from and into (the clause index, issue 13)
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
+``/-/version/ID/screenshot.png``        the version's picture as a PNG (``.webp``: as stored)
 
 Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
 are shown with only what their source vouches for (``crawler/archive/provenance.py``): a citation never
@@ -22,6 +23,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
+from crawler.archive.screenshots import as_png
 from crawler.text.pdf import is_pdf
 from crawler.text.terms import WATCHED
 from crawler.web.plugins import clause_ids, row_id
@@ -41,6 +43,21 @@ async def _one(db, sql: str, params, what: str) -> dict:
     if row is None:
         raise NotFound(f"No such {what}")
     return dict(row)
+
+
+async def screenshot_of(db, version_id: int) -> dict | None:
+    """The version's picture (sha256, width, height), without its bytes; None if it has none."""
+    row = (await db.execute("""select screenshots.sha256, width, height from version_screenshots
+        join screenshots using (sha256) where version_id = ?""", [version_id])).first()
+    return dict(row) if row else None
+
+
+async def screenshot_bytes(db, version_id: int) -> bytes:
+    row = (await db.execute("""select bytes from version_screenshots join screenshots using (sha256)
+        where version_id = ?""", [version_id])).first()
+    if row is None:
+        raise NotFound("This version has no screenshot")
+    return row["bytes"]
 
 
 async def _rows(db, sql: str, params=()) -> list[dict]:
@@ -138,6 +155,7 @@ async def version(datasette, request):
     return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
         "permalink": permalink, "view": request.args.get("view", "markdown"), "pdf": _pdf(capture),
+        "screenshot": await screenshot_of(db, ver["id"]),
     })
 
 
@@ -176,6 +194,14 @@ def _pdf(capture: dict) -> bool:
     return is_pdf(b"", capture["content_type"]) or (capture["imported_from"] or "").lower().endswith(".pdf")
 
 
+async def screenshot(datasette, request):
+    """The picture, as PNG whatever its stored format (converted here), or as the WebP kept."""
+    stored = await screenshot_bytes(datasette.get_database(), row_id(request.url_vars["version_id"], "version"))
+    if request.url_vars["format"] == "webp":
+        return Response(stored, content_type="image/webp", headers={"cache-control": "public, max-age=31536000, immutable"})
+    return Response(as_png(stored), content_type="image/png", headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
 async def capture_body(datasette, request):
     """The raw body as an attachment of a type no browser renders, so captured HTML never runs here."""
     db = datasette.get_database()
@@ -198,5 +224,6 @@ def register_routes():
         (rf"^/-/variant/{VARIANT}$", variant),
         (r"^/-/version/(?P<version_id>\d+)$", version),
         (r"^/-/clause/(?P<clause_id>\d+)$", clause),
+        (r"^/-/version/(?P<version_id>\d+)/screenshot\.(?P<format>png|webp)$", screenshot),
         (r"^/-/capture/(?P<capture_id>\d+)/body$", capture_body),
     ]
