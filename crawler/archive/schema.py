@@ -296,9 +296,21 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     db["alert_changes"].create_index(["alert_id"])
 
 
+def _migration_14(db: sqlite_utils.Database) -> None:
+    """Captures fetched by regional workers through a shared queue (crawler/fleet/): which worker
+    fetched each (``worker``), on which host (``worker_host``), and the queue's request id
+    (``request_id``), unique, so that a capture delivered twice is recorded once. A local crawl
+    leaves the three null."""
+    db["captures"].add_column("worker", str)
+    db["captures"].add_column("worker_host", str)
+    db["captures"].add_column("request_id", str)
+    db.execute("CREATE UNIQUE INDEX idx_captures_request_id ON captures (request_id) WHERE request_id IS NOT NULL")
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
-              11: _migration_11, 12: _migration_12}
+              11: _migration_11, 12: _migration_12,
+              14: _migration_14}
 
 
 def pending(conn) -> list[int]:

@@ -33,6 +33,9 @@ class Capture:
     error_kind: str | None = None
     source: str = "crawl"
     memento_url: str | None = None
+    worker: str | None = None  # the regional worker that fetched it (crawler/fleet/), and its host
+    worker_host: str | None = None
+    request_id: str | None = None  # the queue's id of the request it answers
 
     def __repr__(self) -> str:
         """The fields and the body's size, never the body: Scrapy logs an item it could not process
