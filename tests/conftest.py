@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from helpers import REALDATA, PolicySite
+from helpers import REALDATA, PolicySite, RedisServer
 
 # The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/declarations/hosts.py).
 os.environ["POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
@@ -24,3 +24,10 @@ def realdata():
     if not REALDATA.exists():
         pytest.fail(f"real data not found at {REALDATA}: set POLICYARCHIVE_REALDATA or place ../shared/realdata")
     return REALDATA
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on 127.0.0.1 and a free port, nothing persisted; its URL."""
+    with RedisServer() as url:
+        yield url
