@@ -42,6 +42,8 @@ def history(db) -> dict:
 
 
 @pytest.mark.browser
+@pytest.mark.xfail(strict=True, reason="known bug, open: a worker takes the ROW (Chromium) request after serving plain HTTP "
+                   "ones and never fetches it; alone it does (see the report of issue 18)")
 def test_two_regional_workers_archive_the_demo_editions_as_a_local_crawl_does(tmp_path, redis_url):
     port = free_port()
     policies = declarations_for_port(str(POLICIES), port, str(tmp_path / "x.db"))

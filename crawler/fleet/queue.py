@@ -140,9 +140,9 @@ class Queue:
         self.redis.set(f"{self.prefix}:worker:{name}", json.dumps({"regions": regions, "host": host}),
                        ex=max(1, int(HEARTBEAT * 4)))
 
-    def take(self, name: str, regions: list[str], visibility: float, block_ms: int) -> Request | None:
+    def take(self, name: str, regions: list[str], visibility: float, block_ms: int | None = None) -> Request | None:
         """The next request for one of ``regions``: first one a lost worker held longer than
-        ``visibility`` seconds, else a new one (waiting up to ``block_ms``); None if none came."""
+        ``visibility`` seconds, else a new one (waiting up to ``block_ms``, None: not at all); None if none."""
         streams = [self.requests(r) for r in regions]
         for stream in streams:
             self._group(stream, WORKERS_GROUP)

@@ -32,6 +32,9 @@ from crawler.text.classify import Analysis, analyse_capture
 
 logger = logging.getLogger(__name__)
 
+# Seconds between two looks at an empty queue.
+IDLE = 0.25
+
 
 class WorkerSpider(PoliciesSpider):
     name = "worker"
@@ -70,13 +73,14 @@ class WorkerSpider(PoliciesSpider):
             while True:
                 await self.slots.acquire()
                 try:
-                    taken = await asyncio.to_thread(self.queue.take, self.worker, self.regions, self.visibility, 1000)
+                    taken = await asyncio.to_thread(self.queue.take, self.worker, self.regions, self.visibility)
                 except Exception as exc:  # Redis restarting: try again, requests wait in Redis or are lost with it
                     logger.warning("the queue did not answer: %s", exc)
                     taken = None
                     await asyncio.sleep(1)
-                if taken is None:
+                if taken is None:  # wait on the reactor, not in a thread blocked in Redis
                     self.slots.release()
+                    await asyncio.sleep(IDLE)
                     continue
                 self.taken[taken.request_id] = taken
                 yield self._request(taken)
