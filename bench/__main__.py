@@ -15,10 +15,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import browser, cpu, datasette_scale, diffs, fallback, nightly, parsing, recheck, startup, throughput
+from bench import browser, cpu, datasette_scale, diffs, fallback, nightly, parsing, recheck, startup, throughput, workers
 from bench.report import Figure, line, table
 
-BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback]
+BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, workers]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
