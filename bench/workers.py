@@ -164,6 +164,7 @@ def _writer_capacity(work: Path, policies: Path, captures: int) -> float:
 
 def run(work: Path, args) -> list[Figure]:
     pages = 40 if args.quick else 120
+    os.environ.update(ENV)  # the writer's capacity loads the declarations in this process
     site = SlowSite()
     try:
         policies = _declarations(work / "policies", [site.url(i) for i in range(pages)])
