@@ -143,3 +143,16 @@ def test_a_capture_delivered_twice_is_recorded_once(tmp_path, redis_url, site):
 
     assert rows(tmp_path / "a.db", "select request_id, worker from captures") == [{"request_id": request_id, "worker": "w"}]
     assert queue.answers(100) == [] and queue.answers(0, pending=True) == []
+
+
+def test_the_scheduler_given_a_queue_crawls_through_it_and_leaves_other_jobs_as_they_were(tmp_path):
+    import schedules
+
+    policies = tmp_path / "policies"
+    write_declaration(policies, "Acme", [{"region": "US", "language": "en", "url": "https://example.org/p"}])
+    catalog = load_catalog(policies)
+    [queued] = schedules.declared_jobs(catalog, "a.db", str(policies), tmp_path / "logs", queue="redis://10.0.0.5:6379/0")
+    [local] = schedules.declared_jobs(catalog, "a.db", str(policies), tmp_path / "logs")
+
+    assert queued.kwargs == {**local.kwargs, "queue": "redis://10.0.0.5:6379/0"}
+    assert "queue" not in local.kwargs

@@ -296,9 +296,10 @@ def _cron(ctx, param, value: str | None) -> str | None:
               help="Schedule (UTC) of services whose declaration names none: 5 fields, or 6 with seconds first. Default: nightly, 30 3 * * *.")
 @click.option("--store", type=click.Path(dir_okay=False), help="The job store (SQLite). Default: beside the archive, archive.schedules.db.")
 @click.option("--logs", type=click.Path(file_okay=False), help="Folder of the crawls' logs, one file per run. Default: logs/ beside the archive.")
+@click.option("--queue", metavar="URL", help="Crawl through the regional workers on this Redis queue (crawl --queue URL).")
 @policies_option
 @db_option
-def schedule(list_only, default_cron, store, logs, policies, db):
+def schedule(list_only, default_cron, store, logs, queue, policies, db):
     """Crawl each service on its schedule, in the foreground, until SIGTERM or Ctrl-C.
 
     Each service runs on its declaration's `schedule` (cron, UTC), else on --cron.
@@ -312,6 +313,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
         policyarchive schedule --list
         policyarchive schedule
         policyarchive schedule --cron "0 */6 * * *" --logs /var/log/policyarchive
+        policyarchive schedule --queue redis://10.0.0.5:6379/0
     """
     import logging
     import time
@@ -321,7 +323,8 @@ def schedule(list_only, default_cron, store, logs, policies, db):
 
     catalog = valid_catalog(policies)
     store = store or str(schedules.store_path(db))
-    jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
+    jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON,
+                                   queue=queue)
     if list_only:
         rows = schedules.listing(jobs, store)
         width = max([len("service")] + [len(r[0]) for r in rows])
