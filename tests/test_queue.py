@@ -42,8 +42,6 @@ def history(db) -> dict:
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason="known bug, open: a worker takes the ROW (Chromium) request after serving plain HTTP "
-                   "ones and never fetches it; alone it does (see the report of issue 18)")
 def test_two_regional_workers_archive_the_demo_editions_as_a_local_crawl_does(tmp_path, redis_url):
     port = free_port()
     policies = declarations_for_port(str(POLICIES), port, str(tmp_path / "x.db"))
@@ -128,7 +126,7 @@ def test_a_capture_delivered_twice_is_recorded_once(tmp_path, redis_url, site):
     catalog = load_catalog(policies)
     queue = Queue(connect(redis_url), "test")
     request_id = queue.put(1, "acme/privacy-policy/us-en", "US")
-    taken = queue.take("w", ["US"], visibility=60, block_ms=1000)
+    taken = queue.take("w", ["US"], visibility=60)
     capture = {"variant_id": "acme/privacy-policy/us-en", "requested_url": site.url("/us"), "fetched_at": "2026-01-01T00:00:00.000000Z",
                "status": 200, "headers": {"content-type": "text/html"}, "request_id": request_id, "worker": "w", "worker_host": "h"}
     analysis = {"outcome": "ok", "text": "Privacy Policy\n\n" + LOREM, "language": "en", "key": "k", "words": 40, "page_words": 50}
@@ -143,6 +141,17 @@ def test_a_capture_delivered_twice_is_recorded_once(tmp_path, redis_url, site):
 
     assert rows(tmp_path / "a.db", "select request_id, worker from captures") == [{"request_id": request_id, "worker": "w"}]
     assert queue.answers(100) == [] and queue.answers(0, pending=True) == []
+
+
+def test_a_worker_of_two_regions_takes_one_request_at_a_time_and_leaves_the_other_region_s_to_others(redis_url):
+    queue = Queue(connect(redis_url), "test")
+    queue.put(1, "acme/privacy-policy/eea-en", "EEA")
+    queue.put(1, "acme/privacy-policy/row-en", "ROW")
+
+    first = queue.take("a", ["EEA", "ROW"], visibility=60)
+    second = queue.take("b", ["EEA", "ROW"], visibility=60)
+
+    assert {first.variant_id, second.variant_id} == {"acme/privacy-policy/eea-en", "acme/privacy-policy/row-en"}
 
 
 def test_the_scheduler_given_a_queue_crawls_through_it_and_leaves_other_jobs_as_they_were(tmp_path):

@@ -140,19 +140,21 @@ class Queue:
         self.redis.set(f"{self.prefix}:worker:{name}", json.dumps({"regions": regions, "host": host}),
                        ex=max(1, int(HEARTBEAT * 4)))
 
-    def take(self, name: str, regions: list[str], visibility: float, block_ms: int | None = None) -> Request | None:
+    def take(self, name: str, regions: list[str], visibility: float) -> Request | None:
         """The next request for one of ``regions``: first one a lost worker held longer than
-        ``visibility`` seconds, else a new one (waiting up to ``block_ms``, None: not at all); None if none."""
+        ``visibility`` seconds, else a new one; None if there is none. Streams are read one at a time:
+        XREADGROUP's COUNT is per stream, and a message delivered but not returned would wait, pending,
+        for the visibility timeout."""
         streams = [self.requests(r) for r in regions]
         for stream in streams:
             self._group(stream, WORKERS_GROUP)
             _next, claimed, *_ = self.redis.xautoclaim(stream, WORKERS_GROUP, name, int(visibility * 1000), "0-0", count=1)
             if claimed and claimed[0][1]:
                 return self._request(stream, *claimed[0])
-        reply = self.redis.xreadgroup(WORKERS_GROUP, name, {s: ">" for s in streams}, count=1, block=block_ms)
-        for stream, messages in reply or ():
-            for message_id, fields in messages:
-                return self._request(_text(stream), message_id, fields)
+        for stream in streams:
+            for _stream, messages in self.redis.xreadgroup(WORKERS_GROUP, name, {stream: ">"}, count=1) or ():
+                for message_id, fields in messages:
+                    return self._request(stream, message_id, fields)
         return None
 
     @staticmethod
