@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import redis
 
 from bench.report import Figure
 from bench.site import ENV, PROJECT, _Server, fresh_db, run as run_command
@@ -28,7 +26,7 @@ from crawler.archive.store import Archive
 from crawler.capture.items import Capture
 from crawler.common.clock import parse, utcnow
 from crawler.declarations.catalog import load_catalog
-from crawler.fleet.queue import Queue, connect
+from crawler.fleet.queue import Queue, connect, local_redis
 from crawler.fleet.writer import Writer
 from crawler.text.classify import analyse_capture
 
@@ -87,32 +85,9 @@ def _seconds(db: Path) -> float:
     return (parse(ended) - parse(started)).total_seconds()
 
 
-class _Redis:
-    """Debian's redis-server on a free port of 127.0.0.1, nothing saved."""
-
-    def __enter__(self) -> str:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        url = f"redis://127.0.0.1:{port}/0"
-        for _ in range(100):
-            try:
-                connect(url).ping()
-                return url
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 def _through_workers(work: Path, policies: Path, workers: int) -> float:
     """Pages per second of one run through ``workers`` workers, started and ready beforehand."""
-    with _Redis() as url:
+    with local_redis() as url:
         procs = [subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--queue", url, "--policies", str(policies),
                                    "--concurrency", "1", "--name", f"w{n}"], cwd=PROJECT, env={**os.environ, **ENV},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in range(workers)]
@@ -137,7 +112,7 @@ def _through_workers(work: Path, policies: Path, workers: int) -> float:
 def _writer_capacity(work: Path, policies: Path, captures: int) -> float:
     """Captures recorded per second by the writer alone, from a queue filled in advance."""
     catalog = load_catalog(policies)
-    with _Redis() as url:
+    with local_redis() as url:
         queue = Queue(connect(url))
         variants = catalog.variants[:captures]
         for v in variants:

@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from helpers import REALDATA, PolicySite, RedisServer
+from crawler.fleet.queue import local_redis
+from helpers import REALDATA, PolicySite
 
 # The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/declarations/hosts.py).
 os.environ["POLICYARCHIVE_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1,localhost"
@@ -29,5 +30,5 @@ def realdata():
 @pytest.fixture
 def redis_url():
     """A real redis-server on 127.0.0.1 and a free port, nothing persisted; its URL."""
-    with RedisServer() as url:
+    with local_redis() as url:
         yield url

@@ -214,31 +214,6 @@ def two_region_archive(folder: Path, *us_pages: bytes) -> Path:
     return folder / "archive.db"
 
 
-class RedisServer:
-    """Debian's redis-server on 127.0.0.1 and a free port, nothing saved: ``with RedisServer() as url``."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> str:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return f"redis://127.0.0.1:{self.port}/0"
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"redis-server did not listen on port {self.port}")
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 def start_worker(queue: str, policies: Path, *args: str, log: Path) -> subprocess.Popen:
     """``policyarchive worker`` as its own process, its output in ``log``."""
     with log.open("ab") as out:

@@ -15,8 +15,13 @@ recorded once. Live workers announce themselves with a key that expires (``<pref
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import redis
 
@@ -55,6 +60,33 @@ class Answer:
 def connect(url: str) -> redis.Redis:
     """A client for ``redis://HOST:PORT/DB``, bytes in and out (bodies are bytes)."""
     return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=10)
+
+
+@contextmanager
+def local_redis() -> Iterator[str]:
+    """Debian's ``redis-server`` on a free port of 127.0.0.1, nothing saved, for the demo, the tests
+    and the benchmark; yields its URL once it answers, and stops it at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(200):
+            try:
+                connect(url).ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with status {process.returncode}") from None
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"redis-server did not answer on port {port} within 10 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def _text(value: bytes | str) -> str:
