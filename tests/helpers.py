@@ -215,10 +215,11 @@ def two_region_archive(folder: Path, *us_pages: bytes) -> Path:
 
 
 def start_worker(queue: str, policies: Path, *args: str, log: Path) -> subprocess.Popen:
-    """``policyarchive worker`` as its own process, its output in ``log``."""
+    """``policyarchive worker`` as its own process, its output in ``log``; in a session of its own, so
+    that a test can kill it with its extraction processes (``os.killpg``), as systemd kills a unit."""
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--queue", queue, "--policies", str(policies), *args],
-                                cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(*processes: subprocess.Popen) -> None:

@@ -6,6 +6,8 @@ processes, and the writer a real ``policyarchive crawl --queue``.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -80,7 +82,7 @@ def test_a_worker_killed_mid_fetch_loses_nothing_and_nothing_is_recorded_twice(t
         while "/slow" not in site.hits and time.monotonic() < deadline:  # the request has arrived at the site
             time.sleep(0.05)
         assert "/slow" in site.hits, (tmp_path / "first.log").read_text()[-2000:]
-        first.kill()
+        os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         held.set()
         second = start_worker(redis_url, policies, "--name", "second", "--visibility", "2", log=tmp_path / "second.log")
