@@ -2,11 +2,12 @@
 VENV     := .venv
 PY       := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
+REDIS    := /usr/bin/redis-server
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test test-fast test-lowest bench docs clean
 
-install: $(VENV)/.installed $(CHROMIUM)
+install: $(VENV)/.installed $(CHROMIUM) $(REDIS)
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +19,11 @@ $(VENV)/.installed: pyproject.toml
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# Debian's Redis: the queue between regional workers and the writer (crawler/fleet/), in tests, the bench and the demo.
+$(REDIS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server
 
 demo: install
 	$(VENV)/bin/policyarchive demo

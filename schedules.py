@@ -74,16 +74,19 @@ def logs_path(db: str | Path) -> Path:
     return Path(db).resolve().parent / "logs"
 
 
-def declared_jobs(catalog: Catalog, db: str, policies: str, logs: str | Path, default_cron: str = DEFAULT_CRON) -> list[Job]:
+def declared_jobs(catalog: Catalog, db: str, policies: str, logs: str | Path, default_cron: str = DEFAULT_CRON,
+                  queue: str | None = None) -> list[Job]:
     """One job per schedule, for the services on it (each on its declared schedule or the default).
     Two spellings of one schedule (``1-5`` and ``mon-fri``) are one job: services are grouped by the
     trigger the cron makes, not by its text. The catalog checked the declared schedules when it loaded
-    (``crawler/declarations/cron.py``), and the CLI checks ``--cron``."""
+    (``crawler/declarations/cron.py``), and the CLI checks ``--cron``. With ``queue``, each crawl goes
+    through the regional workers on that Redis queue (``crawl --queue``)."""
     batches: dict[str, tuple[str, list[str]]] = {}
     for service in catalog.services:
         cron = " ".join((service.schedule or default_cron).split())
         batches.setdefault(str(cron_trigger(cron)), (cron, []))[1].append(service.slug)
-    paths = {"db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()), "logs": str(Path(logs).resolve())}
+    paths = {"db": str(Path(db).resolve()), "policies": str(Path(policies).resolve()), "logs": str(Path(logs).resolve()),
+             **({"queue": queue} if queue else {})}
     return [Job(cron, cron, {"services": services, **paths}) for cron, services in batches.values()]
 
 
@@ -171,7 +174,7 @@ def listing(jobs: list[Job], store: str | Path) -> list[tuple[str, str, str, str
     return rows
 
 
-def run_services(services: list[str], db: str, policies: str, logs: str) -> int | None:
+def run_services(services: list[str], db: str, policies: str, logs: str, queue: str | None = None) -> int | None:
     """The job: one crawl of the services due together, as its own process, logging to a file of its
     own (named for the service, or for the first with the number of others)."""
     name = services[0] if len(services) == 1 else f"{services[0]}-and-{len(services) - 1}-more"
@@ -181,6 +184,8 @@ def run_services(services: list[str], db: str, policies: str, logs: str) -> int 
                "--db", db, "--policies", policies, "--log", str(log_file)]
     for service in services:
         command += ["--only", service]
+    if queue:
+        command += ["--queue", queue]
     who = label(services)
     with open(log_file, "ab") as out, _children_lock:
         if _stopping.is_set():

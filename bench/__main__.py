@@ -15,10 +15,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, parsing, pdf, recheck, screenshots, startup, throughput
+from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, parsing, pdf, recheck, screenshots, startup, throughput, workers
 from bench.report import Figure, line, table
 
-BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, screenshots]
+BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, screenshots, workers]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

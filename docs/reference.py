@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The stages in the order data flows (docs/decisions/0007-packages-by-stage.md).
-STAGES = ("common", "declarations", "capture", "text", "archive", "evidence", "intake", "web")
+STAGES = ("common", "declarations", "capture", "text", "archive", "fleet", "evidence", "intake", "web")
 TOP_LEVEL = (
     ("policies/", "declarations of real services, one file per service"),
     ("schedules.py", "the scheduler (APScheduler): each service crawled on its cron schedule"),

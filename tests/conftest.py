@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from crawler.fleet.queue import local_redis
 from helpers import REALDATA, PolicySite
 
 # The suite's servers run on loopback, which the crawler refuses unless allowed (crawler/declarations/hosts.py).
@@ -26,3 +27,10 @@ def realdata():
     if not REALDATA.exists():
         pytest.fail(f"real data not found at {REALDATA}: set POLICYARCHIVE_REALDATA or place ../shared/realdata")
     return REALDATA
+
+
+@pytest.fixture
+def redis_url():
+    """A real redis-server on 127.0.0.1 and a free port, nothing persisted; its URL."""
+    with local_redis() as url:
+        yield url

@@ -285,3 +285,21 @@ def ota_history(repo: Path, source: str, document: str) -> Path:
         if src == source and path == f"{document}.md":
             rows.append((date, subject, {path: (REALDATA / local).read_bytes()}))
     return git_history(repo, sorted(rows, key=lambda r: r[0]))
+def start_worker(queue: str, policies: Path, *args: str, log: Path) -> subprocess.Popen:
+    """``policyarchive worker`` as its own process, its output in ``log``; in a session of its own, so
+    that a test can kill it with its extraction processes (``os.killpg``), as systemd kills a unit."""
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--queue", queue, "--policies", str(policies), *args],
+                                cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

@@ -32,3 +32,14 @@ def test_a_second_demo_on_the_same_file_starts_afresh_and_records_the_one_change
     assert {r["outcome"] for r in rows(db, "select outcome from captures")} <= {"new", "changed", "unchanged"}
     [change] = rows(db, "select variant_id from changes")
     assert change["variant_id"] == "lumen/privacy-policy/us-en"
+
+
+def test_the_demo_through_two_workers_names_a_worker_on_every_capture(tmp_path):
+    db = tmp_path / "demo.db"
+    result = policyarchive("demo", "--no-serve", "--db", str(db), "--port", str(free_port()), "--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    captures = rows(db, "select variant_id, outcome, worker from captures order by id")
+    assert len(captures) == 8 and {c["worker"] for c in captures} == {"demo-1", "demo-2"}
+    [change] = rows(db, "select variant_id from changes")
+    assert change["variant_id"] == "lumen/privacy-policy/us-en"

@@ -14,7 +14,7 @@ from helpers import PROJECT
 
 # The stages in the order data flows (docs/decisions/0007-packages-by-stage.md); a module may
 # import its own stage or an earlier one, never a later one.
-STAGES = ("common", "declarations", "capture", "text", "archive", "evidence", "intake", "web")
+STAGES = ("common", "declarations", "capture", "text", "archive", "fleet", "evidence", "intake", "web")
 TOP = len(STAGES)  # crawler.cli, crawler.demo, the package itself and schedules.py: they may import anything
 
 

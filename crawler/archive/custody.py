@@ -5,7 +5,8 @@ SHA-256 of the bytes as received and of the response's header set, and its Date)
 JSON, one array per field, and is stored zlib-compressed with that JSON's SHA-256 and the hash of
 the previous manifest.
 Since format 3 a manifest also seals the text of each version the run made (its id, first
-capture and the SHA-256 of the text as stored, what readers, search and citations show).
+capture and the SHA-256 of the text as stored, what readers, search and citations show); since
+format 4, each capture's worker and its host (a capture fetched through the queue, crawler/fleet/).
 Altering or removing any past capture, body, header set, version text or manifest then breaks the
 chain (``crawler/evidence/verify.py`` checks it). Changes are not in it: they are derived from the
 versions' texts, which are.
@@ -24,17 +25,22 @@ import sqlite_utils
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
 
-FORMAT = "policyarchive-manifest/3"
+FORMAT = "policyarchive-manifest/4"
 # Formats that hold one array per field (format 1 held one object per capture).
-COLUMNAR = ("policyarchive-manifest/2", FORMAT)
+COLUMNAR = ("policyarchive-manifest/2", "policyarchive-manifest/3", FORMAT)
+# Formats that seal the text of the versions their run made.
+WITH_VERSIONS = ("policyarchive-manifest/3", FORMAT)
 GENESIS = "0" * 64
 # What a manifest vouches for of each capture: what was fetched, when, from where, its bytes and
 # its headers. Outcomes and version links are left out: they are derived from the bytes, not received.
 FIELDS = ("id", "variant_id", "fetched_at", "status", "requested_url", "final_url", "body_sha256", "body_size",
-          "region", "language", "proxy", "renderer", "user_agent", "source", "memento_url", "headers_sha256", "http_date")
+          "region", "language", "proxy", "renderer", "user_agent", "source", "memento_url", "headers_sha256", "http_date",
+          "worker", "worker_host")
 # What the manifests of each format list, so that a manifest sealed before migration 8 (no
-# headers, one object per capture, stored as text) is checked against what it vouched for.
-LISTED = {"policyarchive-manifest/1": FIELDS[:-2], "policyarchive-manifest/2": FIELDS, FORMAT: FIELDS}
+# headers, one object per capture, stored as text) or before migration 14 (no worker) is checked
+# against what it vouched for.
+LISTED = {"policyarchive-manifest/1": FIELDS[:-4], "policyarchive-manifest/2": FIELDS[:-2],
+          "policyarchive-manifest/3": FIELDS[:-2], FORMAT: FIELDS}
 # What a manifest (format 3 on) seals of each version its run made.
 VERSION_FIELDS = ("id", "capture_id", "text_sha256")
 # The one field that is not a column of captures.

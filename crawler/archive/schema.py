@@ -311,12 +311,25 @@ def _migration_13(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_14(db: sqlite_utils.Database) -> None:
+    """Captures fetched by regional workers through a shared queue (crawler/fleet/): which worker
+    fetched each (``worker``), on which host (``worker_host``), and the queue's request id
+    (``request_id``), unique, so that a capture delivered twice is recorded once. A local crawl
+    leaves the three null."""
+    db["captures"].add_column("worker", str)
+    db["captures"].add_column("worker_host", str)
+    db["captures"].add_column("request_id", str)
+    db.execute("CREATE UNIQUE INDEX idx_captures_request_id ON captures (request_id) WHERE request_id IS NOT NULL")
+
+
 def _migration_16(db: sqlite_utils.Database) -> None:
     """Where each Open Terms Archive import stopped (crawler/intake/ota.py): per repository,
     collection and file, the last commit read, so that the next import reads only the commits after
     it, and an import cut short resumes where it was."""
     db["ota_imports"].create({"repo": str, "collection": str, "path": str, "last_commit": str, "imported_at": str},
                              pk=("repo", "collection", "path"))
+
+
 def _migration_17(db: sqlite_utils.Database) -> None:
     """Clauses as data (issue 13; docs/decisions/0014-clause-index.md): each clause stored once,
     each version's clauses in order, and rewordings linked. Every version held is indexed here, in
@@ -337,6 +350,8 @@ def _migration_17(db: sqlite_utils.Database) -> None:
             "SELECT id, variant_id, text FROM versions ORDER BY variant_id, first_seen, id").fetchall():
         index_version(db.conn, version_id, text or "", previous.get(variant_id))
         previous[variant_id] = version_id
+
+
 def _migration_18(db: sqlite_utils.Database) -> None:
     """``captures.cut_short``: why a readable capture is now thought cut short, set when a later
     version of its variant arrives that is far longer (crawler/archive/cutshort.py, ``COLLAPSE``). Its
@@ -349,7 +364,7 @@ def _migration_18(db: sqlite_utils.Database) -> None:
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              13: _migration_13, 16: _migration_16, 17: _migration_17, 18: _migration_18}
+              13: _migration_13, 14: _migration_14, 16: _migration_16, 17: _migration_17, 18: _migration_18}
 
 
 def pending(conn) -> list[int]:

@@ -264,6 +264,10 @@ class Archive:
             [variant_id, fetched_at, body_sha256],
         ).fetchone() is not None
 
+    def holds_request(self, request_id: str) -> bool:
+        """Whether the capture answering this queue request is recorded already (crawler/fleet/)."""
+        return self.db.execute("SELECT 1 FROM captures WHERE request_id = ?", [request_id]).fetchone() is not None
+
     def has_body(self, digest: str) -> bool:
         return self.db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [digest]).fetchone() is not None
 
@@ -326,6 +330,7 @@ class Archive:
                 "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
                 "memento_url": capture.memento_url, "detected_language": analysis.language,
                 "words": analysis.words, "page_words": analysis.page_words,
+                "worker": capture.worker, "worker_host": capture.worker_host, "request_id": capture.request_id,
             }
             if analysis.outcome != OK:
                 return self._insert_capture(row, capture)

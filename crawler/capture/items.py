@@ -34,6 +34,9 @@ class Capture:
     source: str = "crawl"
     memento_url: str | None = None
     failed_actions: tuple[str, ...] = ()  # the page actions that failed, each named (crawler/capture/actions.py)
+    worker: str | None = None  # the regional worker that fetched it (crawler/fleet/), and its host
+    worker_host: str | None = None
+    request_id: str | None = None  # the queue's id of the request it answers
 
     def __repr__(self) -> str:
         """The fields and the body's size, never the body: Scrapy logs an item it could not process

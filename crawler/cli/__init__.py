@@ -9,7 +9,7 @@ Every command is a thin layer over a Python function that tests call too, and ev
 import click
 
 from crawler.cli.alerts import alerts
-from crawler.cli.archiving import backfill, crawl, import_, import_ota, schedule, screenshots, validate
+from crawler.cli.archiving import backfill, crawl, import_, import_ota, schedule, screenshots, validate, worker
 from crawler.cli.catalog import catalog
 from crawler.cli.demo import demo
 from crawler.cli.options import Commands
@@ -29,6 +29,6 @@ def cli():
     """
 
 
-for command in (validate, crawl, import_, import_ota, backfill, screenshots, schedule, serve, term, history, export, verify,
+for command in (validate, crawl, worker, import_, import_ota, backfill, screenshots, schedule, serve, term, history, export, verify,
                 status, demo, catalog, alerts):
     cli.add_command(command)

@@ -150,9 +150,12 @@ def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--trigger", default="cli", show_default=True, help="How the run was started, kept in runs.trigger: cli, cron, schedule...")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False),
               help="Append all output (log, summary, errors) to this file instead; kept in runs.log_path.")
+@click.option("--queue", metavar="URL", help="Fetch through regional workers on this Redis queue (redis://HOST:PORT/DB); this process only writes.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=1800, show_default=True,
+              help="With --queue: seconds to wait for the workers; a variant unanswered by then is a network-error.")
 @policies_option
 @db_option
-def crawl(only, verbose, overrides, trigger, log_file, policies, db):
+def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies, db):
     """Capture every declared variant (or --only some) into the archive.
 
     One run at a time per archive: a second start while one runs is refused.
@@ -171,11 +174,14 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         policyarchive crawl --only tiktok/privacy-policy/us-en
         policyarchive crawl --trigger cron --log logs/crawl.log
         POLICYARCHIVE_PROXY_EEA=http://user:pass@proxy:3128 policyarchive crawl --only tiktok
+        policyarchive crawl --queue redis://10.0.0.5:6379/0 --timeout 600
     """
     from crawler.capture.run import log_to, run_crawl
 
     if log_file:
         log_to(log_file)
+    if queue and overrides:
+        raise click.UsageError("-s sets the fetching of a local crawl; with --queue the workers fetch: set it on them")
     catalog = valid_catalog(policies)
     try:
         variants = catalog.select(only, where=policies)
@@ -183,7 +189,10 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
         refuse_ids(exc.messages, "nothing was run")
     with locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
-        result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
+        if queue:
+            result = _queued_crawl(db, policies, queue, tuple(only), timeout, trigger, log_file)
+        else:
+            result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
         if result.run_id is not None:
             send_alerts(db, policies, catalog, backoff=alert_backoff(**overrides))
             if _screenshots_on(overrides):
@@ -192,6 +201,52 @@ def crawl(only, verbose, overrides, trigger, log_file, policies, db):
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n) or "nothing captured"
     click.echo(f"run {result.run_id}: {summary}")
     sys.exit(result.exit_code)
+
+
+def _queued_crawl(db: str, policies: str, queue: str, only: tuple[str, ...], timeout: float, trigger: str, log_file: str | None):
+    """``crawl --queue``: the run through the workers, its log on stderr like a local crawl's."""
+    import logging
+
+    from crawler.fleet.writer import run_queued_crawl
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%Y-%m-%dT%H:%M:%S" if log_file else "%H:%M:%S")
+    return run_queued_crawl(db, policies, queue, only, timeout=timeout, trigger=trigger)
+
+
+@click.command()
+@click.option("--queue", metavar="URL", required=True, help="The Redis queue the writer fills: redis://HOST:PORT/DB.")
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="A region this worker fetches for (EEA, US...); repeatable. Default: every declared region.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Requests fetched at once.")
+@click.option("--name", help="The worker's name, kept in captures.worker. Default: HOST-PID.")
+@click.option("--visibility", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Seconds a request taken by a worker may go unanswered before another worker claims it.")
+@click.option("--verbose", is_flag=True, help="Scrapy's own log too.")
+@policies_option
+def worker(queue, regions, concurrency, name, visibility, verbose, policies):
+    """Fetch, for as long as it runs, what the queue asks of this worker's regions.
+
+    A regional worker: it reads the same declarations as the writer, takes only the requests
+    of the regions it serves, fetches them from this machine (plain HTTP or Chromium, with
+    this machine's egress and proxies), extracts them as a local crawl does, and sends back
+    each capture: raw bytes, provenance (this worker and host) and analysis. It never opens
+    the archive; `policyarchive crawl --queue URL` records what it sends. Stop it with SIGTERM.
+
+    \b
+    Example:
+        policyarchive worker --queue redis://10.0.0.5:6379/0 --region EEA
+        policyarchive worker --queue redis://127.0.0.1:6379/0 --region US --region ROW --concurrency 16
+    """
+    from crawler.fleet.worker import run_worker
+
+    catalog = valid_catalog(policies)
+    declared = {v.region.upper() for v in catalog.variants}
+    unknown = sorted({r.upper() for r in regions} - declared)
+    if unknown:
+        click.echo(f"no variant is declared for region {', '.join(unknown)} (declared: {', '.join(sorted(declared))})", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
+    run_worker(queue, policies, tuple(regions), concurrency=concurrency, name=name, visibility=visibility, verbose=verbose)
 
 
 @click.command("import")
@@ -333,9 +388,10 @@ def _cron(ctx, param, value: str | None) -> str | None:
               help="Schedule (UTC) of services whose declaration names none: 5 fields, or 6 with seconds first. Default: nightly, 30 3 * * *.")
 @click.option("--store", type=click.Path(dir_okay=False), help="The job store (SQLite). Default: beside the archive, archive.schedules.db.")
 @click.option("--logs", type=click.Path(file_okay=False), help="Folder of the crawls' logs, one file per run. Default: logs/ beside the archive.")
+@click.option("--queue", metavar="URL", help="Crawl through the regional workers on this Redis queue (crawl --queue URL).")
 @policies_option
 @db_option
-def schedule(list_only, default_cron, store, logs, policies, db):
+def schedule(list_only, default_cron, store, logs, queue, policies, db):
     """Crawl each service on its schedule, in the foreground, until SIGTERM or Ctrl-C.
 
     Each service runs on its declaration's `schedule` (cron, UTC), else on --cron.
@@ -349,6 +405,7 @@ def schedule(list_only, default_cron, store, logs, policies, db):
         policyarchive schedule --list
         policyarchive schedule
         policyarchive schedule --cron "0 */6 * * *" --logs /var/log/policyarchive
+        policyarchive schedule --queue redis://10.0.0.5:6379/0
     """
     import logging
     import time
@@ -358,7 +415,8 @@ def schedule(list_only, default_cron, store, logs, policies, db):
 
     catalog = valid_catalog(policies)
     store = store or str(schedules.store_path(db))
-    jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON)
+    jobs = schedules.declared_jobs(catalog, db, policies, logs or schedules.logs_path(db), default_cron or schedules.DEFAULT_CRON,
+                                   queue=queue)
     if list_only:
         rows = schedules.listing(jobs, store)
         width = max([len("service")] + [len(r[0]) for r in rows])

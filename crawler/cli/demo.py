@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -55,6 +58,36 @@ def _demo_site(port: int):
         sys.exit(EXIT_CANNOT_RUN)
 
 
+@contextmanager
+def _fleet(workers: int, policies: str) -> Iterator[str | None]:
+    """With ``workers``, one Redis on 127.0.0.1 and that many ``policyarchive worker`` processes, the
+    declared regions split between them; yields the queue's URL (None: a local crawl)."""
+    if not workers:
+        yield None
+        return
+    from crawler.fleet.queue import Queue, connect, local_redis
+
+    regions = sorted({v.region.upper() for v in valid_catalog(policies).variants})
+    with local_redis() as url:
+        shares = [regions[i::workers] for i in range(min(workers, len(regions)))]
+        processes = [subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--queue", url, "--policies", policies,
+                                       "--name", f"demo-{n + 1}", *(a for r in share for a in ("--region", r))])
+                     for n, share in enumerate(shares)]
+        try:
+            for n, share in enumerate(shares):
+                click.echo(f"demo: worker demo-{n + 1} serves {', '.join(share)} through {url}", err=True)
+            queue = Queue(connect(url))
+            deadline = time.monotonic() + 60
+            while len(queue.live_workers()) < len(shares) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            yield url
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
+
+
 @click.command()
 @click.option("--port", default=8765, show_default=True, type=int,
               help="Port of the demo site; another than 8765 crawls a copy of its declarations written beside the archive.")
@@ -62,8 +95,10 @@ def _demo_site(port: int):
 @click.option("--serve-port", default=8001, show_default=True, type=int)
 @click.option("--db", default="demo.db", show_default=True, type=click.Path(dir_okay=False),
               help="The demo's own archive, rebuilt on every run; a file that holds other runs is refused.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Crawl through this many local workers (their regions split between them) and one Redis on 127.0.0.1.")
 @click.option("--policies", default=None, hidden=True)
-def demo(port, serve, serve_port, db, policies):
+def demo(port, serve, serve_port, workers, db, policies):
     """Crawl the bundled demo site, change it, crawl again, and serve the result.
 
     Works offline: the demo site runs on 127.0.0.1. Edition 2 of the site adds a
@@ -75,6 +110,7 @@ def demo(port, serve, serve_port, db, policies):
     Example:
         policyarchive demo
         policyarchive demo --no-serve --db /tmp/demo.db
+        policyarchive demo --workers 2
     """
     from crawler.declarations.hosts import ALLOW_ENV
     from crawler.demo import POLICIES, change_url, declarations_for_port
@@ -85,11 +121,12 @@ def demo(port, serve, serve_port, db, policies):
     if serve:
         refuse_busy("127.0.0.1", serve_port, "is another policyarchive serve running? choose another --serve-port, or --no-serve")
     _fresh_demo_archive(db)
-    with _demo_site(port) as site:
+    with _demo_site(port) as site, _fleet(workers, policies) as queue:
         for edition in (1, 2):
             site.edition = edition
             click.echo(f"demo: site edition {edition} at {site.url}; crawling", err=True)
-            code = subprocess.call([sys.executable, "-m", "crawler.cli", "crawl", "--db", db, "--policies", policies, "--trigger", "demo"])
+            through = ["--queue", queue, "--timeout", "120"] if queue else []
+            code = subprocess.call([sys.executable, "-m", "crawler.cli", "crawl", "--db", db, "--policies", policies, "--trigger", "demo", *through])
             if code not in (EXIT_OK, EXIT_SOME_FAILED):
                 sys.exit(code)
     click.echo("demo: edition 2 added a clause to the US policy; see 'changes' in the archive", err=True)

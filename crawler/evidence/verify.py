@@ -203,7 +203,7 @@ def _listed(body: dict) -> list[dict]:
 
 def _sealed_versions(body: dict) -> list[dict]:
     """The versions a manifest seals (format 3 on; none before), each with an integer id."""
-    if body.get("format") != custody.FORMAT:
+    if body.get("format") not in custody.WITH_VERSIONS:
         return []
     sealed = body.get("versions")
     if not isinstance(sealed, dict) or not all(isinstance(sealed.get(k), list) for k in custody.VERSION_FIELDS):
