@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import charset_normalizer
 import ftfy
-import trafilatura
 from lxml import etree
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
@@ -283,6 +282,8 @@ def extract_counted(html: str, rules: Rules, url: str | None = None) -> Extracte
     doc = parse(html)
     shown = _page_words(doc)
     if not rules.select:
+        import trafilatura  # here, not with the module: its import costs every extraction process 0.2 s of CPU
+
         text = trafilatura.extract(doc, url=url, output_format="markdown", include_links=True, include_tables=True, favor_precision=True)
         return Extracted(normalize(text or ""), shown)
     fragments: list[etree._Element] = []
