@@ -2,6 +2,7 @@
 
     python -m bench                    # full sizes (what the issue's targets are about)
     python -m bench --quick            # every benchmark at a small size, in under 2 minutes
+    python -m bench --peers            # and policyarchive against changedetection.io (installed from PyPI)
     python -m bench --only diff --only datasette --versions 100000
 """
 
@@ -15,10 +16,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, parsing, pdf, recheck, screenshots, startup, throughput, workers
+from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, parsing, pdf, peers, recheck, screenshots, startup, throughput, workers
 from bench.report import Figure, line, table
 
-BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, screenshots, workers]
+BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, screenshots, workers, peers]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -28,6 +29,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--versions", type=int, help="datasette: versions in the synthetic archive (full: 1,000,000)")
     parser.add_argument("--variants", type=int, help="datasette: variants in the synthetic archive (full: 100,000)")
     parser.add_argument("--nightly-variants", type=int, help="nightly: variants on the local server (full: 10,000)")
+    parser.add_argument("--peers", action="store_true", help="also run 'peers': installs changedetection.io from PyPI into bench/.venv-peers")
+    parser.add_argument("--peers-pages", type=int, help="peers: pages in the three passes against changedetection.io (full: 200)")
+    parser.add_argument("--peers-bare-pages", type=int, help="peers: pages in the fresh pass against the bare spider (full: 5,000)")
     parser.add_argument("--work", type=Path, help="folder for archives and declarations (default: a temporary one, removed)")
     return parser.parse_args(argv)
 
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for bench in BENCHMARKS:
             if args.only and bench.NAME not in args.only:
+                continue
+            if getattr(bench, "OPT_IN", False) and not (args.peers or args.only):
                 continue
             print(f"== {bench.NAME}: {bench.TITLE}", flush=True)
             t = time.perf_counter()

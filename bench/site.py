@@ -28,6 +28,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 REALDATA = Path(os.environ.get("POLICYARCHIVE_REALDATA", PROJECT.parent / "shared" / "realdata"))
 TIKTOK = REALDATA / "dkg-tosback-snapshots" / "TikTok" / "Privacy Policy"
 US_RANGE = {"start": "#privacy-us", "end": "#privacy-eea"}
+EEA_RANGE = {"start": "#privacy-eea", "end": "#privacy-row"}
 ENV = {"POLICYARCHIVE_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
 
 
@@ -39,9 +40,9 @@ def tiktok_pages() -> list[bytes]:
     return pages
 
 
-def with_clause(page: bytes, clause: str) -> bytes:
-    """The page with a paragraph added at the top of its US policy (after its heading)."""
-    start = page.index(b'id="privacy-us"')
+def with_clause(page: bytes, clause: str, section: str = "privacy-us") -> bytes:
+    """The page with a paragraph added at the top of one of its policies (after its heading)."""
+    start = page.index(f'id="{section}"'.encode())
     at = page.index(b"</h1>", start) + len(b"</h1>")
     return page[:at] + f"<p>{clause}</p>".encode() + page[at:]
 
@@ -90,8 +91,8 @@ class VariantSite:
     def urls(self) -> list[str]:
         return [self.url(i) for i in range(len(self.bodies))]
 
-    def change(self, i: int, clause: str) -> None:
-        self.bodies[i] = with_clause(self.bodies[i], clause)
+    def change(self, i: int, clause: str, section: str = "privacy-us") -> None:
+        self.bodies[i] = with_clause(self.bodies[i], clause, section)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -133,6 +134,23 @@ def cpu_seconds() -> tuple[float, float]:
     extraction workers and Chromium) and by this process itself (the site's server threads)."""
     children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     return children.ru_utime + children.ru_stime, own.ru_utime + own.ru_stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by a running process and its living descendants, from
+    /proc (for a server that outlives the passes measured, where RUSAGE_CHILDREN cannot see it)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        proc = Path(f"/proc/{pending.pop()}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in (proc / "task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def fresh_db(path: Path) -> Path:

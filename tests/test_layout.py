@@ -115,3 +115,4 @@ def test_reading_the_archive_loads_nothing_of_the_writer():
             "print(sorted(m for m in ('selectolax', 'lxml', 'py3langid', 'jsonschema', 'scrapy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True)
     assert result.stdout.strip() == "[]"
+
