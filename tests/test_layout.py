@@ -7,8 +7,13 @@ lazy import that walks around the rule is caught too.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
+
+from packaging.utils import canonicalize_name
 
 from helpers import PROJECT
 
@@ -116,3 +121,43 @@ def test_reading_the_archive_loads_nothing_of_the_writer():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True)
     assert result.stdout.strip() == "[]"
 
+
+
+def _declared(extra: str | None = None) -> set[str]:
+    """The distributions pyproject.toml declares (its ``dependencies``, or an optional extra), normalised."""
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
+    return {canonicalize_name(re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0]) for spec in specs}
+
+
+def _third_party(trees) -> set[str]:
+    """The top-level names of every module ``trees`` import that neither the standard library nor the
+    project itself provides."""
+    names = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    local = {p.stem for p in (PROJECT / "tests").rglob("*")} | {"crawler", "schedules", "bench", "docs"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in local and n != "__future__"}
+
+
+def _undeclared(trees, declared: set[str]) -> list[str]:
+    distributions = metadata.packages_distributions()
+    return sorted(f"{name} (from {', '.join(distributions.get(name, ['no installed distribution']))})"
+                  for name in _third_party(trees)
+                  if not {canonicalize_name(d) for d in distributions.get(name, [])} & declared)
+
+
+def test_every_library_the_package_imports_is_a_declared_dependency():
+    """A clean install gets only what pyproject.toml names: a library that arrives here as another's
+    dependency, or was installed by hand, would fail there."""
+    assert _undeclared(modules().values(), _declared()) == []
+
+
+def test_every_library_the_tests_and_benchmarks_import_is_declared_for_the_tests():
+    paths = sorted((PROJECT / "tests").rglob("*.py")) + sorted((PROJECT / "bench").glob("*.py"))
+    trees = [ast.parse(p.read_text(encoding="utf-8")) for p in paths]
+    assert _undeclared(trees, _declared() | _declared("test")) == []
