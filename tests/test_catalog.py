@@ -235,3 +235,21 @@ def test_page_actions_on_a_variant_fetched_without_a_browser_are_refused(tmp_pat
 def test_an_unknown_page_action_is_refused(tmp_path):
     [error] = errors_of(tmp_path, GOOD + "        actions: [{hover: '#menu'}]\n")
     assert "documents[0].variants[1].actions[0]" in error
+
+
+@pytest.mark.parametrize("twice, line", [
+    ('service: Acme Cloud\nservice: Other\n', 2),
+    ('        url: https://acme.example.com/privacy\n        url: https://acme.example.com/other\n', 8),
+    ('        select: ["main article", {start: "#us", end: "#eea"}]\n        select: ["article"]\n', 9),
+])
+def test_a_field_written_twice_is_refused_not_silently_replaced(tmp_path, twice, line):
+    first = twice.splitlines(keepends=True)[0]
+    [error] = errors_of(tmp_path, GOOD.replace(first, twice, 1))
+    name = first.split(":")[0].strip()
+    assert error == (f"{tmp_path / 'acme.yml'}:{line}: (yaml): {name!r} is written twice here (first on line {line - 1}): "
+                     f"YAML would keep only the last one; remove one")
+
+
+def test_the_same_field_in_two_mappings_is_no_duplicate(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD)  # select: in a variant and in its history; region: in each variant
+    assert len(load_catalog(tmp_path).variants) == 2

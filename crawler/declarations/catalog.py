@@ -235,6 +235,34 @@ def _bounded(root: yaml.Node) -> None:
         stack += _children(node)
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key written twice in one mapping: YAML keeps the last value and drops the first without a
+    word, so a second ``select:`` or ``url:`` would silently replace the one above it."""
+
+    def __init__(self, key: yaml.Node, first: yaml.Node):
+        super().__init__(f"{key.value!r} is written twice here (first on line {first.start_mark.line + 1}): "
+                         "YAML would keep only the last one; remove one")
+        self.problem, self.problem_mark = str(self), key.start_mark
+
+
+def _unique_keys(root: yaml.Node) -> None:
+    """Raise DuplicateKey at the first key written twice in one mapping, anywhere in the tree as written."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in keys:
+                        raise DuplicateKey(key, keys[key.value])
+                    keys[key.value] = key
+        stack += _children(node)
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
@@ -250,6 +278,7 @@ def _parse(text: str) -> tuple[yaml.Node | None, object]:
         if node is None:
             return None, None
         _bounded(node)
+        _unique_keys(node)
         return node, loader.construct_document(node)
     finally:
         loader.dispose()
