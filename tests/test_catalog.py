@@ -168,8 +168,12 @@ def test_a_url_whose_port_or_host_cannot_be_read_fails_validate(tmp_path, url, w
 @pytest.mark.parametrize("field, value, why", [("region", "XX", "'XX' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
                                                ("region", "Narnia", "'Narnia' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
                                                ("language", "xx", "'xx' is not an ISO 639 language code"),
-                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code")])
-def test_an_unknown_region_or_language_fails_validate(tmp_path, field, value, why):
+                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code"),
+                                               ("timezone", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone such as Europe/Berlin or UTC"),
+                                               ("timezone", "CET+1", "'CET+1' is not an IANA time zone such as Europe/Berlin or UTC"),
+                                               ("locale", "en_US", "'en_US' is not a language tag such as en, de-CH or zh-Hant-TW"),
+                                               ("locale", "xx-US", "'xx' is not an ISO 639 language code")])
+def test_an_unknown_region_language_timezone_or_locale_fails_validate(tmp_path, field, value, why):
     variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", field: value}
     errors = errors_of(tmp_path, yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
     assert any(e.endswith(f"documents[0].variants[0].{field}: {why}") for e in errors), errors
@@ -181,6 +185,13 @@ def test_known_regions_zones_and_languages_validate(tmp_path, region, language):
     variant = {"region": region, "language": language, "url": "https://acme.example.com/privacy"}
     (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
     assert load_catalog(tmp_path).variants[0].region == region
+
+
+@pytest.mark.parametrize("timezone, locale", [("America/New_York", "en-US"), ("UTC", "de"), ("Europe/Berlin", "de-DE")])
+def test_known_timezones_and_locales_validate(tmp_path, timezone, locale):
+    variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", "timezone": timezone, "locale": locale}
+    (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert (load_catalog(tmp_path).variants[0].timezone, load_catalog(tmp_path).variants[0].locale) == (timezone, locale)
 
 
 def test_two_documents_of_one_type_in_one_file_fail_validate(tmp_path):

@@ -24,7 +24,7 @@ from crawler.common.clock import parse as parse_time
 from crawler.declarations import ids
 from crawler.declarations.cron import cron_trigger
 from crawler.declarations.hosts import allowed_private_hosts, refusal
-from crawler.declarations.regions import language_problem, region_problem
+from crawler.declarations.regions import language_problem, region_problem, timezone_problem
 
 FETCH_MODES = ("http", "browser")
 
@@ -389,7 +389,7 @@ def _duplicate_types(data: dict, lines: dict, source: str) -> list[DeclarationEr
 
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
     """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
-    regions and languages, hosts that may be fetched."""
+    regions, languages, locales and time zones, hosts that may be fetched."""
     errors = _schedule_errors(data, lines, source) + _duplicate_types(data, lines, source)
     if not slugify(data["service"]):
         errors.append(DeclarationError(source, line_of(lines, ("service",)), "service",
@@ -416,8 +416,9 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                 except ValueError:
                     where = base + ("history", h, "until")
                     errors.append(DeclarationError(source, line_of(lines, where), field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
-            for name, problem in (("region", region_problem), ("language", language_problem)):
-                why = problem(var[name])
+            for name, problem in (("region", region_problem), ("language", language_problem),
+                                  ("locale", language_problem), ("timezone", timezone_problem)):
+                why = problem(var[name]) if name in var else None
                 if why:
                     errors.append(DeclarationError(source, line_of(lines, base + (name,)), field_name(base + (name,)), why))
             if var.get("wait_for"):
