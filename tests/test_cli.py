@@ -55,7 +55,7 @@ def busy_port():
 
 def reader_args(command, db):
     """``command`` run on ``db`` with whatever else it needs to get as far as reading the archive."""
-    extra = {"term": ["biometric"], "history": [US], "export": [str(db.parent / "out.warc")]}.get(command, [])
+    extra = {"term": ["biometric"], "history": [US], "export": [str(db.parent / "out.warc")], "screenshots": ["--missing"]}.get(command, [])
     return [command, *extra, "--db", str(db)]
 
 
@@ -66,8 +66,9 @@ def test_serve_refuses_a_missing_archive_and_makes_none(tmp_path):
     assert not (tmp_path / "typo.db").exists()
 
 
-@pytest.mark.parametrize("command", READERS)
+@pytest.mark.parametrize("command", READERS + ["screenshots"])
 def test_reading_commands_refuse_a_missing_folder_or_a_file_that_is_no_archive_in_one_line(tmp_path, command):
+    """screenshots writes pictures into an archive, but makes none: a mistyped path is no new archive."""
     (tmp_path / "notes.db").write_text("not a database, just notes\n")
     for db, said in [(tmp_path / "missing" / "x.db", "no archive at"), (tmp_path / "notes.db", "is not an archive")]:
         result = policyarchive(*reader_args(command, db))

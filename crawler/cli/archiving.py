@@ -14,7 +14,7 @@ import click
 from crawler.declarations import ids
 from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
 from crawler.common.plural import count
-from crawler.cli.options import catalog_with_variant, db_option, locked, make_folder_of, policies_option, refuse_ids, valid_catalog
+from crawler.cli.options import catalog_with_variant, db_option, existing_db_option, locked, make_folder_of, policies_option, refuse_ids, valid_catalog
 from crawler.cli.alerts import alert_backoff, load_alerts, send_alerts
 
 
@@ -121,7 +121,7 @@ def take_screenshots(db: str, run_id: int | None = None) -> tuple[int, int]:
 @click.command()
 @click.option("--missing", "only_missing", is_flag=True, required=True,
               help="Picture every version that has no screenshot yet (required: the only mode).")
-@db_option
+@existing_db_option
 def screenshots(only_missing, db):
     """Render a screenshot of each version that has none, from its stored bytes, offline.
 
