@@ -264,3 +264,19 @@ def test_a_field_written_twice_is_refused_not_silently_replaced(tmp_path, twice,
 def test_the_same_field_in_two_mappings_is_no_duplicate(tmp_path):
     (tmp_path / "acme.yml").write_text(GOOD)  # select: in a variant and in its history; region: in each variant
     assert len(load_catalog(tmp_path).variants) == 2
+
+
+@pytest.mark.parametrize("action, field, message", [
+    ("{click: '#accept', wait: 3}", "actions[0].wait", "unknown field"),
+    ("{scroll: top}", "actions[0].scroll", "'top' is not one of bottom"),
+    ("{click: '#accept', optional: 'yes'}", "actions[0].optional", "'yes' is not of type 'boolean'"),
+    ("{hover: '#menu'}", "actions[0]", "{'hover': '#menu'} is none of the forms allowed here: {click: ...}, {wait_for: ...}, {scroll: ...}"),
+])
+def test_a_wrong_page_action_names_the_field_at_fault(tmp_path, action, field, message):
+    [error] = errors_of(tmp_path, GOOD + f"        actions: [{action}]\n")
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:17: documents[0].variants[1].{field}: {message}"), error
+
+
+def test_a_selector_neither_css_nor_a_range_names_the_field_at_fault(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace('{start: "#us", end: "#eea"}', '{start: "#us", until: "#eea"}'))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:8: documents[0].variants[0].select[1].until: unknown field"), error

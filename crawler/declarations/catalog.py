@@ -322,23 +322,44 @@ def schema_errors(data, lines: dict, source: str, schema: dict | None = None) ->
     validator = jsonschema.Draft202012Validator(schema or _schema())
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(err.absolute_path)
-        if err.validator == "required":
-            missing = err.message.split("'")[1]
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path + (missing,)), "is required"))
-        elif err.validator == "additionalProperties":
-            extra = re.findall(r"'([^']+)'", err.message)
-            for name in extra:
-                errors.append(DeclarationError(source, line_of(lines, path + (name,)), field_name(path + (name,)),
-                                               _unknown_field(name, err.schema.get("properties", {}))))
-        elif err.validator == "enum":
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(err.validator_value)}"))
-        elif err.validator == "pattern":
-            hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}"))
-        else:
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), err.message))
+        errors += _explained(err, lines, source)
     return errors
+
+
+def _explained(err, lines: dict, source: str) -> list[DeclarationError]:
+    path = tuple(err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1]
+        return [DeclarationError(source, line_of(lines, path), field_name(path + (missing,)), "is required")]
+    if err.validator == "additionalProperties":
+        return [DeclarationError(source, line_of(lines, path + (name,)), field_name(path + (name,)),
+                                 _unknown_field(name, err.schema.get("properties", {})))
+                for name in re.findall(r"'([^']+)'", err.message)]
+    if err.validator == "enum":
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}")]
+    if err.validator == "pattern":
+        hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}")]
+    if err.validator in ("oneOf", "anyOf"):
+        meant = _meant_branch(err)
+        if meant is not None:
+            return [e for sub in meant for e in _explained(sub, lines, source)]
+        forms = ", ".join("{" + ", ".join(f"{key}: ..." for key in b["required"]) + "}" if "required" in b else f"a {b.get('type', 'value')}"
+                          for b in err.validator_value)
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is none of the forms allowed here: {forms}")]
+    return [DeclarationError(source, line_of(lines, path), field_name(path), err.message)]
+
+
+def _meant_branch(err) -> list | None:
+    """The errors of the one branch of a oneOf the value was meant for (its type and required keys
+    fit: an action with ``click:`` is a click), so the message names the field at fault rather
+    than 'is not valid under any of the given schemas'; None when no single branch fits."""
+    by_branch: dict = {}
+    for sub in err.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in by_branch.values()
+               if not any(sub.validator in ("required", "type") and sub.absolute_path == err.absolute_path for sub in subs)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _unknown_field(name: str, allowed: dict) -> str:
