@@ -28,6 +28,11 @@ MIN_WORDS, MIN_LETTERS = 30, 150
 # A text whose words are mostly link labels is a menu or a script-rendered shell, not a policy.
 MAX_LINK_SHARE = 0.5
 _LINK_LABEL = re.compile(r"\[([^\]]*)\]\(")
+# Bytes that are no text (an image, an archive, a font) decode to control characters and U+FFFD; a
+# real page, mojibake included, has next to none. Above this share of the first characters, the body
+# is recorded as no text rather than read as words of some language.
+MAX_CONTROL_SHARE, _SAMPLE = 0.05, 65_536
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 # Markers of challenge, captcha, access-denied and consent-wall pages, looked for in the first bytes
 # of a body (lowercased), and the titles such pages carry. Plain substrings: a regular expression with
@@ -130,8 +135,13 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
         except UnreadablePdf as exc:
             return Analysis(EMPTY, detail=str(exc))
     else:
+        decoded = decode(body, content_type)
+        controls = len(_CONTROL.findall(decoded, 0, _SAMPLE)) / max(min(len(decoded), _SAMPLE), 1)
+        if controls > MAX_CONTROL_SHARE:
+            return Analysis(EMPTY, detail=f"not text: {controls:.0%} of its first characters are control or undecodable "
+                                          f"characters (Content-Type: {content_type or 'none'}); an image or a file, not a page")
         try:
-            extracted = extract_counted(decode(body, content_type), rules)
+            extracted = extract_counted(decoded, rules)
             text, page_words = extracted.text, extracted.page_words
         except SelectorMiss as exc:
             return Analysis(EMPTY, detail=str(exc))
