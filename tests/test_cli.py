@@ -275,3 +275,11 @@ def test_status_reads_an_archive_on_a_read_only_file_system(tmp_path, site):
                                         "--policies", str(tmp_path / "policies"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "no run in progress" in result.stdout and "1 of 1 variant attempted: 1 new" in result.stdout
+
+
+def test_validate_against_a_file_that_is_no_page_says_so_rather_than_a_coverage(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "saved.html").write_bytes(b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(10000)))
+    result = policyarchive("validate", "--against", str(tmp_path / "saved.html"), "--variant", US, "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 1
+    assert f"{US}: saved.html: not text: " in result.stderr and "words the page shows" not in result.stdout + result.stderr

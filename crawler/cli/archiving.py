@@ -56,7 +56,7 @@ def validate(paths, against, variant_id, min_coverage, policies, db):
 def _validate_against(variant, page: Path, min_coverage: float) -> None:
     """Say how much of ``page`` the variant's selection keeps; exit 1 when none or too little."""
     from crawler.intake.importer import UnreadableFile, time_from_name
-    from crawler.text.classify import selection_coverage
+    from crawler.text.classify import NotText, selection_coverage
     from crawler.text.extract import SelectorMiss
 
     try:
@@ -65,7 +65,7 @@ def _validate_against(variant, page: Path, min_coverage: float) -> None:
         rules = variant.rules
     try:
         words, page_words = selection_coverage(page.read_bytes(), rules)
-    except SelectorMiss as exc:
+    except (NotText, SelectorMiss) as exc:
         click.echo(f"{variant.id}: {page.name}: {exc}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     share = words / page_words if page_words else 0.0

@@ -135,15 +135,10 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
         except UnreadablePdf as exc:
             return Analysis(EMPTY, detail=str(exc))
     else:
-        decoded = decode(body, content_type)
-        controls = len(_CONTROL.findall(decoded, 0, _SAMPLE)) / max(min(len(decoded), _SAMPLE), 1)
-        if controls > MAX_CONTROL_SHARE:
-            return Analysis(EMPTY, detail=f"not text: {controls:.0%} of its first characters are control or undecodable "
-                                          f"characters (Content-Type: {content_type or 'none'}); an image or a file, not a page")
         try:
-            extracted = extract_counted(decoded, rules)
+            extracted = extract_counted(page_text(body, content_type), rules)
             text, page_words = extracted.text, extracted.page_words
-        except SelectorMiss as exc:
+        except (NotText, SelectorMiss) as exc:
             return Analysis(EMPTY, detail=str(exc))
     words = len(re.findall(r"\w+", text))
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
@@ -160,10 +155,25 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
                     page_words=page_words)
 
 
+class NotText(ValueError):
+    """Bytes that are no text (an image, an archive, a font) where a page was expected."""
+
+
+def page_text(body: bytes, content_type: str | None = None) -> str:
+    """The page's bytes as text (``extract.decode``); NotText when they are no text, rather than
+    words of no language that would be counted, compared and language-detected."""
+    decoded = decode(body, content_type)
+    controls = len(_CONTROL.findall(decoded, 0, _SAMPLE)) / max(min(len(decoded), _SAMPLE), 1)
+    if controls > MAX_CONTROL_SHARE:
+        raise NotText(f"not text: {controls:.0%} of its first characters are control or undecodable characters "
+                      f"(Content-Type: {content_type or 'none'}); an image or a file, not a page")
+    return decoded
+
+
 def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
     """The visible words of what ``rules`` select from a page, and of the whole page (``validate
-    --against``). Raises SelectorMiss when the selectors match nothing."""
-    extracted = extract_counted(decode(body), rules)
+    --against``). Raises SelectorMiss when the selectors match nothing, NotText for bytes that are no page."""
+    extracted = extract_counted(page_text(body), rules)
     return len(comparable(extracted.text).split()), extracted.page_words
 
 
