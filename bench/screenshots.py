@@ -33,7 +33,8 @@ def run(work: Path, args) -> list[Figure]:
         before, _ = used_bytes(db)
         archive = Archive(db)
         try:
-            seconds = fill(archive, missing(archive.db))
+            seconds, failed = fill(archive, missing(archive.db))
+            assert not failed, failed
         finally:
             archive.close()
         pictured, tables = used_bytes(db)

@@ -168,8 +168,12 @@ def test_a_url_whose_port_or_host_cannot_be_read_fails_validate(tmp_path, url, w
 @pytest.mark.parametrize("field, value, why", [("region", "XX", "'XX' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
                                                ("region", "Narnia", "'Narnia' is not an ISO 3166 country code or a known zone (EEA, EU, ROW, UK)"),
                                                ("language", "xx", "'xx' is not an ISO 639 language code"),
-                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code")])
-def test_an_unknown_region_or_language_fails_validate(tmp_path, field, value, why):
+                                               ("language", "en-ZZ", "'ZZ' is not an ISO 3166 country code"),
+                                               ("timezone", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone such as Europe/Berlin or UTC"),
+                                               ("timezone", "CET+1", "'CET+1' is not an IANA time zone such as Europe/Berlin or UTC"),
+                                               ("locale", "en_US", "'en_US' is not a language tag such as en, de-CH or zh-Hant-TW"),
+                                               ("locale", "xx-US", "'xx' is not an ISO 639 language code")])
+def test_an_unknown_region_language_timezone_or_locale_fails_validate(tmp_path, field, value, why):
     variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", field: value}
     errors = errors_of(tmp_path, yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
     assert any(e.endswith(f"documents[0].variants[0].{field}: {why}") for e in errors), errors
@@ -181,6 +185,13 @@ def test_known_regions_zones_and_languages_validate(tmp_path, region, language):
     variant = {"region": region, "language": language, "url": "https://acme.example.com/privacy"}
     (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
     assert load_catalog(tmp_path).variants[0].region == region
+
+
+@pytest.mark.parametrize("timezone, locale", [("America/New_York", "en-US"), ("UTC", "de"), ("Europe/Berlin", "de-DE")])
+def test_known_timezones_and_locales_validate(tmp_path, timezone, locale):
+    variant = {"region": "US", "language": "en", "url": "https://acme.example.com/privacy", "timezone": timezone, "locale": locale}
+    (tmp_path / "acme.yml").write_text(yaml.safe_dump({"service": "Acme", "documents": [{"type": "privacy-policy", "variants": [variant]}]}))
+    assert (load_catalog(tmp_path).variants[0].timezone, load_catalog(tmp_path).variants[0].locale) == (timezone, locale)
 
 
 def test_two_documents_of_one_type_in_one_file_fail_validate(tmp_path):
@@ -235,3 +246,37 @@ def test_page_actions_on_a_variant_fetched_without_a_browser_are_refused(tmp_pat
 def test_an_unknown_page_action_is_refused(tmp_path):
     [error] = errors_of(tmp_path, GOOD + "        actions: [{hover: '#menu'}]\n")
     assert "documents[0].variants[1].actions[0]" in error
+
+
+@pytest.mark.parametrize("twice, line", [
+    ('service: Acme Cloud\nservice: Other\n', 2),
+    ('        url: https://acme.example.com/privacy\n        url: https://acme.example.com/other\n', 8),
+    ('        select: ["main article", {start: "#us", end: "#eea"}]\n        select: ["article"]\n', 9),
+])
+def test_a_field_written_twice_is_refused_not_silently_replaced(tmp_path, twice, line):
+    first = twice.splitlines(keepends=True)[0]
+    [error] = errors_of(tmp_path, GOOD.replace(first, twice, 1))
+    name = first.split(":")[0].strip()
+    assert error == (f"{tmp_path / 'acme.yml'}:{line}: (yaml): {name!r} is written twice here (first on line {line - 1}): "
+                     f"YAML would keep only the last one; remove one")
+
+
+def test_the_same_field_in_two_mappings_is_no_duplicate(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD)  # select: in a variant and in its history; region: in each variant
+    assert len(load_catalog(tmp_path).variants) == 2
+
+
+@pytest.mark.parametrize("action, field, message", [
+    ("{click: '#accept', wait: 3}", "actions[0].wait", "unknown field"),
+    ("{scroll: top}", "actions[0].scroll", "'top' is not one of bottom"),
+    ("{click: '#accept', optional: 'yes'}", "actions[0].optional", "'yes' is not of type 'boolean'"),
+    ("{hover: '#menu'}", "actions[0]", "{'hover': '#menu'} is none of the forms allowed here: {click: ...}, {wait_for: ...}, {scroll: ...}"),
+])
+def test_a_wrong_page_action_names_the_field_at_fault(tmp_path, action, field, message):
+    [error] = errors_of(tmp_path, GOOD + f"        actions: [{action}]\n")
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:17: documents[0].variants[1].{field}: {message}"), error
+
+
+def test_a_selector_neither_css_nor_a_range_names_the_field_at_fault(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace('{start: "#us", end: "#eea"}', '{start: "#us", until: "#eea"}'))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:8: documents[0].variants[0].select[1].until: unknown field"), error

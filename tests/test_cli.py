@@ -55,7 +55,7 @@ def busy_port():
 
 def reader_args(command, db):
     """``command`` run on ``db`` with whatever else it needs to get as far as reading the archive."""
-    extra = {"term": ["biometric"], "history": [US], "export": [str(db.parent / "out.warc")]}.get(command, [])
+    extra = {"term": ["biometric"], "history": [US], "export": [str(db.parent / "out.warc")], "screenshots": ["--missing"]}.get(command, [])
     return [command, *extra, "--db", str(db)]
 
 
@@ -66,8 +66,9 @@ def test_serve_refuses_a_missing_archive_and_makes_none(tmp_path):
     assert not (tmp_path / "typo.db").exists()
 
 
-@pytest.mark.parametrize("command", READERS)
+@pytest.mark.parametrize("command", READERS + ["screenshots"])
 def test_reading_commands_refuse_a_missing_folder_or_a_file_that_is_no_archive_in_one_line(tmp_path, command):
+    """screenshots writes pictures into an archive, but makes none: a mistyped path is no new archive."""
     (tmp_path / "notes.db").write_text("not a database, just notes\n")
     for db, said in [(tmp_path / "missing" / "x.db", "no archive at"), (tmp_path / "notes.db", "is not an archive")]:
         result = policyarchive(*reader_args(command, db))
@@ -274,3 +275,11 @@ def test_status_reads_an_archive_on_a_read_only_file_system(tmp_path, site):
                                         "--policies", str(tmp_path / "policies"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "no run in progress" in result.stdout and "1 of 1 variant attempted: 1 new" in result.stdout
+
+
+def test_validate_against_a_file_that_is_no_page_says_so_rather_than_a_coverage(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "saved.html").write_bytes(b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(10000)))
+    result = policyarchive("validate", "--against", str(tmp_path / "saved.html"), "--variant", US, "--policies", str(tmp_path / "policies"))
+    assert result.returncode == 1
+    assert f"{US}: saved.html: not text: " in result.stderr and "words the page shows" not in result.stdout + result.stderr

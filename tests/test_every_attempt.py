@@ -2,6 +2,7 @@
 handled, becomes that capture's recorded outcome (its bytes kept), and a run whose recorded
 attempts fall short of its plan is not reported as a success."""
 
+import hashlib
 import os
 import resource
 import subprocess
@@ -47,6 +48,18 @@ def test_a_body_of_only_a_comment_or_a_bom_is_recorded_empty_with_its_bytes(tmp_
     result, capture, run = crawl_one(tmp_path, site, body, select=select)
     assert capture["outcome"] == "empty" and capture["body_sha256"] is not None, capture
     assert result.returncode == 3 and run["attempted"] == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/octet-stream"])
+def test_bytes_that_are_no_text_are_recorded_empty_saying_so_not_as_another_language(tmp_path, site, content_type):
+    """An image or an archive served where the policy was: read as text it gives words of no language."""
+    site.set("/p", Route(body=b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(10000)),
+                         headers={"Content-Type": content_type}))
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail, body_sha256 from captures")
+    assert capture["outcome"] == "empty" and capture["body_sha256"] is not None, capture
+    assert capture["detail"].startswith("not text: "), capture
 
 
 def test_an_exception_while_handling_one_capture_becomes_its_recorded_error(tmp_path, site):

@@ -5,6 +5,7 @@ import os
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -325,3 +326,23 @@ def test_a_file_name_that_is_not_utf_8_is_imported_and_named_readably(tmp_path):
     [capture] = rows(tmp_path / "a.db", "select outcome, source from captures")
     assert capture == {"outcome": "new", "source": "import:2021-06-01T00-00-00Z-caf\\xe9.html"}
     assert rows(tmp_path / "a.db", "select status from runs") == [{"status": "finished"}]
+
+
+def test_a_file_named_warc_that_is_none_is_refused_in_one_short_printable_line(tmp_path):
+    declare(tmp_path)
+    (tmp_path / "x.warc").write_bytes(b"\x1b[2J\x1b]0;pwned\x07" + b"\xe9" * 5000 + b"\n")
+    result = import_(tmp_path, tmp_path / "x.warc")
+    refused(tmp_path, result, "x.warc: cut short or damaged (ArchiveLoadFailed: Unknown archive format")
+    [line, last] = result.stderr.splitlines()
+    assert len(line) < 300 and line.isprintable() and last == "nothing was imported."
+
+
+@pytest.mark.parametrize("inside", [[], ["snapshots/2021-06-01T00-00-00Z.html"]], ids=["empty", "files-in-a-subfolder"])
+def test_a_folder_with_no_file_to_import_is_refused_naming_its_subfolders(tmp_path, inside):
+    declare(tmp_path)
+    (tmp_path / "saved").mkdir()
+    for name in inside:
+        (tmp_path / "saved" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "saved" / name).write_bytes(policy_page(LOREM))
+    said = "saved: no file to import" + (" (subfolders are not read: snapshots)" if inside else "")
+    refused(tmp_path, import_(tmp_path, tmp_path / "saved"), said)

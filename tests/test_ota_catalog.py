@@ -115,3 +115,21 @@ def test_converted_selectors_extract_the_text_ota_recorded_for_the_same_date(sam
             nearby = [p for p in references if abs((time_from_name(p.name) - when).days) <= 150]
             scores[(service, path.name)] = max(f1(tokens(text), tokens(p.read_text())) for p in nearby)
     assert len(scores) == 11 and min(scores.values()) >= 0.97, scores
+
+
+@pytest.mark.parametrize("name, content, why", [
+    ("production.fetcher.json", '{"waitForElementsTimeout": 10000}', "not an Open Terms Archive declaration (it has no name): left out"),
+    ("Broken.json", '{"name": "Broken", "terms": ', "not JSON (Expecting value: line 1 column 29 (char 28)): left out"),
+    ("List.json", '["name"]', "not an Open Terms Archive declaration (it has no name): left out"),
+    ("NoUrl.json", '{"name": "NoUrl", "terms": {"Privacy Policy": {"select": "main"}}}',
+     "Privacy Policy: no fetch URL: the document is left out"),
+])
+def test_a_file_that_is_no_declaration_is_named_and_the_others_are_converted(sample, tmp_path, name, content, why):
+    folder = tmp_path / "declarations"
+    folder.mkdir()
+    shutil.copy(sample / "ASKfm.json", folder)
+    (folder / name).write_text(content)
+    result = policyarchive("catalog", "from-ota", str(folder), "--out", str(tmp_path / "p"), "--region", "EEA", "--language", "en")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{name}: {why}" in result.stderr
+    assert [p.name for p in (tmp_path / "p").glob("*.yml")] == ["askfm.yml"]

@@ -206,6 +206,18 @@ def test_status_says_what_ran_what_failed_and_why_and_what_is_stale(tmp_path, si
     assert "us-en: " not in out.split("stale:")[1]
 
 
+def test_status_counts_an_imports_captures_as_captures_not_variants(tmp_path, site):
+    db, policies = declare(tmp_path, site, "/us")
+    (tmp_path / "saved").mkdir()
+    for day in ("01", "02"):
+        (tmp_path / "saved" / f"2024-01-{day}T00-00-00+00-00.html").write_bytes(policy_page(LOREM))
+    assert policyarchive("import", str(tmp_path / "saved"), "--variant", "acme/privacy-policy/us-en",
+                         "--db", str(db), "--policies", str(policies)).returncode == 0
+
+    out = policyarchive("status", "--db", str(db), "--policies", str(policies)).stdout
+    assert "    2 of 2 captures attempted: 1 new, 1 unchanged; 1 new version\n" in out
+
+
 def test_status_shows_how_much_of_its_page_each_variant_keeps_lowest_first(tmp_path, site):
     db, policies = declare(tmp_path, site, "/us", "/eea")
     site.set("/us", policy_page(LOREM))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from helpers import LOREM, PolicySite, policy_page, policyarchive, rows, serving, write_declaration
+from helpers import LOREM, PolicySite, Route, policy_page, policy_pdf, policyarchive, rows, serving, write_declaration
 from test_pages_browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -70,6 +70,39 @@ def test_missing_fills_versions_made_without_screenshots(tmp_path):
     assert result.returncode == 0, result.output
     assert "1 screenshot taken" in result.stdout
     assert len(rows(tmp_path / "a.db", "select 1 from version_screenshots")) == 1
+
+
+def crawl_one(tmp_path, site, url, route, env=None):
+    """One crawl, screenshots on, of a variant declared at ``url`` that the site serves as ``route``."""
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": url}])
+    site.set("/" if url.count("/") == 2 else "/" + url.split("/", 3)[3], route)
+    return policyarchive("crawl", "--db", str(tmp_path / "a.db"), "--policies", str(tmp_path / "policies"),
+                         "-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=0", "-s", "POLICYARCHIVE_SCREENSHOTS=1", env=env)
+
+
+def test_a_pdf_served_as_octet_stream_is_pictured_not_a_traceback(tmp_path, site):
+    result = crawl_one(tmp_path, site, site.url("/privacy"),
+                       Route(body=policy_pdf([LOREM]), headers={"Content-Type": "application/octet-stream"}))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(rows(tmp_path / "a.db", "select 1 from version_screenshots")) == 1
+
+
+def test_a_url_chromium_spells_otherwise_is_pictured(tmp_path, site):
+    """Chromium asks for http://127.0.0.1:PORT/ when shown http://127.0.0.1:PORT: the picture is of the stored bytes all the same."""
+    result = crawl_one(tmp_path, site, site.url(""), Route(body=policy_page(LOREM)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(rows(tmp_path / "a.db", "select 1 from version_screenshots")) == 1
+
+
+def test_screenshots_that_cannot_be_taken_leave_the_crawl_its_summary_and_exit_status(tmp_path, site):
+    result = crawl_one(tmp_path, site, site.url("/privacy"), Route(body=policy_page(LOREM)),
+                       env={"POLICYARCHIVE_CHROMIUM": str(tmp_path / "no-chromium")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "run 1: 1 new" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "no screenshot of 1 version" in result.stderr and "policyarchive screenshots --missing" in result.stderr
+    assert rows(tmp_path / "a.db", "select outcome from captures") == [{"outcome": "new"}]
+    assert rows(tmp_path / "a.db", "select 1 from version_screenshots") == []
 
 
 @pytest.fixture(scope="module")

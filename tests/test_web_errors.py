@@ -30,6 +30,9 @@ def archive(tmp_path_factory):
     ('/-/search?q="', 400), ('/-/search?q=""', 400), ("/-/search?q=%00", 400),
     (f"/-/version/{HUGE}", 404), (f"/-/capture/{HUGE}/body", 404), (f"/-/diff/{HUGE}/1", 404), (f"/-/diff/1/{HUGE}", 404),
     ("/-/diff?from=-1&to=1", 404), (f"/-/diff?from={HUGE}&to=1", 404),
+    ("/-/diff/-1/2", 404), ("/-/diff/a/b", 404), ("/-/diff/1/2/3", 404), ("/-/version/1/x", 404),
+    ("/-/version/1/screenshot.gif", 404), ("/-/capture/a/body", 404), ("/-/clause/1/x", 404), ("/-/variant/a/b", 404),
+    ("/-/document/a/b/c", 404), ("/-/compare/a/b/c", 404), ("/-/anything/else/here", 404),
     ("/-/compare/acme/privacy-policy?a=acme/privacy-policy/us-en&b=acme/privacy-policy/eea-en&at=not-a-date", 400),
     ("/-/compare/acme/privacy-policy?a=acme/privacy-policy/us-en&b=acme/privacy-policy/eea-en&at=9999-99-99", 400),
 ])

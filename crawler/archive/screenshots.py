@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import time
-from typing import Iterable
-
 from PIL import Image, ImageChops
 
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
+from crawler.text.pdf import PDF_TYPE, is_pdf
 
 # Rows of pixels merged into one band when looking for changed regions, and the gap that splits two boxes.
 BAND = 8
@@ -67,19 +66,30 @@ def missing(db, run_id: int | None = None) -> list[dict]:
         ORDER BY versions.id""", [run_id] if run_id is not None else [])]
 
 
-def fill(archive, versions: Iterable[dict]) -> list[float]:
+def fill(archive, versions: list[dict]) -> tuple[list[float], dict[int, str]]:
     """Render and keep a picture for each of ``versions`` (rows of ``missing``), one transaction
-    each; returns the seconds each took, for the caller to report."""
-    from crawler.capture.render import renderer
+    each. Returns the seconds each picture took and, by version id, why the others have none: a
+    page Chromium cannot picture, or a Chromium that does not start, never costs the run that made
+    the versions its outcome, and ``missing`` still lists them for a later try."""
+    from crawler.capture.render import RenderError, renderer
 
-    seconds = []
-    with renderer() as render:
-        for version in versions:
-            started = time.monotonic()
-            png = render.png(archive.body(version["body_sha256"]), version["url"], version["content_type"])
-            keep(archive.db, version["id"], png, source="rendered from the stored bytes")
-            seconds.append(time.monotonic() - started)
-    return seconds
+    seconds, failed = [], {}
+    try:
+        with renderer() as render:
+            for version in versions:
+                started = time.monotonic()
+                body = archive.body(version["body_sha256"])
+                content_type = PDF_TYPE if is_pdf(body, version["content_type"]) else version["content_type"]
+                try:
+                    png = render.png(body, version["url"], content_type)
+                except RenderError as exc:
+                    failed[version["id"]] = str(exc)
+                    continue
+                keep(archive.db, version["id"], png, source="rendered from the stored bytes")
+                seconds.append(time.monotonic() - started)
+    except RenderError as exc:
+        failed.update({version["id"]: f"Chromium did not start: {exc}" for version in versions[len(seconds) + len(failed):]})
+    return seconds, failed
 
 
 def changed_boxes(before: bytes, after: bytes) -> list[tuple[int, int, int, int]]:

@@ -110,7 +110,9 @@ def _run_lines(db: sqlite_utils.Database, run: dict, busy: bool) -> list[str]:
     code = run.get("exit_code")
     exit_text = f", exit {code} ({MEANINGS.get(code, 'unexpected')})" if code is not None else ""
     attempted = run["attempted"] or 0
-    variants = f"{attempted} of {count(run['planned'], 'variant')}" if run.get("planned") is not None else count(attempted, "variant")
+    # A crawl makes one capture per variant; an import or a backfill many of one variant.
+    unit = "capture" if run["trigger"] in ("import", "backfill") else "variant"
+    variants = f"{attempted} of {count(run['planned'], unit)}" if run.get("planned") is not None else count(attempted, unit)
     lines = [
         f"run {run['id']}  {run['started_at'][:19]}Z -> {run['ended_at'][:19] + 'Z' if run['ended_at'] else '...'}  {run['trigger']}"
         f"{'  only ' + run['only'] if run['only'] else ''}: {status}{exit_text}",

@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from crawler.declarations import ids
-from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_SOME_FAILED, import_exit_code
+from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
 from crawler.common.plural import count
-from crawler.cli.options import catalog_with_variant, db_option, locked, make_folder_of, policies_option, refuse_ids, valid_catalog
+from crawler.cli.options import catalog_with_variant, db_option, existing_db_option, locked, make_folder_of, policies_option, refuse_ids, valid_catalog
 from crawler.cli.alerts import alert_backoff, load_alerts, send_alerts
 
 
@@ -56,7 +56,7 @@ def validate(paths, against, variant_id, min_coverage, policies, db):
 def _validate_against(variant, page: Path, min_coverage: float) -> None:
     """Say how much of ``page`` the variant's selection keeps; exit 1 when none or too little."""
     from crawler.intake.importer import UnreadableFile, time_from_name
-    from crawler.text.classify import selection_coverage
+    from crawler.text.classify import NotText, selection_coverage
     from crawler.text.extract import SelectorMiss
 
     try:
@@ -65,7 +65,7 @@ def _validate_against(variant, page: Path, min_coverage: float) -> None:
         rules = variant.rules
     try:
         words, page_words = selection_coverage(page.read_bytes(), rules)
-    except SelectorMiss as exc:
+    except (NotText, SelectorMiss) as exc:
         click.echo(f"{variant.id}: {page.name}: {exc}", err=True)
         sys.exit(EXIT_CANNOT_RUN)
     share = words / page_words if page_words else 0.0
@@ -92,9 +92,11 @@ def _screenshots_on(overrides: dict[str, str]) -> bool:
     return project_settings(**overrides).getbool("POLICYARCHIVE_SCREENSHOTS")
 
 
-def take_screenshots(db: str, run_id: int | None = None) -> int:
+def take_screenshots(db: str, run_id: int | None = None) -> tuple[int, int]:
     """Picture the versions that have none (those of ``run_id`` only, if given), after the run: the
-    crawl's captures are recorded first, whatever the rendering costs. Returns how many."""
+    crawl's captures are recorded first, whatever the rendering costs, and a picture that cannot be
+    taken is said on stderr, never a traceback that would hide the run's own exit status. Returns
+    how many were taken and how many could not be."""
     from crawler.archive.screenshots import fill, missing
     from crawler.archive.store import Archive
 
@@ -102,32 +104,41 @@ def take_screenshots(db: str, run_id: int | None = None) -> int:
     try:
         todo = missing(archive.db, run_id)
         if not todo:
-            return 0
-        seconds = fill(archive, todo)
+            return 0, 0
+        seconds, failed = fill(archive, todo)
     finally:
         archive.close()
-    click.echo(f"{count(len(seconds), 'screenshot')} taken in {sum(seconds):.1f} s", err=True)
-    return len(seconds)
+    if seconds:
+        click.echo(f"{count(len(seconds), 'screenshot')} taken in {sum(seconds):.1f} s", err=True)
+    if failed:
+        reasons = "; ".join(f"version {version}: {why}" for version, why in list(failed.items())[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        click.echo(f"no screenshot of {count(len(failed), 'version')} ({reasons}{more}); "
+                   "policyarchive screenshots --missing tries again", err=True)
+    return len(seconds), len(failed)
 
 
 @click.command()
 @click.option("--missing", "only_missing", is_flag=True, required=True,
               help="Picture every version that has no screenshot yet (required: the only mode).")
-@db_option
+@existing_db_option
 def screenshots(only_missing, db):
     """Render a screenshot of each version that has none, from its stored bytes, offline.
 
     Chromium is shown the bytes at the URL they came from, with JavaScript off and every other
     request refused: nothing is fetched from the site. Crawls, imports and backfills take their new
-    versions' screenshots themselves; this fills archives made before, or with --no-screenshots.
+    versions' screenshots themselves; this fills archives made before, or with --no-screenshots,
+    and tries again those Chromium could not picture. Exits 3 when some still could not be, each
+    named on stderr with why.
 
     \b
     Example:
         policyarchive screenshots --missing
     """
     with locked(db):
-        taken = take_screenshots(db)
-    click.echo(f"{count(taken, 'screenshot')} taken")
+        taken, failed = take_screenshots(db)
+    click.echo(f"{count(taken, 'screenshot')} taken" + (f", {failed} could not be" if failed else ""))
+    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
 def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from crawler.common.clock import parse as parse_time
 from crawler.declarations import ids
 from crawler.declarations.cron import cron_trigger
 from crawler.declarations.hosts import allowed_private_hosts, refusal
-from crawler.declarations.regions import language_problem, region_problem
+from crawler.declarations.regions import language_problem, region_problem, timezone_problem
 
 FETCH_MODES = ("http", "browser")
 
@@ -235,6 +235,34 @@ def _bounded(root: yaml.Node) -> None:
         stack += _children(node)
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key written twice in one mapping: YAML keeps the last value and drops the first without a
+    word, so a second ``select:`` or ``url:`` would silently replace the one above it."""
+
+    def __init__(self, key: yaml.Node, first: yaml.Node):
+        super().__init__(f"{key.value!r} is written twice here (first on line {first.start_mark.line + 1}): "
+                         "YAML would keep only the last one; remove one")
+        self.problem, self.problem_mark = str(self), key.start_mark
+
+
+def _unique_keys(root: yaml.Node) -> None:
+    """Raise DuplicateKey at the first key written twice in one mapping, anywhere in the tree as written."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = {}
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in keys:
+                        raise DuplicateKey(key, keys[key.value])
+                    keys[key.value] = key
+        stack += _children(node)
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
@@ -250,6 +278,7 @@ def _parse(text: str) -> tuple[yaml.Node | None, object]:
         if node is None:
             return None, None
         _bounded(node)
+        _unique_keys(node)
         return node, loader.construct_document(node)
     finally:
         loader.dispose()
@@ -293,23 +322,44 @@ def schema_errors(data, lines: dict, source: str, schema: dict | None = None) ->
     validator = jsonschema.Draft202012Validator(schema or _schema())
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = tuple(err.absolute_path)
-        if err.validator == "required":
-            missing = err.message.split("'")[1]
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path + (missing,)), "is required"))
-        elif err.validator == "additionalProperties":
-            extra = re.findall(r"'([^']+)'", err.message)
-            for name in extra:
-                errors.append(DeclarationError(source, line_of(lines, path + (name,)), field_name(path + (name,)),
-                                               _unknown_field(name, err.schema.get("properties", {}))))
-        elif err.validator == "enum":
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(err.validator_value)}"))
-        elif err.validator == "pattern":
-            hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}"))
-        else:
-            errors.append(DeclarationError(source, line_of(lines, path), field_name(path), err.message))
+        errors += _explained(err, lines, source)
     return errors
+
+
+def _explained(err, lines: dict, source: str) -> list[DeclarationError]:
+    path = tuple(err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1]
+        return [DeclarationError(source, line_of(lines, path), field_name(path + (missing,)), "is required")]
+    if err.validator == "additionalProperties":
+        return [DeclarationError(source, line_of(lines, path + (name,)), field_name(path + (name,)),
+                                 _unknown_field(name, err.schema.get("properties", {})))
+                for name in re.findall(r"'([^']+)'", err.message)]
+    if err.validator == "enum":
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}")]
+    if err.validator == "pattern":
+        hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}")]
+    if err.validator in ("oneOf", "anyOf"):
+        meant = _meant_branch(err)
+        if meant is not None:
+            return [e for sub in meant for e in _explained(sub, lines, source)]
+        forms = ", ".join("{" + ", ".join(f"{key}: ..." for key in b["required"]) + "}" if "required" in b else f"a {b.get('type', 'value')}"
+                          for b in err.validator_value)
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is none of the forms allowed here: {forms}")]
+    return [DeclarationError(source, line_of(lines, path), field_name(path), err.message)]
+
+
+def _meant_branch(err) -> list | None:
+    """The errors of the one branch of a oneOf the value was meant for (its type and required keys
+    fit: an action with ``click:`` is a click), so the message names the field at fault rather
+    than 'is not valid under any of the given schemas'; None when no single branch fits."""
+    by_branch: dict = {}
+    for sub in err.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in by_branch.values()
+               if not any(sub.validator in ("required", "type") and sub.absolute_path == err.absolute_path for sub in subs)]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def _unknown_field(name: str, allowed: dict) -> str:
@@ -360,7 +410,7 @@ def _duplicate_types(data: dict, lines: dict, source: str) -> list[DeclarationEr
 
 def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationError]:
     """Checks a schema cannot express: CSS syntax, dates, duplicate variants, cron schedules, known
-    regions and languages, hosts that may be fetched."""
+    regions, languages, locales and time zones, hosts that may be fetched."""
     errors = _schedule_errors(data, lines, source) + _duplicate_types(data, lines, source)
     if not slugify(data["service"]):
         errors.append(DeclarationError(source, line_of(lines, ("service",)), "service",
@@ -387,8 +437,9 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                 except ValueError:
                     where = base + ("history", h, "until")
                     errors.append(DeclarationError(source, line_of(lines, where), field_name(where), f"{past['until']!r} is not an ISO 8601 date"))
-            for name, problem in (("region", region_problem), ("language", language_problem)):
-                why = problem(var[name])
+            for name, problem in (("region", region_problem), ("language", language_problem),
+                                  ("locale", language_problem), ("timezone", timezone_problem)):
+                why = problem(var[name]) if name in var else None
                 if why:
                     errors.append(DeclarationError(source, line_of(lines, base + (name,)), field_name(base + (name,)), why))
             if var.get("wait_for"):

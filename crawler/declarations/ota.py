@@ -115,15 +115,23 @@ def _variant(terms_type: str, raw: dict, history: list[dict], region: str, langu
 
 def convert(path: Path, region: str, language: str, collection: str) -> Converted:
     """The declaration ``path`` (``<Service>.json``, with its ``.history.json`` when there is one)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return Converted(path.stem, path.name, None, [f"not JSON ({exc}): left out"])
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not data["name"].strip():
+        return Converted(path.stem, path.name, None, ["not an Open Terms Archive declaration (it has no name): left out"])
     service = data["name"]
-    history_path = path.with_name(path.name.removesuffix(".json") + ".history.json")
-    history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else {}
     losses: list[str] = []
+    history = _history(path, losses)
     documents = []
-    for terms_type, raw in data.get("terms", {}).items():
-        if "combine" in raw:
+    terms = data.get("terms") if isinstance(data.get("terms"), dict) else {}
+    for terms_type, raw in terms.items():
+        if isinstance(raw, dict) and "combine" in raw:
             losses.append(f"{terms_type}: " + _NOT_CONVERTED["combine"].format(count=len(raw["combine"]), value=""))
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("fetch"), str):
+            losses.append(f"{terms_type}: no fetch URL: the document is left out")
             continue
         if not slugify(terms_type):
             losses.append(f"{terms_type}: no document type can be made of this name: the document is left out")
@@ -134,6 +142,23 @@ def convert(path: Path, region: str, language: str, collection: str) -> Converte
     if declaration is None:
         losses.append("no document could be converted: the service is left out")
     return Converted(service, path.name, declaration, losses)
+
+
+def _history(path: Path, losses: list[str]) -> dict:
+    """``<Service>.history.json`` beside the declaration, or nothing (said in ``losses`` when it is
+    there but unreadable: the service converts without its past selectors)."""
+    history_path = path.with_name(path.name.removesuffix(".json") + ".history.json")
+    if not history_path.exists():
+        return {}
+    try:
+        history = json.loads(history_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        losses.append(f"{history_path.name} is not JSON ({exc}): converted without its history")
+        return {}
+    if not isinstance(history, dict):
+        losses.append(f"{history_path.name} is not a history of declarations: converted without it")
+        return {}
+    return history
 
 
 def declaration_paths(folder: Path) -> list[Path]:

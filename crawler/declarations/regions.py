@@ -10,6 +10,7 @@ locale or reader can place.
 from __future__ import annotations
 
 import re
+import zoneinfo
 from functools import lru_cache
 
 from babel import Locale
@@ -56,6 +57,19 @@ def language_problem(tag: str) -> str | None:
     if parts["region"] and not _country(parts["region"]):
         return f"{parts['region']!r} is not an ISO 3166 country code"
     return None
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not an IANA time zone Chromium can present, or None: a typo here would make
+    every capture of the variant fail at the browser, night after night."""
+    if name in _timezones():
+        return None
+    return f"{name!r} is not an IANA time zone such as Europe/Berlin or UTC"
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def locale_for(region: str, language: str) -> str:

@@ -187,7 +187,7 @@ def saved_captures(paths: list[Path], variant: Variant) -> Found:
     """Every capture of ``variant`` in ``paths`` (files or folders), oldest first."""
     files: list[Path] = []
     for p in paths:
-        files += sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+        files += _files_in(p) if p.is_dir() else [p]
     found = Found()
     for f in files:
         if f.name.endswith(WARC_SUFFIXES):
@@ -202,6 +202,17 @@ def saved_captures(paths: list[Path], variant: Variant) -> Found:
     _refuse_the_future(found.saved)
     found.saved.sort(key=lambda s: (s.capture.fetched_at, s.capture.source))
     return found
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """The files of ``folder``, not of its subfolders; a folder with none is refused, naming its
+    subfolders: a mistyped or one-level-too-high path is never an import of nothing."""
+    files = sorted(f for f in folder.iterdir() if f.is_file())
+    if not files:
+        subfolders = sorted(readable_name(f) for f in folder.iterdir() if f.is_dir())
+        shown = ", ".join(subfolders[:5]) + (f" and {len(subfolders) - 5} more" if len(subfolders) > 5 else "")
+        raise UnreadableFile(f"{readable_name(folder)}: no file to import" + (f" (subfolders are not read: {shown})" if subfolders else ""))
+    return files
 
 
 def same_time(saved: list[Saved]) -> list[str]:
@@ -222,7 +233,14 @@ def _warc_file(path: Path, variant: Variant) -> Found:
     try:
         return _warc_captures(path, variant)
     except (ArchiveLoadFailed, EOFError, OSError, zlib.error) as exc:
-        raise UnreadableFile(f"{readable_name(path)}: cut short or damaged ({type(exc).__name__}: {exc})") from None
+        raise UnreadableFile(f"{readable_name(path)}: cut short or damaged ({type(exc).__name__}: {_shortened(str(exc))})") from None
+
+
+def _shortened(reason: str, limit: int = 160) -> str:
+    """A reason that may quote the file's own bytes (warcio quotes a first line), cut to one
+    printable line: a junk file must not flood the terminal or send it escape codes."""
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in reason[:limit])
+    return printable + ("…" if len(reason) > limit else "")
 
 
 def _refuse_the_future(saved: list[Saved]) -> None:

@@ -28,6 +28,11 @@ MIN_WORDS, MIN_LETTERS = 30, 150
 # A text whose words are mostly link labels is a menu or a script-rendered shell, not a policy.
 MAX_LINK_SHARE = 0.5
 _LINK_LABEL = re.compile(r"\[([^\]]*)\]\(")
+# Bytes that are no text (an image, an archive, a font) decode to control characters and U+FFFD; a
+# real page, mojibake included, has next to none. Above this share of the first characters, the body
+# is recorded as no text rather than read as words of some language.
+MAX_CONTROL_SHARE, _SAMPLE = 0.05, 65_536
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 # Markers of challenge, captcha, access-denied and consent-wall pages, looked for in the first bytes
 # of a body (lowercased), and the titles such pages carry. Plain substrings: a regular expression with
@@ -131,9 +136,9 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
             return Analysis(EMPTY, detail=str(exc))
     else:
         try:
-            extracted = extract_counted(decode(body, content_type), rules)
+            extracted = extract_counted(page_text(body, content_type), rules)
             text, page_words = extracted.text, extracted.page_words
-        except SelectorMiss as exc:
+        except (NotText, SelectorMiss) as exc:
             return Analysis(EMPTY, detail=str(exc))
     words = len(re.findall(r"\w+", text))
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
@@ -150,10 +155,25 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
                     page_words=page_words)
 
 
+class NotText(ValueError):
+    """Bytes that are no text (an image, an archive, a font) where a page was expected."""
+
+
+def page_text(body: bytes, content_type: str | None = None) -> str:
+    """The page's bytes as text (``extract.decode``); NotText when they are no text, rather than
+    words of no language that would be counted, compared and language-detected."""
+    decoded = decode(body, content_type)
+    controls = len(_CONTROL.findall(decoded, 0, _SAMPLE)) / max(min(len(decoded), _SAMPLE), 1)
+    if controls > MAX_CONTROL_SHARE:
+        raise NotText(f"not text: {controls:.0%} of its first characters are control or undecodable characters "
+                      f"(Content-Type: {content_type or 'none'}); an image or a file, not a page")
+    return decoded
+
+
 def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
     """The visible words of what ``rules`` select from a page, and of the whole page (``validate
-    --against``). Raises SelectorMiss when the selectors match nothing."""
-    extracted = extract_counted(decode(body), rules)
+    --against``). Raises SelectorMiss when the selectors match nothing, NotText for bytes that are no page."""
+    extracted = extract_counted(page_text(body), rules)
     return len(comparable(extracted.text).split()), extracted.page_words
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils import escape_fts
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
@@ -185,3 +185,18 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
 @hookimpl
 def register_routes():
     return [(r"^/$", home), (r"^/-/search$", search)]
+
+
+# A path under /-/ of three parts or more that no page matched (the pages' routes come first: this
+# one is registered last). Datasette would read it as a row of a database named "-" and, with rich
+# installed, fail printing that 404 with a server error; Datasette's own static files stay its own.
+UNKNOWN_PAGE = r"^/-/(?!static/|static-plugins/)[^/]+/[^/]*/.*$"
+
+
+async def unknown_page(request):
+    raise NotFound(f"No such page: {request.path}")
+
+
+@hookimpl(specname="register_routes", trylast=True)
+def register_unknown_pages():
+    return [(UNKNOWN_PAGE, unknown_page)]
