@@ -161,8 +161,11 @@ def _names_live_process(note: str) -> bool:
     if not found:
         return False
     pid, host = int(found[1]), found[2]
-    if host != socket.gethostname():
-        return True
+    return host != socket.gethostname() or alive(pid)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

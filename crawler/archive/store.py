@@ -31,7 +31,7 @@ from crawler.archive import open_read_only
 from crawler.archive.clauses import index_version
 from crawler.archive.custody import seal
 from crawler.archive.cutshort import collapsed, flag_earlier, flag_if_later_is_longer
-from crawler.archive.lock import held_elsewhere
+from crawler.archive.lock import alive, held_elsewhere
 from crawler.archive.schema import MIGRATIONS, keep_headers
 from crawler.capture.items import Capture
 from crawler.common.clock import utcnow
@@ -53,17 +53,6 @@ CONFIRMATIONS = 3
 USUAL_OF = 5
 # Seconds a writer waits for another to finish before SQLite says "database is locked".
 BUSY_TIMEOUT = 30
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def pack(body: bytes) -> bytes:
@@ -194,7 +183,7 @@ class Archive:
             return
         running = self.db.execute("SELECT id, started_at, pid, host FROM runs WHERE status = 'running'").fetchall()
         for run_id, started_at, pid, host in running:
-            if host == socket.gethostname() and pid and _alive(pid):
+            if host == socket.gethostname() and pid and alive(pid):
                 continue
             last = self.db.execute("SELECT max(fetched_at) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]
             who = f"pid {pid} on {host}" if pid else "an earlier process"
