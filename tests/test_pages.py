@@ -18,6 +18,7 @@ from crawler.archive.store import Archive
 from crawler.declarations.catalog import Catalog, Document, Service, Variant
 from crawler.text.classify import Analysis
 from crawler.capture.items import Capture
+from crawler.common.clock import between
 from crawler.web.publish import datasette_app
 
 US, EEA, DE, HOSTILE = ("acme/privacy-policy/us-en", "acme/privacy-policy/eea-en", "acme/privacy-policy/eea-de",
@@ -633,9 +634,9 @@ def first_capture(archive, variant):
 @pytest.mark.asyncio
 async def test_who_says_a_term_answers_per_declared_variant_with_its_window_and_clause(archive, us_change):
     html = text_of((await get(archive, "/-/document/acme/privacy-policy?term=biometric")).text)
-    last_without = first_capture(archive, US)[:10]
-    first_with = one(archive, "select detected_at from changes where id = ?", [us_change["id"]])["detected_at"][:10]
-    assert f"US · en yes as of {first_with} between {last_without} and {first_with} · the change — {CLAUSE}" in html
+    first_with = one(archive, "select detected_at from changes where id = ?", [us_change["id"]])["detected_at"]
+    window = between(first_capture(archive, US), first_with)
+    assert f"US · en yes as of {first_with[:10]} {window} · the change — {CLAUSE}" in html
     assert "EEA · en no as of" in html and "EEA · de no as of" in html
 
 
@@ -668,24 +669,39 @@ async def test_the_document_variant_home_and_search_pages_lead_to_who_says_it(ar
 
 @pytest.mark.asyncio
 async def test_a_change_is_dated_by_its_window_on_the_variant_document_home_and_diff_pages(archive, us_change):
-    window = f"between {first_capture(archive, US)[:10]} and {us_change['detected_at'][:10]}"
+    window = between(first_capture(archive, US), us_change["detected_at"])
     for path in (f"/-/variant/{US}", "/-/document/acme/privacy-policy", "/",
                  f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"):
         assert window in text_of((await get(archive, path)).text), path
 
 
-@pytest.mark.asyncio
-async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
+def us_history(tmp_path, texts: dict[str, str]):
+    """An archive of one US variant whose captures, at the given times, read the given texts."""
     db = tmp_path / "archive.db"
     archive = Archive(db)
     archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (Document(
         "acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", (Variant(
             id=US, document_id="acme/privacy-policy", service="Acme", document_type="privacy-policy", region="US",
             language="en", url="https://acme.example/us"),)),)),)))
-    for when, text in (("2021-05-30", LOREM), ("2025-09-13", f"{LOREM}\n\n{CLAUSE}")):
-        archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at=f"{when}T00:00:00.000000Z",
+    for when, text in texts.items():
+        archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at=when,
                                status=200, body=when.encode()), Analysis("ok", text))
     archive.close()
+    return db
+
+
+@pytest.mark.asyncio
+async def test_a_window_within_one_day_is_told_by_its_hours(tmp_path):
+    db = us_history(tmp_path, {"2021-06-02T09:12:00.000000Z": LOREM, "2021-06-02T14:30:00.000000Z": f"{LOREM}\n\n{CLAUSE}"})
+    for path in (f"/-/variant/{US}", "/", "/archive/changes_feed.atom"):
+        html = text_of((await get(db, path)).text)
+        assert "on 2021-06-02, between 09:12 and 14:30 UTC" in html, path
+        assert "between 2021-06-02 and 2021-06-02" not in html, path
+
+
+@pytest.mark.asyncio
+async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
+    db = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM, "2025-09-13T00:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}"})
     html = text_of((await get(db, f"/-/variant/{US}")).text)
     assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
 
@@ -709,7 +725,7 @@ async def test_permalinks_and_citations_use_the_public_address_the_archive_is_pu
 
 @pytest.mark.asyncio
 async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_changed_and_when(archive, us_change):
-    window = f"between {first_capture(archive, US)[:10]} and {us_change['detected_at'][:10]}"
+    window = between(first_capture(archive, US), us_change["detected_at"])
     for page_path, feed in (("/-/document/acme/privacy-policy", "document=acme%2Fprivacy-policy"), (f"/-/variant/{US}", f"variant={US.replace('/', '%2F')}")):
         html = (await get(archive, page_path)).text
         assert '<link rel="alternate" type="application/atom+xml"' in html and f"/archive/changes_feed.atom?{feed}" in html

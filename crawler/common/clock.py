@@ -24,3 +24,12 @@ def parse(text: str) -> datetime:
     without an offset is taken as UTC."""
     when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def between(before: str, after: str) -> str:
+    """A window between two archive times, as a reader says it: ``between 2021-05-30 and 2021-06-02``,
+    or ``on 2021-06-02, between 09:12 and 14:30 UTC`` when both fall on one day ("between D and D"
+    reads as an error and hides how narrow the window is)."""
+    if before[:10] != after[:10]:
+        return f"between {before[:10]} and {after[:10]}"
+    return f"on {after[:10]}, between {before[11:16]} and {after[11:16]} UTC"

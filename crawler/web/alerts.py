@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from crawler.archive import outbox
+from crawler.common.clock import between
 from crawler.common.plural import count
 from crawler.declarations.alerts import Subscription, where
 from crawler.text.clauses import clauses
@@ -48,9 +49,8 @@ def _label(change: dict) -> str:
 
 
 def _window(change: dict) -> str:
-    after, by = (change["last_before"] or "")[:10], change["detected_at"][:10]
     gap = f"; no capture for {change['days']:.0f} days before it" if change["days"] and change["days"] > 7 else ""
-    return f"between {after} and {by}{gap}" if after else f"by {by}"
+    return between(change["last_before"], change["detected_at"]) + gap if change["last_before"] else f"by {change['detected_at'][:10]}"
 
 
 def _sides(change: dict) -> dict[str, list[str]]:

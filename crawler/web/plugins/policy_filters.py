@@ -14,8 +14,7 @@ from datasette import hookimpl
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from crawler.common.plural import count
-
+from crawler.common.clock import between
 from crawler.common.plural import count
 
 _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
@@ -65,10 +64,18 @@ def utc(value: str | None) -> str:
 
 
 @hookimpl
+def prepare_connection(conn):
+    """``window_words(before, after)`` in SQL, so the changes feed words a window as the pages do
+    (``between`` is a keyword of SQL)."""
+    conn.create_function("window_words", 2, between, deterministic=True)
+
+
+@hookimpl
 def prepare_jinja2_environment(env):
     env.filters["safe_markdown"] = safe_markdown
     env.filters["utc"] = utc
     env.filters["day"] = day
+    env.filters["between"] = between
     env.filters["plain"] = plain
     env.filters["marked"] = marked
     env.filters["quantity"] = count  # "3 versions", "1 change" (Jinja's own "count" is its length)
