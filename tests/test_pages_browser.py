@@ -142,3 +142,19 @@ def test_a_reporter_finds_who_says_biometric_from_the_home_page_in_two_clicks(ar
     assert page.locator("tr.presence-yes td").first.inner_text() == "EEA · en"
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "who-says.png"), full_page=True)
+
+
+def test_the_archive_pages_load_without_a_console_error(archive, server, page):
+    change = us_change(archive)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    for path in ("/", f"/-/variant/{US}", "/-/document/acme/privacy-policy", "/-/search?q=faceprints",
+                 f"/-/diff/{change['from_version_id']}/{change['to_version_id']}", f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"):
+        page.goto(f"{server}{path}")
+        page.wait_for_load_state()
+    assert errors == []
+
+
+def test_datasette_own_pages_keep_their_menu_script(server, page):
+    page.goto(f"{server}/archive")
+    assert "details.open && details != detailsClickedWithin" in page.content()

@@ -20,6 +20,13 @@ HEADERS = [
 
 
 @hookimpl
+def extra_template_vars(request):
+    """``script_free``: the page is one of the archive's own, whose policy runs no script, so the
+    templates leave Datasette's inline script out rather than have the browser refuse it."""
+    return {"script_free": bool(request and PAGES.match(request.path))}
+
+
+@hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def with_headers(scope, receive, send):
