@@ -327,7 +327,7 @@ def _migration_15(db: sqlite_utils.Database) -> None:
     per capture and page number, the page's URLs, status, body (content-addressed in ``bodies``,
     like a capture's) and outcome. The capture's own ``body_sha256`` is its first page's."""
     db.execute("""CREATE TABLE capture_pages (capture_id INTEGER NOT NULL REFERENCES captures(id),
-                  page INTEGER NOT NULL, requested_url TEXT NOT NULL, final_url TEXT, status INTEGER,
+                  page INTEGER NOT NULL, requested_url TEXT NOT NULL, final_url TEXT, status INTEGER, content_type TEXT,
                   body_sha256 TEXT REFERENCES bodies(sha256), body_size INTEGER NOT NULL, outcome TEXT NOT NULL,
                   detail TEXT, PRIMARY KEY (capture_id, page)) WITHOUT ROWID""")
 

@@ -335,9 +335,9 @@ class Archive:
         for number, (page, digest) in enumerate(zip(capture.pages, digests), 1):
             judged = analysis.pages[number - 1] if number <= len(analysis.pages) else None
             self.db.execute(
-                """INSERT INTO capture_pages (capture_id, page, requested_url, final_url, status, body_sha256, body_size,
-                   outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [capture_id, number, page.requested_url, page.final_url, page.status, digest, len(page.body),
+                """INSERT INTO capture_pages (capture_id, page, requested_url, final_url, status, content_type, body_sha256,
+                   body_size, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [capture_id, number, page.requested_url, page.final_url, page.status, page.content_type, digest, len(page.body),
                  judged.outcome if judged else analysis.outcome, judged.detail if judged else page.error])
 
     def record_error(self, capture: Capture, exc: BaseException, run_id: int | None, body_sha256: str | None) -> tuple[Recorded, Analysis]:

@@ -361,8 +361,9 @@ def _explained(err, lines: dict, source: str) -> list[DeclarationError]:
     if err.validator == "enum":
         return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}")]
     if err.validator == "pattern":
-        hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
-        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}")]
+        what = "url" if path[-2:-1] == ("pages",) else path[-1] if path else "value"  # a page written as its URL
+        hint = " (an http:// or https:// address)" if what == "url" else ""
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {what}{hint}")]
     if err.validator in ("oneOf", "anyOf"):
         meant = _meant_branch(err)
         if meant is not None:
