@@ -2,12 +2,14 @@
 their combined text, and one failed page the failure of the whole capture."""
 
 import hashlib
+import json
 import threading
 
 import pytest
 
 from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
 from crawler.declarations.catalog import CatalogError, load_file
+from crawler.declarations.ota import convert, render
 from crawler.web.publish import datasette_app
 
 PARTS = (
@@ -139,3 +141,21 @@ def test_a_variant_with_neither_url_nor_pages_is_an_error(tmp_path):
     with pytest.raises(CatalogError) as raised:
         load_file(path)
     assert [e.field for e in raised.value.errors] == ["documents[0].variants[0].url"]
+
+
+def test_an_open_terms_archive_combine_becomes_pages_that_validate(tmp_path):
+    ota = tmp_path / "Ikea.json"
+    ota.write_text(json.dumps({"name": "Ikea", "terms": {"Terms of Service": {
+        "select": ["main#content"],
+        "combine": [{"fetch": "https://www.ikea.com/ie/en/terms/"},
+                    {"fetch": "https://www.ikea.com/ie/en/terms/general/", "remove": [".breadcrumb"]}]}}}))
+    converted = convert(ota, "IE", "en", "contrib")
+    (tmp_path / "policies").mkdir()
+    path = tmp_path / "policies" / converted.file_name
+    path.write_text(render(converted, "contrib"))
+
+    [variant] = load_file(path).documents[0].variants
+    assert [page.url for page in variant.pages] == ["https://www.ikea.com/ie/en/terms/", "https://www.ikea.com/ie/en/terms/general/"]
+    assert [s.css for s in variant.page_rules(2).select] == ["main#content"]
+    assert variant.page_rules(2).remove == (".breadcrumb",)
+    assert converted.losses == []
