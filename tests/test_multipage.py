@@ -3,11 +3,13 @@ their combined text, and one failed page the failure of the whole capture."""
 
 import hashlib
 import json
+import sqlite3
 import threading
+import zlib
 
 import pytest
 
-from helpers import LOREM, Route, crawl, policy_page, rows, write_declaration
+from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
 from crawler.declarations.catalog import CatalogError, load_file
 from crawler.declarations.ota import convert, render
 from crawler.web.publish import datasette_app
@@ -159,3 +161,23 @@ def test_an_open_terms_archive_combine_becomes_pages_that_validate(tmp_path):
     assert [s.css for s in variant.page_rules(2).select] == ["main#content"]
     assert variant.page_rules(2).remove == (".breadcrumb",)
     assert converted.losses == []
+
+
+def test_the_custody_manifest_and_an_export_cover_every_page_and_verify_finds_an_altered_one(tmp_path, site):
+    db, policies = declare(tmp_path, site)
+    three_pages(site)
+    crawl(db, policies)
+    [manifest] = [json.loads(zlib.decompress(m["manifest"])) for m in rows(db, "select manifest from manifests")]
+    assert manifest["pages"]["page"] == [1, 2, 3]
+    assert manifest["pages"]["body_sha256"] == [hashlib.sha256(site.routes[f"/terms/{n}"].body).hexdigest() for n in (1, 2, 3)]
+    export = tmp_path / "acme.warc.gz"
+    assert policyarchive("export", str(export), "--db", str(db)).returncode == 0
+    verified = policyarchive("verify", "--db", str(db), "--export", str(export))
+    assert verified.returncode == 0, verified.stderr
+
+    sqlite3.connect(db).execute("update capture_pages set body_sha256 = (select body_sha256 from capture_pages where page = 1) "
+                                "where page = 3").connection.commit()
+    altered = policyarchive("verify", "--db", str(db), "--export", str(export))
+    assert altered.returncode == 1
+    assert "capture 1 page 3: body_sha256 is" in altered.stderr and "the page was altered" in altered.stderr
+    assert "capture 1 page 3: exported bytes hash to" in altered.stderr
