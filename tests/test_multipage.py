@@ -181,3 +181,15 @@ def test_the_custody_manifest_and_an_export_cover_every_page_and_verify_finds_an
     assert altered.returncode == 1
     assert "capture 1 page 3: body_sha256 is" in altered.stderr and "the page was altered" in altered.stderr
     assert "capture 1 page 3: exported bytes hash to" in altered.stderr
+
+
+@pytest.mark.parametrize("command", [("import", "{file}"), ("backfill",)])
+def test_import_and_backfill_refuse_a_multi_page_document(tmp_path, site, command):
+    db, policies = declare(tmp_path, site)
+    saved = tmp_path / "2021-06-02T10-00-00+00-00.html"
+    saved.write_bytes(policy_page(LOREM))
+    args = [part.format(file=saved) for part in command]
+    result = policyarchive(*args, "--variant", "acme/privacy-policy/us-en", "--policies", str(policies), "--db", str(db))
+    assert result.returncode == 1
+    assert f"acme/privacy-policy/us-en is a document of 3 pages (pages:): {command[0]} brings one body per capture" in result.stderr
+    assert not db.exists()

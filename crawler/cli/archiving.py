@@ -279,7 +279,7 @@ def import_(paths, variant_id, no_screenshots, policies, db):
     """
     from crawler.intake.importer import UnreadableFile, import_paths
 
-    catalog = catalog_with_variant(policies, variant_id)
+    catalog = catalog_with_variant(policies, variant_id, one_page="import")
     try:
         with locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
@@ -364,7 +364,7 @@ def backfill(variant_id, since, until, wayback_url, delay, no_screenshots, polic
     from crawler.intake.settings import Settings
     from crawler.intake.wayback import backfill as run_backfill
 
-    catalog = catalog_with_variant(policies, variant_id)
+    catalog = catalog_with_variant(policies, variant_id, one_page="backfill")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     given = {"base_url": wayback_url and wayback_url.rstrip("/"), "delay": delay}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})
