@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, Route, crawl, policy_page, policy_pdf, policyarchive, rows, write_declaration
 from crawler.declarations.catalog import CatalogError, load_file
 from crawler.declarations.ota import convert, render
 from crawler.web.publish import datasette_app
@@ -193,3 +193,28 @@ def test_import_and_backfill_refuse_a_multi_page_document(tmp_path, site, comman
     assert result.returncode == 1
     assert f"acme/privacy-policy/us-en is a document of 3 pages (pages:): {command[0]} brings one body per capture" in result.stderr
     assert not db.exists()
+
+
+@pytest.mark.browser
+def test_a_browser_variant_fetches_each_page_through_chromium(tmp_path, site):
+    db, policies = declare(tmp_path, site, fetch="browser")
+    three_pages(site)
+    crawl(db, policies)
+
+    [capture] = rows(db, "select outcome, renderer from captures")
+    assert capture == {"outcome": "new", "renderer": "browser"}
+    [version] = rows(db, "select text from versions")
+    assert all(part in version["text"] for part in PARTS)
+    assert [p["status"] for p in rows(db, "select status from capture_pages order by page")] == [200, 200, 200]
+
+
+def test_format_pdf_reads_pages_as_pdfs_that_neither_media_type_nor_signature_says_are(tmp_path, site):
+    db, policies = declare(tmp_path, site, format="pdf")
+    for n, part in enumerate(PARTS, 1):
+        padded = b" " * 1100 + policy_pdf([LOREM, part])  # its %PDF- past the first KB, where readers still find it
+        site.set(f"/terms/{n}", Route(body=padded, headers={"Content-Type": "application/octet-stream"}))
+    crawl(db, policies)
+
+    [version] = rows(db, "select text from versions")
+    assert version["text"].index(PARTS[0]) < version["text"].index(PARTS[1]) < version["text"].index(PARTS[2])
+    assert version["text"].count("## Page 1") == 3
