@@ -218,3 +218,11 @@ def test_format_pdf_reads_pages_as_pdfs_that_neither_media_type_nor_signature_sa
     [version] = rows(db, "select text from versions")
     assert version["text"].index(PARTS[0]) < version["text"].index(PARTS[1]) < version["text"].index(PARTS[2])
     assert version["text"].count("## Page 1") == 3
+
+
+def test_a_crawl_through_the_queue_refuses_a_multi_page_document(tmp_path, site):
+    db, policies = declare(tmp_path, site)
+    result = policyarchive("crawl", "--db", str(db), "--policies", str(policies), "--queue", "redis://127.0.0.1:1/0")
+    assert result.returncode == 1
+    assert "acme/privacy-policy/us-en: multi-page documents are crawled locally, not through --queue" in result.stderr
+    assert site.hits == []

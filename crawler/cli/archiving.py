@@ -198,6 +198,12 @@ def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies,
         variants = catalog.select(only, where=policies)
     except ids.UnknownIds as exc:
         refuse_ids(exc.messages, "nothing was run")
+    multipage = [v.id for v in variants if v.multipage]
+    if queue and multipage:
+        # The queue carries one body per capture: a document's later pages would not reach the archive.
+        click.echo(f"{', '.join(multipage)}: multi-page documents are crawled locally, not through --queue "
+                   f"(give --only the others)\nnothing was run.", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
     with locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
         if queue:
