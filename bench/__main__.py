@@ -16,10 +16,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, parsing, pdf, peers, recheck, screenshots, startup, throughput, workers
+from bench import browser, clauses, cpu, datasette_scale, diffs, fallback, nightly, ota_import, pages, parsing, pdf, peers, recheck, screenshots, startup, throughput, workers
 from bench.report import Figure, line, table
 
-BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, screenshots, workers, peers]
+BENCHMARKS = [startup, throughput, cpu, recheck, diffs, datasette_scale, browser, nightly, parsing, fallback, ota_import, clauses, pdf, pages, screenshots, workers, peers]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -89,7 +89,7 @@ def test_bad_yaml_names_the_line(tmp_path):
 
 def test_a_missing_url_names_the_variant_and_field(tmp_path):
     [error] = errors_of(tmp_path, GOOD.replace("        url: https://acme.example.com/de/privacy\n", ""))
-    assert error == f"{tmp_path / 'acme.yml'}:13: documents[0].variants[1].url: is required"
+    assert error == f"{tmp_path / 'acme.yml'}:13: documents[0].variants[1].url: is required (or pages: the URLs of a multi-page document)"
 
 
 def test_an_unknown_fetch_mode_is_refused(tmp_path):

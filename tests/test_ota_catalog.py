@@ -58,11 +58,17 @@ def test_each_file_credits_open_terms_archive_and_lists_what_it_could_not_conver
     assert "ASUS.json: Vulnerability Disclosure Policy: JavaScript filters" in result.stderr
 
 
-def test_a_document_of_several_pages_is_left_out_and_said(converted):
-    out, result = converted
+def test_a_document_of_several_pages_becomes_a_variants_pages_with_their_own_selectors(converted):
+    out, _ = converted
     steam = yaml.safe_load((out / "steam.yml").read_text())
-    assert "general-conditions-of-sale" not in [d["type"] for d in steam["documents"]]
-    assert "Steam.json: General Conditions of Sale: a document of 3 pages (combine) is not supported" in result.stderr
+    [sale] = [d for d in steam["documents"] if d["type"] == "general-conditions-of-sale"]
+    [variant] = sale["variants"]
+    assert [p["url"] for p in variant["pages"]] == ["https://store.steampowered.com/steam_refunds/",
+                                                    "https://store.steampowered.com/hardware_order_terms",
+                                                    "https://help.steampowered.com/en/faqs/view/369C-3E9F-76FD-DEDA"]
+    assert variant["pages"][2] == {"url": "https://help.steampowered.com/en/faqs/view/369C-3E9F-76FD-DEDA",
+                                   "select": [".faqbbcode_FAQContainer_1BWX4"], "remove": [".faqbbcode_FAQImage_1sKwB"]}
+    assert variant["fetch"] == "browser" and "url" not in variant
 
 
 def test_a_declaration_already_in_the_folder_is_left_alone(sample, tmp_path):

@@ -279,7 +279,7 @@ def test_an_edited_version_text_is_named_by_verify(db):
 
 def test_a_version_text_sealed_by_the_manifest_verifies(db):
     [manifest] = [json.loads(zlib.decompress(m["manifest"])) for m in rows(db, "select manifest from manifests where id = 1")]
-    assert manifest["format"] == "policyarchive-manifest/4"
+    assert manifest["format"] == "policyarchive-manifest/5"
     assert manifest["versions"]["id"] == [1]
     assert verify(db).returncode == 0
 

@@ -6,7 +6,8 @@ JSON, one array per field, and is stored zlib-compressed with that JSON's SHA-25
 the previous manifest.
 Since format 3 a manifest also seals the text of each version the run made (its id, first
 capture and the SHA-256 of the text as stored, what readers, search and citations show); since
-format 4, each capture's worker and its host (a capture fetched through the queue, crawler/fleet/).
+format 4, each capture's worker and its host (a capture fetched through the queue, crawler/fleet/);
+since format 5, each page of a multi-page document's captures (``capture_pages``) and its bytes' SHA-256.
 Altering or removing any past capture, body, header set, version text or manifest then breaks the
 chain (``crawler/evidence/verify.py`` checks it). Changes are not in it: they are derived from the
 versions' texts, which are.
@@ -25,11 +26,13 @@ import sqlite_utils
 from crawler.common.clock import utcnow
 from crawler.common.digests import sha256
 
-FORMAT = "policyarchive-manifest/4"
+FORMAT = "policyarchive-manifest/5"
 # Formats that hold one array per field (format 1 held one object per capture).
-COLUMNAR = ("policyarchive-manifest/2", "policyarchive-manifest/3", FORMAT)
+COLUMNAR = ("policyarchive-manifest/2", "policyarchive-manifest/3", "policyarchive-manifest/4", FORMAT)
 # Formats that seal the text of the versions their run made.
-WITH_VERSIONS = ("policyarchive-manifest/3", FORMAT)
+WITH_VERSIONS = ("policyarchive-manifest/3", "policyarchive-manifest/4", FORMAT)
+# Formats that list the pages of multi-page documents' captures.
+WITH_PAGES = (FORMAT,)
 GENESIS = "0" * 64
 # What a manifest vouches for of each capture: what was fetched, when, from where, its bytes and
 # its headers. Outcomes and version links are left out: they are derived from the bytes, not received.
@@ -40,9 +43,11 @@ FIELDS = ("id", "variant_id", "fetched_at", "status", "requested_url", "final_ur
 # headers, one object per capture, stored as text) or before migration 14 (no worker) is checked
 # against what it vouched for.
 LISTED = {"policyarchive-manifest/1": FIELDS[:-4], "policyarchive-manifest/2": FIELDS[:-2],
-          "policyarchive-manifest/3": FIELDS[:-2], FORMAT: FIELDS}
+          "policyarchive-manifest/3": FIELDS[:-2], "policyarchive-manifest/4": FIELDS, FORMAT: FIELDS}
 # What a manifest (format 3 on) seals of each version its run made.
 VERSION_FIELDS = ("id", "capture_id", "text_sha256")
+# What a manifest (format 5 on) lists of each page of a multi-page capture: what was fetched and its bytes.
+PAGE_FIELDS = ("capture_id", "page", "requested_url", "final_url", "status", "body_sha256", "body_size")
 # The one field that is not a column of captures.
 _SQL = {"headers_sha256": "header_sets.sha256"}
 
@@ -84,6 +89,13 @@ def versions(db: sqlite_utils.Database, run_id: int) -> list[dict]:
     return [{"id": vid, "capture_id": capture_id, "text_sha256": sha256(text)} for vid, capture_id, text in cursor]
 
 
+def pages(db: sqlite_utils.Database, run_id: int) -> list[dict]:
+    """The pages of the run's multi-page captures, as a manifest lists them, in capture and page order."""
+    cursor = db.execute(f"""SELECT {', '.join(f'p.{name}' for name in PAGE_FIELDS)} FROM capture_pages p
+                            JOIN captures c ON c.id = p.capture_id WHERE c.run_id = ? ORDER BY p.capture_id, p.page""", [run_id])
+    return [dict(zip(PAGE_FIELDS, row)) for row in cursor.fetchall()]
+
+
 def head(db: sqlite_utils.Database) -> dict | None:
     """The latest manifest: ``id``, ``run_id`` and ``sha256``."""
     row = db.execute("SELECT id, run_id, sha256 FROM manifests ORDER BY id DESC LIMIT 1").fetchone()
@@ -108,7 +120,8 @@ def seal(db: sqlite_utils.Database) -> list[int]:
         manifest = {"format": FORMAT, "run": {"id": run_id, "started_at": started_at, "trigger": trigger},
                     "previous": latest["sha256"] if latest else GENESIS,
                     "captures": {name: [entry[name] for entry in captures] for name in FIELDS},
-                    "versions": {name: [v[name] for v in made] for name in VERSION_FIELDS}}
+                    "versions": {name: [v[name] for v in made] for name in VERSION_FIELDS},
+                    "pages": {name: [p[name] for p in pages(db, run_id)] for name in PAGE_FIELDS}}
         serialised = canonical(manifest)
         sealed.append(db["manifests"].insert(
             {"run_id": run_id, "sealed_at": utcnow(), "captures": len(captures), "previous_sha256": manifest["previous"],

@@ -26,6 +26,7 @@ from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
 from crawler.text.classify import Analysis, analyse_capture
+from crawler.text.pages import analyse_pages
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ class ArchivePipeline:
         digest = None
         try:
             digest = await self._keep_body(item.body)
+            pages = tuple([await self._keep_body(page.body) for page in item.pages])
             analysis = await self._analyse(item, digest)
-            recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest)
+            recorded = self.archive.record(item, analysis, self.run_id, body_sha256=digest, page_digests=pages)
         except Exception as exc:
             logger.exception("%s: the capture could not be handled", item.variant_id)
             recorded, analysis = self.archive.record_error(item, exc, self.run_id, digest)
@@ -84,8 +86,11 @@ class ArchivePipeline:
         return item
 
     async def _analyse(self, item: Capture, digest: str | None) -> Analysis:
-        """The analysis of bytes seen last time, else one made in a worker process."""
+        """The analysis of bytes seen last time, else one made in a worker process. A multi-page
+        document is always analysed: its first page's bytes say nothing of the others'."""
         variant = self.crawler.spider.catalog.variant(item.variant_id)
+        if item.pages:
+            return await asyncio.wrap_future(self.executor.submit(analyse_pages, item, variant))
         return self.archive.known_analysis(item, digest) or await asyncio.wrap_future(
             self.executor.submit(analyse_capture, item, variant))
 

@@ -322,6 +322,16 @@ def _migration_14(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_captures_request_id ON captures (request_id) WHERE request_id IS NOT NULL")
 
 
+def _migration_15(db: sqlite_utils.Database) -> None:
+    """The pages of a multi-page document's captures (docs/decisions/0015-multi-page-documents.md):
+    per capture and page number, the page's URLs, status, body (content-addressed in ``bodies``,
+    like a capture's) and outcome. The capture's own ``body_sha256`` is its first page's."""
+    db.execute("""CREATE TABLE capture_pages (capture_id INTEGER NOT NULL REFERENCES captures(id),
+                  page INTEGER NOT NULL, requested_url TEXT NOT NULL, final_url TEXT, status INTEGER, content_type TEXT,
+                  body_sha256 TEXT REFERENCES bodies(sha256), body_size INTEGER NOT NULL, outcome TEXT NOT NULL,
+                  detail TEXT, PRIMARY KEY (capture_id, page)) WITHOUT ROWID""")
+
+
 def _migration_16(db: sqlite_utils.Database) -> None:
     """Where each Open Terms Archive import stopped (crawler/intake/ota.py): per repository,
     collection and file, the last commit read, so that the next import reads only the commits after
@@ -364,7 +374,7 @@ def _migration_18(db: sqlite_utils.Database) -> None:
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              13: _migration_13, 14: _migration_14, 16: _migration_16, 17: _migration_17, 18: _migration_18}
+              13: _migration_13, 14: _migration_14, 15: _migration_15, 16: _migration_16, 17: _migration_17, 18: _migration_18}
 
 
 def pending(conn) -> list[int]:

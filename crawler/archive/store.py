@@ -301,11 +301,13 @@ class Archive:
             return None
         return Analysis(OK, text=row[3], language=row[2], key=row[4], words=row[5], page_words=row[6])
 
-    def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None, body_sha256: str | None = None) -> Recorded:
+    def record(self, capture: Capture, analysis: Analysis, run_id: int | None = None, body_sha256: str | None = None,
+               page_digests: tuple[str | None, ...] = ()) -> Recorded:
         """Write one capture and, when its text is new for the variant, the version and change it makes.
 
         ``body_sha256`` is what ``keep_body`` returned for these bytes, when the caller kept them
-        already (the pipeline does, before extraction): a page is then hashed once, not twice.
+        already (the pipeline does, before extraction): a page is then hashed once, not twice; and
+        ``page_digests`` the same for each page of a multi-page document.
         """
         digest = body_sha256 or self.keep_body(capture.body)
         with self.db.atomic():
@@ -321,9 +323,22 @@ class Archive:
                 "words": analysis.words, "page_words": analysis.page_words,
                 "worker": capture.worker, "worker_host": capture.worker_host, "request_id": capture.request_id,
             }
-            if analysis.outcome != OK:
-                return self._insert_capture(row, capture)
-            return self._version(row, capture, analysis)
+            recorded = self._insert_capture(row, capture) if analysis.outcome != OK else self._version(row, capture, analysis)
+            if capture.pages:
+                self._keep_pages(recorded.capture_id, capture, analysis, page_digests)
+            return recorded
+
+    def _keep_pages(self, capture_id: int, capture: Capture, analysis: Analysis, digests: tuple[str | None, ...]) -> None:
+        """One ``capture_pages`` row per page of a multi-page document, with its own outcome: the
+        capture's says which page failed, these say what each page served."""
+        digests = digests or tuple(self.keep_body(page.body) for page in capture.pages)
+        for number, (page, digest) in enumerate(zip(capture.pages, digests), 1):
+            judged = analysis.pages[number - 1] if number <= len(analysis.pages) else None
+            self.db.execute(
+                """INSERT INTO capture_pages (capture_id, page, requested_url, final_url, status, content_type, body_sha256,
+                   body_size, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [capture_id, number, page.requested_url, page.final_url, page.status, page.content_type, digest, len(page.body),
+                 judged.outcome if judged else analysis.outcome, judged.detail if judged else page.error])
 
     def record_error(self, capture: Capture, exc: BaseException, run_id: int | None, body_sha256: str | None) -> tuple[Recorded, Analysis]:
         """Record a capture the archive could not handle as its ``error`` outcome, naming the

@@ -37,6 +37,12 @@ class Capture:
     worker: str | None = None  # the regional worker that fetched it (crawler/fleet/), and its host
     worker_host: str | None = None
     request_id: str | None = None  # the queue's id of the request it answers
+    pages: tuple["Capture", ...] = ()  # a multi-page document's pages, each fetched as a capture of its own
+
+    @property
+    def failed_page(self) -> int | None:
+        """The number (1-based) of the page whose fetch failed: no page after it is fetched."""
+        return next((n for n, page in enumerate(self.pages, 1) if page.error or (page.status or 0) >= 400), None)
 
     def __repr__(self) -> str:
         """The fields and the body's size, never the body: Scrapy logs an item it could not process

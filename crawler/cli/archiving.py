@@ -198,6 +198,12 @@ def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies,
         variants = catalog.select(only, where=policies)
     except ids.UnknownIds as exc:
         refuse_ids(exc.messages, "nothing was run")
+    multipage = [v.id for v in variants if v.multipage]
+    if queue and multipage:
+        # The queue carries one body per capture: a document's later pages would not reach the archive.
+        click.echo(f"{', '.join(multipage)}: multi-page documents are crawled locally, not through --queue "
+                   f"(give --only the others)\nnothing was run.", err=True)
+        sys.exit(EXIT_CANNOT_RUN)
     with locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
         if queue:
@@ -279,7 +285,7 @@ def import_(paths, variant_id, no_screenshots, policies, db):
     """
     from crawler.intake.importer import UnreadableFile, import_paths
 
-    catalog = catalog_with_variant(policies, variant_id)
+    catalog = catalog_with_variant(policies, variant_id, one_page="import")
     try:
         with locked(db):
             counts = import_paths(db, catalog, variant_id, list(paths))
@@ -364,7 +370,7 @@ def backfill(variant_id, since, until, wayback_url, delay, no_screenshots, polic
     from crawler.intake.settings import Settings
     from crawler.intake.wayback import backfill as run_backfill
 
-    catalog = catalog_with_variant(policies, variant_id)
+    catalog = catalog_with_variant(policies, variant_id, one_page="backfill")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     given = {"base_url": wayback_url and wayback_url.rstrip("/"), "delay": delay}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})

@@ -88,10 +88,15 @@ def policies_option(f):
                         help="Folder (or file) of declarations, *.yml.")(f)
 
 
-def catalog_with_variant(policies: str, variant_id: str):
-    """The validated catalog, which must declare ``variant_id``; else exit 1 saying what it names."""
+def catalog_with_variant(policies: str, variant_id: str, one_page: str | None = None):
+    """The validated catalog, which must declare ``variant_id``; else exit 1 saying what it names.
+    ``one_page`` names a command that holds one body per capture (import, backfill): it refuses a
+    multi-page document, whose captures are each several pages."""
     catalog = valid_catalog(policies)
     why = ids.wrong_kind(variant_id, "variant", (v.id for v in catalog.variants), policies)
+    if not why and one_page and catalog.variant(variant_id).multipage:
+        why = (f"{variant_id} is a document of {len(catalog.variant(variant_id).pages)} pages (pages:): {one_page} "
+               f"brings one body per capture and cannot make its captures; crawl it instead\nnothing was imported.")
     if why:
         click.echo(why, err=True)
         sys.exit(EXIT_CANNOT_RUN)

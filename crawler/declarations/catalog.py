@@ -84,6 +84,14 @@ def parse_action(declared: dict) -> Action:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One page of a multi-page document: its URL and, when it declares its own, its selectors."""
+
+    url: str
+    rules: Rules | None = None  # None: the variant's
+
+
+@dataclass(frozen=True)
 class Variant:
     id: str
     document_id: str
@@ -103,6 +111,21 @@ class Variant:
     actions: tuple[Action, ...] = ()
     source: str = ""
     ota: str | None = None  # the Open Terms Archive document it follows: COLLECTION/SERVICE/TERMS TYPE
+    pages: tuple[Page, ...] = ()  # every page of a multi-page document, in order (url is the first's)
+    format: str | None = None  # "pdf": the pages are read as PDF whatever their media type
+
+    @property
+    def multipage(self) -> bool:
+        """Whether the document is several pages, captured together (docs/decisions/0015-multi-page-documents.md)."""
+        return len(self.pages) > 1
+
+    def page_rules(self, number: int, when: datetime | None = None) -> Rules:
+        """The selectors of page ``number`` (1-based): its own where it declares them, else the variant's."""
+        rules = self.rules_at(when)
+        own = self.pages[number - 1].rules if self.pages else None
+        if own is None:
+            return rules
+        return Rules(select=own.select or rules.select, remove=own.remove or rules.remove)
 
     def rules_at(self, when: datetime | None) -> Rules:
         """The selectors in force at ``when``: the earliest past set still valid, else the current."""
@@ -338,8 +361,9 @@ def _explained(err, lines: dict, source: str) -> list[DeclarationError]:
     if err.validator == "enum":
         return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}")]
     if err.validator == "pattern":
-        hint = " (an http:// or https:// address)" if path and path[-1] == "url" else ""
-        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {path[-1] if path else 'value'}{hint}")]
+        what = "url" if path[-2:-1] == ("pages",) else path[-1] if path else "value"  # a page written as its URL
+        hint = " (an http:// or https:// address)" if what == "url" else ""
+        return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is not a valid {what}{hint}")]
     if err.validator in ("oneOf", "anyOf"):
         meant = _meant_branch(err)
         if meant is not None:
@@ -445,9 +469,33 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
             if var.get("wait_for"):
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
             errors += _check_actions(var, base, lines, source)
-            reason = refusal(var["url"])
-            if reason:
-                errors.append(DeclarationError(source, line_of(lines, base + ("url",)), field_name(base + ("url",)), reason))
+            errors += _check_pages(var, base, lines, source)
+    return errors
+
+
+def _check_pages(var: dict, base: tuple, lines: dict, source: str) -> list[DeclarationError]:
+    """A variant names at least one URL (``url``, ``pages`` or both); each may be fetched, and each
+    page's own selectors are CSS."""
+    if "url" not in var and "pages" not in var:
+        return [DeclarationError(source, line_of(lines, base), field_name(base + ("url",)),
+                                 "is required (or pages: the URLs of a multi-page document)")]
+    errors, urls = [], [(base + ("url",), var["url"])] if "url" in var else []
+    for i, page in enumerate(var.get("pages", [])):
+        where = base + ("pages", i)
+        urls.append((where + ("url",) if isinstance(page, dict) else where, _page_url(page)))
+        for name, selectors in (page.items() if isinstance(page, dict) else ()):
+            for j, sel in enumerate(selectors if name in ("select", "remove") else ()):
+                for part, css in ([("", sel)] if isinstance(sel, str) else list(sel.items())):
+                    errors += _check_css(css, where + (name, j) + ((part,) if part else ()), lines, source)
+    seen: dict[str, tuple] = {}
+    for where, url in urls:
+        reason = refusal(url)
+        if reason:
+            errors.append(DeclarationError(source, line_of(lines, where), field_name(where), reason))
+        elif url in seen:
+            errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
+                                           f"{url!r} is also {field_name(seen[url][len(base):])}: a page is declared once"))
+        seen.setdefault(url, where)
     return errors
 
 
@@ -467,6 +515,19 @@ def _check_actions(var: dict, base: tuple, lines: list[str], source: str) -> lis
     return errors
 
 
+def _page_url(page: str | dict) -> str:
+    return page["url"] if isinstance(page, dict) else page
+
+
+def _pages(var: dict) -> tuple[Page, ...]:
+    """The pages of a multi-page variant, ``url`` first when it declares one; () for one page."""
+    declared = [Page(var["url"])] if "url" in var else []
+    for page in var.get("pages", []):
+        own = isinstance(page, dict) and ("select" in page or "remove" in page)
+        declared.append(Page(_page_url(page), _rules(page) if own else None))
+    return tuple(declared) if len(declared) > 1 else ()
+
+
 def _build(data: dict, source: str) -> Service:
     service_slug = slugify(data["service"])
     documents = []
@@ -480,7 +541,7 @@ def _build(data: dict, source: str) -> Service:
                 document_type=doc["type"],
                 region=var["region"],
                 language=var["language"],
-                url=var["url"],
+                url=var["url"] if "url" in var else _page_url(var["pages"][0]),
                 fetch=var.get("fetch", "http"),
                 rules=_rules(var),
                 history=tuple(PastRules(parse_time(p["until"]), _rules(p)) for p in var.get("history", [])),
@@ -492,6 +553,8 @@ def _build(data: dict, source: str) -> Service:
                 actions=tuple(parse_action(a) for a in var.get("actions", [])),
                 source=source,
                 ota=var.get("ota"),
+                pages=_pages(var),
+                format=var.get("format"),
             )
             for var in doc["variants"]
         )

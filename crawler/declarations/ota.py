@@ -6,8 +6,9 @@ selectors in ``<Service>.history.json`` (``validUntil``). A collection pins one 
 for all its documents, so the converter takes them for the collection. Each converted variant names
 its OTA source (``ota: COLLECTION/SERVICE/TERMS TYPE``), and each file credits OTA and its licence.
 
+A multi-page document (``combine``) becomes a variant's ``pages``, each page's own selectors kept.
 What policyarchive cannot express is listed per declaration, never dropped silently: JavaScript
-filters, multi-page documents (``combine``), ranges that start after or end after an element,
+filters, history entries of several pages, ranges that start after or end after an element,
 selectors its CSS engine cannot read, query-parameter rewriting, and history entries that fetched
 another URL (their selectors are kept for old captures; the URL is not).
 """
@@ -27,7 +28,6 @@ LICENCE = "European Union Public Licence v1.2"
 # OTA keys with no policyarchive equivalent; each one present is a listed loss.
 _NOT_CONVERTED = {
     "filter": "JavaScript filters ({value}) are OTA code and are not run",
-    "combine": "a document of {count} pages (combine) is not supported: the document is left out",
     "removeQueryParams": "links keep the query parameters OTA removes ({value})",
     "removeCloudflareEmailProtection": "Cloudflare e-mail protection is not undone",
 }
@@ -86,16 +86,34 @@ def _rules(raw: dict, where: str, losses: list[str]) -> dict:
     if remove:
         rules["remove"] = remove
     for key, message in _NOT_CONVERTED.items():
-        if key in raw and key != "combine":
+        if key in raw:
             losses.append(f"{where}: " + message.format(value=json.dumps(raw[key]), count=0))
     return rules
+
+
+def _address(raw: dict, where: str, losses: list[str]) -> dict:
+    """``url``, or for a document OTA combines from several pages, ``pages``: each page its URL, or
+    its URL and the selectors it declares of its own."""
+    if not _combined(raw):
+        return {"url": raw["fetch"]}
+    pages = []
+    for n, page in enumerate(raw["combine"], 1):
+        own = _rules({k: v for k, v in page.items() if k not in ("fetch", "executeClientScripts")}, f"{where} (page {n})", losses)
+        pages.append({"url": page["fetch"], **own} if own else page["fetch"])
+    return {"pages": pages}
+
+
+def _combined(raw) -> bool:
+    """Whether ``raw`` is a document combined from pages that each name their URL."""
+    return isinstance(raw, dict) and isinstance(raw.get("combine"), list) and bool(raw["combine"]) and all(
+        isinstance(p, dict) and isinstance(p.get("fetch"), str) for p in raw["combine"])
 
 
 def _variant(terms_type: str, raw: dict, history: list[dict], region: str, language: str, collection: str,
              service: str, losses: list[str]) -> dict:
     where = f"{terms_type}"
-    variant = {"region": region, "language": language, "url": raw["fetch"]}
-    if raw.get("executeClientScripts"):
+    variant = {"region": region, "language": language, **_address(raw, where, losses)}
+    if raw.get("executeClientScripts") or any(p.get("executeClientScripts") for p in raw.get("combine", [])):
         variant["fetch"] = "browser"
     variant.update(_rules(raw, where, losses))
     past = []
@@ -104,7 +122,7 @@ def _variant(terms_type: str, raw: dict, history: list[dict], region: str, langu
         if not until or "combine" in entry:
             losses.append(f"{where}: a history entry {'without validUntil' if not until else 'of several pages'} is left out")
             continue
-        if entry.get("fetch") and entry["fetch"] != raw["fetch"]:
+        if entry.get("fetch") and entry["fetch"] != raw.get("fetch"):
             losses.append(f"{where}: until {until} it was fetched from {entry['fetch']}: its selectors are kept, not that URL")
         past.append({"until": until, **_rules(entry, f"{where} (until {until})", losses)})
     if past:
@@ -127,10 +145,7 @@ def convert(path: Path, region: str, language: str, collection: str) -> Converte
     documents = []
     terms = data.get("terms") if isinstance(data.get("terms"), dict) else {}
     for terms_type, raw in terms.items():
-        if isinstance(raw, dict) and "combine" in raw:
-            losses.append(f"{terms_type}: " + _NOT_CONVERTED["combine"].format(count=len(raw["combine"]), value=""))
-            continue
-        if not isinstance(raw, dict) or not isinstance(raw.get("fetch"), str):
+        if not _combined(raw) and (not isinstance(raw, dict) or not isinstance(raw.get("fetch"), str)):
             losses.append(f"{terms_type}: no fetch URL: the document is left out")
             continue
         if not slugify(terms_type):

@@ -7,7 +7,9 @@ egress, renderer, time, the SHA-256 of the bytes and, for Wayback Machine captur
 saved file imported without an HTTP exchange becomes a resource record instead of response and
 request, named ``urn:policyarchive:import:SHA256`` after its bytes: no one recorded a URL it came
 from, and a URL there would show replay tools a capture of that address that never happened. A
-capture that got no response (a network error) has a request and a metadata record only. Block and
+capture that got no response (a network error) has a request and a metadata record only. A
+multi-page document's capture is its first page's exchange; each later page follows as a response
+record of its own URL, marked ``WARC-Policyarchive-Page: CAPTURE/PAGE``. Block and
 payload digests are SHA-256. ``policyarchive import`` reads the response and resource records back,
 each into the variant its metadata record names. A warcinfo record opens the file with the scope,
 the number of captures and the head of the chain of custody at the time of export.
@@ -39,6 +41,8 @@ from crawler.evidence import signing
 # The capture columns an export carries, in the metadata record's order.
 COLUMNS = ("id", "variant_id", "run_id", "fetched_at", "outcome", "status", "requested_url", "final_url",
            "body_sha256", "body_size", "region", "language", "proxy", "renderer", "user_agent", "source", "memento_url")
+# The WARC header that marks a later page of a multi-page capture: CAPTURE ID/PAGE NUMBER.
+PAGE_HEADER = "WARC-Policyarchive-Page"
 # Headers that describe the transfer, not the bytes kept: the body is stored decoded and whole.
 TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
@@ -145,6 +149,23 @@ def _records(writer: WARCWriter, archive: Archive, capture: dict) -> list:
         uri, "metadata", payload=io.BytesIO(_warc_fields(metadata_fields(capture))),
         warc_content_type="application/warc-fields", warc_headers_dict={**dated, **_concurrent(records)},
     ))
+    return records + _later_pages(writer, archive, capture, dated)
+
+
+def _later_pages(writer: WARCWriter, archive: Archive, capture: dict, dated: dict) -> list:
+    """A response record per page after the first of a multi-page capture that got a response (only
+    the first page's headers are kept: each later page carries its media type alone)."""
+    if "capture_pages" not in archive.db.table_names():
+        return []
+    records = []
+    for page, url, status, content_type, digest in archive.db.execute(
+            """SELECT page, coalesce(final_url, requested_url), status, content_type, body_sha256 FROM capture_pages
+               WHERE capture_id = ? AND page > 1 AND status IS NOT NULL ORDER BY page""", [capture["id"]]).fetchall():
+        body = archive.body(digest) if digest else b""
+        http = StatusAndHeaders(_status_line(status), [("content-type", content_type or "application/octet-stream"),
+                                                            ("content-length", str(len(body)))], protocol="HTTP/1.1")
+        records.append(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                 warc_headers_dict={**dated, PAGE_HEADER: f"{capture['id']}/{page}"}))
     return records
 
 
@@ -168,7 +189,7 @@ def write_warc(archive: Archive, captures: list[dict], path: Path, scope: str) -
         }))
         for capture in captures:
             for record in _records(writer, archive, capture):
-                with_bytes += record.rec_type in ("response", "resource")
+                with_bytes += record.rec_type in ("response", "resource") and not record.rec_headers.get_header(PAGE_HEADER)
                 writer.write_record(record)
     return with_bytes
 

@@ -120,6 +120,13 @@ def check_bodies(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
            WHERE c.body_sha256 IS NOT NULL AND b.sha256 IS NULL ORDER BY c.id"""
     ):
         yield f"capture {capture_id}: its body {digest} is missing from bodies"
+    if "capture_pages" not in db.table_names():
+        return
+    for capture_id, page, digest in db.execute(
+        """SELECT p.capture_id, p.page, p.body_sha256 FROM capture_pages p LEFT JOIN bodies b ON b.sha256 = p.body_sha256
+           WHERE p.body_sha256 IS NOT NULL AND b.sha256 IS NULL ORDER BY p.capture_id, p.page"""
+    ):
+        yield f"capture {capture_id} page {page}: its body {digest} is missing from bodies"
 
 
 def check_header_sets(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
@@ -214,12 +221,41 @@ def _sealed_versions(body: dict) -> list[dict]:
     return versions
 
 
+def _listed_pages(body: dict) -> list[dict] | None:
+    """The pages of multi-page captures a manifest lists (format 5 on; None before: not listed)."""
+    if body.get("format") not in custody.WITH_PAGES:
+        return None
+    listed = body.get("pages")
+    if not isinstance(listed, dict) or not all(isinstance(listed.get(k), list) for k in custody.PAGE_FIELDS):
+        raise Unreadable("its 'pages' are not one array per field")
+    return [dict(zip(custody.PAGE_FIELDS, values)) for values in zip(*(listed[k] for k in custody.PAGE_FIELDS))]
+
+
 def _read(compression: str | None, stored: str | bytes | None) -> tuple[str | bytes, dict, list[dict], list[dict]]:
     """A manifest's text (for its hash), its JSON object, the captures it lists and the versions it
     seals; ``Unreadable`` when the row holds no such manifest, so that verify names it and goes on."""
     text = _text(compression, stored)
     body = _object(text)
     return text, body, _listed(body), _sealed_versions(body)
+
+
+def _compare_pages(db: sqlite_utils.Database, manifest_id: int, run_id: int, listed: list[dict] | None) -> Iterator[str]:
+    """The pages of the run's multi-page captures as they are now against those its manifest lists."""
+    if listed is None:
+        return
+    now = {(p["capture_id"], p["page"]): p for p in custody.pages(db, run_id)}
+    for entry in listed:
+        key = (entry["capture_id"], entry["page"])
+        current = now.pop(key, None)
+        if current is None:
+            yield (f"capture {key[0]} page {key[1]}: listed in manifest {manifest_id} (run {run_id}) but missing "
+                   f"from capture_pages: the page was deleted")
+        elif current != entry:
+            name = next(n for n in custody.PAGE_FIELDS if current[n] != entry[n])
+            yield (f"capture {key[0]} page {key[1]}: {name} is {current[name]!r} but manifest {manifest_id} (run {run_id}) "
+                   f"recorded {entry[name]!r}: the page was altered")
+    for capture_id, page in now:
+        yield f"capture {capture_id} page {page}: in run {run_id} but not in its manifest {manifest_id}: added after the run was sealed"
 
 
 def _compare_versions(db: sqlite_utils.Database, manifest_id: int, run_id: int, sealed: list[dict]) -> Iterator[str]:
@@ -245,6 +281,7 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
     for manifest_id, run_id, previous_sha256, digest, compression, stored in manifests:
         try:
             text, body, captures, versions = _read(compression, stored)
+            pages = _listed_pages(body)
         except Unreadable as exc:
             yield (f"manifest {manifest_id} (run {run_id}): unreadable, {exc}: the manifest was altered, "
                    f"so the captures of run {run_id} were not checked against it")
@@ -260,6 +297,7 @@ def check_chain(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
         report.checked["version texts"] += len(versions)
         yield from _compare(db, manifest_id, run_id, captures, custody.LISTED.get(body.get("format"), custody.FIELDS))
         yield from _compare_versions(db, manifest_id, run_id, versions)
+        yield from _compare_pages(db, manifest_id, run_id, pages)
     for run_id, ended_at in db.execute(
         "SELECT id, ended_at FROM runs WHERE ended_at IS NOT NULL AND id NOT IN (SELECT run_id FROM manifests) ORDER BY id"
     ):
@@ -290,6 +328,8 @@ def check_export(db: sqlite_utils.Database, path: Path, report: Report) -> Itera
     provenance and the same bytes."""
     payloads: dict[str, str] = {}
     promised = seen = 0
+    pages: dict[str, int] = {}  # later pages exported, per capture id
+    exported: list[str] = []
     try:
         for name, stream in _warcs(path):
             for record in ArchiveIterator(stream, check_digests=True):
@@ -299,17 +339,46 @@ def check_export(db: sqlite_utils.Database, path: Path, report: Report) -> Itera
                     yield f"export {name}: record {record_id} ({record.rec_type}): {'; '.join(record.digest_checker.problems)}"
                 if record.rec_type == "warcinfo":
                     promised += int(export.parse_fields(content).get("captures", 0))
+                elif record.rec_headers.get_header(export.PAGE_HEADER):
+                    page = record.rec_headers.get_header(export.PAGE_HEADER)
+                    pages[page.partition("/")[0]] = pages.get(page.partition("/")[0], 0) + 1
+                    yield from _compare_page(db, name, page, sha256(content))
                 elif record.rec_type in ("response", "resource"):
                     payloads[record_id] = sha256(content)
                 elif record.rec_type == "metadata":
                     seen += 1
                     fields = export.parse_fields(content)
+                    exported.append(fields.get("capture-id", "?"))
                     yield from _compare_export(db, name, fields, payloads.get(record.rec_headers.get_header("WARC-Concurrent-To")))
     except (ArchiveLoadFailed, zipfile.BadZipFile, OSError, EOFError) as exc:
         yield f"export {path.name}: unreadable after {count(seen, 'capture')} ({exc})"
     report.checked["exported captures"] = seen
+    yield from _missing_pages(db, path.name, exported, pages)
     if seen != promised:
         yield f"export {path.name}: its warcinfo promises {count(promised, 'capture')} but it holds {seen}: the export is incomplete"
+
+
+def _missing_pages(db: sqlite_utils.Database, name: str, exported: list[str], pages: dict[str, int]) -> Iterator[str]:
+    """Each exported multi-page capture carries every page after its first that got a response (its
+    first is the capture's own response)."""
+    if "capture_pages" not in db.table_names():
+        return
+    for capture_id in exported:
+        held = db.execute("SELECT count(*) FROM capture_pages WHERE capture_id = ? AND page > 1 AND status IS NOT NULL",
+                          [capture_id]).fetchone()[0]
+        if held != pages.get(capture_id, 0):
+            yield (f"export {name}: capture {capture_id}: {pages.get(capture_id, 0)} of its {held} later pages "
+                   f"are in the export: the export is incomplete")
+
+
+def _compare_page(db: sqlite_utils.Database, name: str, page: str, payload_sha: str) -> Iterator[str]:
+    """A later page of a multi-page capture (``CAPTURE/PAGE``) against the bytes its page holds."""
+    capture_id, _, number = page.partition("/")
+    row = db.execute("SELECT body_sha256 FROM capture_pages WHERE capture_id = ? AND page = ?", [capture_id, number]).fetchone()
+    if row is None:
+        yield f"export {name}: capture {capture_id} page {number} is not in the archive"
+    elif row[0] != payload_sha:
+        yield f"export {name}: capture {capture_id} page {number}: exported bytes hash to {payload_sha}, the archive recorded {row[0]}"
 
 
 def _compare_export(db: sqlite_utils.Database, name: str, fields: dict[str, str], payload_sha: str | None) -> Iterator[str]:

@@ -18,7 +18,7 @@ from crawler.capture.items import Capture
 from crawler.common.clock import parse as parse_time
 from crawler.common.digests import sha256
 from crawler.declarations.catalog import Rules, Variant
-from crawler.text.pdf import UnreadablePdf, is_pdf, pdf_text
+from crawler.text.pdf import PDF_TYPE, UnreadablePdf, is_pdf, pdf_text
 from crawler.text.extract import SelectorMiss, comparable, decode, extract_counted, normalize
 
 
@@ -75,6 +75,7 @@ class Analysis:
     key: str | None = None
     words: int | None = None  # visible words of the text
     page_words: int | None = None  # visible words of the whole page (None: a text extracted elsewhere)
+    pages: tuple["Analysis", ...] = ()  # each page's, for a multi-page document (crawler/text/pages.py)
 
 
 # Language is told from three samples (start, middle, end) of this many characters each: a policy
@@ -182,6 +183,12 @@ def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -
     the capture's date and its declared language. A capture with no URL (a saved file) stands at the
     declared URL, with no redirect to judge (the capture keeps no URL)."""
     url = capture.final_url or capture.requested_url or variant.url
-    return analyse(capture.status, capture.body, capture.content_type, url, variant.rules_at(parse_time(capture.fetched_at)),
-                   capture.error_kind, capture.error, is_text=is_text, language=variant.language,
-                   requested_url=capture.requested_url or url)
+    return analyse(capture.status, capture.body, declared_type(capture, variant), url,
+                   variant.rules_at(parse_time(capture.fetched_at)), capture.error_kind, capture.error, is_text=is_text,
+                   language=variant.language, requested_url=capture.requested_url or url)
+
+
+def declared_type(capture: Capture, variant: Variant) -> str | None:
+    """The capture's media type, or PDF when the variant declares ``format: pdf``: a PDF served as
+    ``application/octet-stream`` (or behind a download link) is still read as one."""
+    return PDF_TYPE if variant.format == "pdf" else capture.content_type

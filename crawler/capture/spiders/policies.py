@@ -9,6 +9,7 @@ archive records what went wrong as well as what came back.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, AsyncIterator, Iterator
 
 import scrapy
@@ -113,9 +114,13 @@ class PoliciesSpider(scrapy.Spider):
                 return name.upper(), self.proxies[name.upper()]
         return (variant.proxy.upper(), None) if variant.proxy else (None, None)
 
-    def request_for(self, variant: Variant) -> scrapy.Request:
+    def request_for(self, variant: Variant, pages: tuple[Capture, ...] = ()) -> scrapy.Request:
+        """The request of the variant's page after ``pages`` (the pages of a multi-page document
+        fetched so far, carried from one page to the next); its one page for most variants."""
         egress, proxy_url = self.egress(variant)
-        meta: dict[str, Any] = {"variant_id": variant.id, "egress": egress, "handle_httpstatus_list": ERROR_STATUSES}
+        url = variant.pages[len(pages)].url if variant.multipage else variant.url
+        meta: dict[str, Any] = {"variant_id": variant.id, "egress": egress, "handle_httpstatus_list": ERROR_STATUSES,
+                                "pages": pages}
         headers = {"Accept-Language": accept_language(variant.language), **variant.headers}
         if variant.fetch == "browser":
             locale = variant.locale or locale_for(variant.region, variant.language)
@@ -139,13 +144,13 @@ class PoliciesSpider(scrapy.Spider):
             )
         elif proxy_url:
             meta["proxy"] = proxy_url
-        return scrapy.Request(variant.url, headers=headers, meta=meta, callback=self.parse, errback=self.failed, dont_filter=True)
+        return scrapy.Request(url, headers=headers, meta=meta, callback=self.parse, errback=self.failed, dont_filter=True)
 
     def _capture(self, request: scrapy.Request, **fields: Any) -> Capture:
         variant = self.catalog.variant(request.meta["variant_id"])
         return Capture(
             variant_id=variant.id,
-            requested_url=variant.url,
+            requested_url=request.url if variant.multipage else variant.url,
             fetched_at=utcnow(),
             renderer="browser" if request.meta.get("playwright") else "http",
             region=variant.region,
@@ -175,7 +180,22 @@ class PoliciesSpider(scrapy.Spider):
         capture.failed_actions = tuple(failed_actions or ())
         if response.request.meta.get(REFUSED):
             capture.error, capture.error_kind = "; ".join(response.request.meta[REFUSED]), BLOCKED
-        yield capture
+        yield self._next(response.request, capture)
+
+    def _next(self, request: scrapy.Request, capture: Capture) -> Capture | scrapy.Request:
+        """The capture, for a one-page variant. For a multi-page document, the request of its next
+        page, or, once the last page is in or one has failed, the document's capture: the first
+        page's exchange, with every page fetched in ``pages``."""
+        variant = self.catalog.variant(request.meta["variant_id"])
+        if not variant.multipage:
+            return capture
+        pages = (*request.meta["pages"], capture)
+        document = replace(pages[0], requested_url=variant.url, pages=pages,
+                           elapsed_ms=sum(p.elapsed_ms or 0 for p in pages),
+                           failed_actions=tuple(a for p in pages for a in p.failed_actions))
+        if document.failed_page or len(pages) == len(variant.pages):
+            return document
+        return self.request_for(variant, pages)
 
     async def failed(self, failure: Failure) -> AsyncIterator[Capture]:
         """A request that got no usable response; one whose page Chromium was refused (a redirect
@@ -186,4 +206,4 @@ class PoliciesSpider(scrapy.Spider):
         if request.meta.get(REFUSED):
             message, kind = "; ".join(request.meta[REFUSED]), BLOCKED
         self.logger.warning("%s failed: %s", request.meta["variant_id"], message)
-        yield self._capture(request, error=message, error_kind=kind)
+        yield self._next(request, self._capture(request, error=message, error_kind=kind))

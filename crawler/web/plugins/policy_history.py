@@ -7,6 +7,7 @@
 ``/-/clause/ID``                        a clause's lineage: per variant, when it appeared and last stood, and
                                         what it was reworded from and into (the clause index, issue 13)
 ``/-/capture/ID/body``                  the bytes as received, as a download: never rendered here
+``/-/capture/ID/page/N/body``           the same for page N of a multi-page document
 ``/-/version/ID/screenshot.png``        the version's picture as a PNG (``.webp``: as stored)
 
 Each query is a primary-key or indexed lookup, bounded by a limit where a list can grow. Captures
@@ -208,10 +209,25 @@ async def capture_body(datasette, request):
     row = await _one(db, """select captures.id, captures.body_sha256, captures.content_type, bodies.compression, bodies.content
         from captures join bodies on bodies.sha256 = captures.body_sha256 where captures.id = ?""",
         [row_id(request.url_vars["capture_id"], "capture")], "captured body")
+    return _download(row, f"capture-{row['id']}")
+
+
+async def capture_page_body(datasette, request):
+    """One page of a multi-page document's capture, downloaded as ``capture_body`` serves a capture's."""
+    db = datasette.get_database()
+    capture_id = row_id(request.url_vars["capture_id"], "capture")
+    row = await _one(db, """select capture_pages.body_sha256, capture_pages.content_type, bodies.compression, bodies.content
+        from capture_pages join bodies on bodies.sha256 = capture_pages.body_sha256
+        where capture_pages.capture_id = ? and capture_pages.page = ?""",
+        [capture_id, int(request.url_vars["page"])], "captured page")
+    return _download(row, f"capture-{capture_id}-page-{request.url_vars['page']}")
+
+
+def _download(row: dict, name: str) -> Response:
     body = zlib.decompress(row["content"]) if row["compression"] == "zlib" else row["content"]
     suffix = "pdf" if is_pdf(body, row["content_type"]) else "html" if "html" in (row["content_type"] or "") else "bin"
     return Response(body, content_type="application/octet-stream", headers={
-        "content-disposition": f'attachment; filename="capture-{row["id"]}-{row["body_sha256"][:12]}.{suffix}"',
+        "content-disposition": f'attachment; filename="{name}-{row["body_sha256"][:12]}.{suffix}"',
         "content-security-policy": "sandbox",
         "x-content-type-options": "nosniff",
     })
@@ -226,4 +242,5 @@ def register_routes():
         (r"^/-/clause/(?P<clause_id>\d+)$", clause),
         (r"^/-/version/(?P<version_id>\d+)/screenshot\.(?P<format>png|webp)$", screenshot),
         (r"^/-/capture/(?P<capture_id>\d+)/body$", capture_body),
+        (r"^/-/capture/(?P<capture_id>\d+)/page/(?P<page>\d{1,6})/body$", capture_page_body),
     ]
