@@ -365,9 +365,7 @@ def _migration_19(db: sqlite_utils.Database) -> None:
     """Clause counterparts across regions (issue 13; docs/decisions/0016-clause-counterparts.md): a
     clause linked to the clause it rewords in another variant of its document in the same language,
     so that the gap between two regions (the ``clause_gap`` query) tells a reworded clause from one
-    only a region has. Every version held is linked here, in the order its variant saw them. And the
-    index that lets ``variant_status`` find each variant's latest capture (of any outcome, or a
-    successful one) without sorting its captures: the rowid tie-break of its ORDER BY is in it."""
+    only a region has. Every version held is linked here, in the order its variant saw them."""
     db.execute("""CREATE TABLE clause_counterparts (clause_id INTEGER NOT NULL REFERENCES clauses(id),
                   counterpart_id INTEGER NOT NULL REFERENCES clauses(id), score INTEGER NOT NULL,
                   PRIMARY KEY (clause_id, counterpart_id)) WITHOUT ROWID""")
