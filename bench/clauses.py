@@ -6,9 +6,10 @@ insert every new version already pays (``versions_fts``), on the same texts.
 
 Reads: a synthetic archive written in bulk SQL (not through the crawler): ``--versions`` versions
 (full: 1,000,000) over one variant per 10 versions, each version 20 clauses of its variant, one of
-them changed per version; one variant in 100 holds a clause naming ``faceprints``. Median of 20 runs
-of: who has a phrase (the variants holding it, with its first appearance), and a clause's lineage
-(per variant, first and last seen).
+them changed per version, each seen by one capture; one variant in 100 holds a clause naming
+``faceprints``; one clause in 97 linked to a counterpart. Median of 20 runs of: who has a phrase (the
+variants holding it, with its first appearance), a clause's lineage (per variant, first and last
+seen), and the regional gap of two variants (the ``clause_gap`` query the compare page runs).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bench.report import Figure
 from bench.site import REALDATA
 from crawler.archive.clauses import index_version
 from crawler.archive.store import Archive
+from crawler.web.gap import SQL as CLAUSE_GAP
 
 NAME = "clauses"
 TITLE = "clause index: indexing cost per version, who-has-it and lineage latency at scale"
@@ -79,6 +81,12 @@ def synthetic(path: Path, versions: int) -> None:
     conn.execute("INSERT INTO clauses_fts (rowid, text) SELECT id, text FROM clauses")
     conn.executemany("INSERT INTO version_clauses (version_id, clause_id, position) VALUES (?, ?, ?)",
                      ((i, _clause_of(i, p, variants), p) for i in range(versions) for p in range(CLAUSES_A_VERSION)))
+    conn.executemany("INSERT INTO captures (id, variant_id, fetched_at, outcome, version_id) VALUES (?, ?, ?, 'changed', ?)",
+                     ((i, f"s/privacy-policy/{i % variants}", f"2026-{1 + i // variants % 12:02}-01T00:00:00Z", i)
+                      for i in range(versions)))
+    conn.execute("""INSERT INTO clause_counterparts SELECT a.clause_id, b.clause_id, 85 FROM version_clauses AS a
+        JOIN version_clauses AS b ON b.version_id = a.version_id + 1 AND b.position = a.position
+        WHERE a.version_id % 97 = 0 AND a.position = 5""")
     conn.commit()
     archive.close()
 
@@ -121,6 +129,7 @@ def run(work: Path, args) -> list[Figure]:
     conn = archive.db.conn
     who = median_ms(conn, WHO_HAS_IT, ['"faceprints and voiceprints"'])
     lineage = median_ms(conn, LINEAGE, [3])
+    gap = median_ms(conn, CLAUSE_GAP, {"a": "s/privacy-policy/1", "b": "s/privacy-policy/2", "at": "2026-06-01"})
     size = path.stat().st_size / versions
     archive.close()
     return [
@@ -131,4 +140,5 @@ def run(work: Path, args) -> list[Figure]:
         Figure(f"archive bytes a version at {versions:,}", size, "B"),
         Figure(f"who has a phrase at {versions:,} versions", who, "ms", "<=", 150.0),
         Figure(f"clause lineage at {versions:,} versions", lineage, "ms", "<=", 150.0),
+        Figure(f"regional gap of two variants (clause_gap) at {versions:,} versions", gap, "ms", "<=", 150.0),
     ]

@@ -1,6 +1,8 @@
 """The clause index: each version stored as its clauses when it is recorded, rewordings linked, and
 the first appearance of a phrase read from it."""
 
+import sqlite3
+
 from helpers import LOREM, crawl, policy_page, rows, two_region_archive
 from test_archive import archive_before_migration_11
 
@@ -50,3 +52,17 @@ def test_an_archive_made_before_the_index_gains_it_for_every_version(tmp_path):
     unindexed = rows(path, """SELECT id FROM versions WHERE length(text) > 0
                               AND id NOT IN (SELECT version_id FROM version_clauses)""")
     assert unindexed == [] and rows(path, "SELECT count(*) AS n FROM clauses")[0]["n"] > 10
+
+
+def test_an_archive_migrated_to_19_gains_the_counterparts_recording_links(tmp_path):
+    reworded = LOREM.replace("such as your name", "for example your name").replace("the content you view", "what you view")
+    db = two_region_archive(tmp_path, policy_page(reworded))
+    pairs = "SELECT DISTINCT min(clause_id, counterpart_id) AS one, max(clause_id, counterpart_id) AS other FROM clause_counterparts"
+    linked = rows(db, pairs)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TABLE clause_counterparts")
+    conn.execute("DELETE FROM _migrations WHERE id = 19")
+    conn.commit()
+    conn.close()
+    Archive(db).close()
+    assert len(linked) == 1 and rows(db, pairs) == linked

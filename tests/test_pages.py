@@ -129,7 +129,7 @@ async def test_home_lists_the_latest_change_with_a_link_straight_to_its_diff(arc
 @pytest.mark.asyncio
 async def test_home_lists_every_canned_query_documented_in_metadata(archive):
     html = (await get(archive, "/")).text
-    for name in ("recent_changes", "changes_matching", "regional_gap", "first_appearance", "clause_first_appearance", "clause_lineage", "changes_feed", "service_changes_feed"):
+    for name in ("recent_changes", "changes_matching", "term_gap", "clause_gap", "first_appearance", "clause_first_appearance", "clause_lineage", "changes_feed", "service_changes_feed"):
         assert f"/archive/{name}" in hrefs(html), name
 
 
@@ -344,8 +344,8 @@ async def test_changes_matching_query_finds_changes_that_added_a_term(archive):
 
 
 @pytest.mark.asyncio
-async def test_regional_gap_query_names_the_variants_lacking_a_term_another_has(archive):
-    gaps = (await get(archive, "/archive/regional_gap.json?term=faceprints&_shape=array")).json()
+async def test_term_gap_query_names_the_variants_lacking_a_term_another_has(archive):
+    gaps = (await get(archive, "/archive/term_gap.json?term=faceprints&_shape=array")).json()
     assert [(g["lacking_it"], g["present_in"]) for g in gaps] == [(EEA, US)]
     assert gaps[0]["compare_page"] == f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"
 

@@ -64,6 +64,7 @@ def test_the_compare_page_shows_a_clause_in_one_region_and_not_the_other(server,
     page.goto(f"{server}/-/document/acme/privacy-policy")
     page.get_by_role("link", name="Compare EEA · en with US · en").click()
     page.wait_for_load_state()
+    page.locator("details.word-diff > summary").click()
     assert page.locator(".cell.new ins", has_text="faceprints and voiceprints").is_visible()
     assert page.locator(".cell.old", has_text="faceprints").count() == 0
     biometric = page.locator("tr", has=page.locator("td", has_text="biometric")).first

@@ -3,8 +3,11 @@
 A clause is stored once (``clauses``, keyed by the hash of its visible words, ``extract.comparable``)
 and each version lists the clauses it holds, in order, with the heading it stands under
 (``version_clauses``). A clause that is new for a variant and rewords a clause of the variant's
-previous version (rapidfuzz's ratio at least ``REWORDED``) is linked to it (``clause_rewordings``).
-The cutter and the threshold are ``crawler.text.clauses``': the index and the compare page agree.
+previous version (rapidfuzz's ratio at least ``REWORDED``) is linked to it (``clause_rewordings``);
+one that rewords a clause another variant of the document in the same language held at the time is
+linked to it as its counterpart (``clause_counterparts``), so that the gap between two regions is a
+query (docs/decisions/0016-clause-counterparts.md). The cutter and the threshold are
+``crawler.text.clauses``': the index and the compare page agree.
 
 Only a new version is indexed: an unchanged capture pays nothing.
 """
@@ -57,7 +60,7 @@ def index_version(conn: sqlite3.Connection, version_id: int, text: str, previous
 def _link_rewordings(conn: sqlite3.Connection, previous_id: int, keyed: dict[str, int]) -> None:
     """Each clause of the new version not in the previous one, linked to the previous version's
     closest clause that the new one dropped, when they are at least REWORDED alike (each dropped
-    clause linked once, as ``clause_gap`` pairs them)."""
+    clause linked once)."""
     held = set(keyed.values())
     before = conn.execute(
         """SELECT clauses.id, clauses.text FROM version_clauses JOIN clauses ON clauses.id = version_clauses.clause_id
@@ -71,3 +74,39 @@ def _link_rewordings(conn: sqlite3.Connection, previous_id: int, keyed: dict[str
         if match:
             conn.execute("INSERT OR IGNORE INTO clause_rewordings (clause_id, from_clause_id, score) VALUES (?, ?, ?)",
                          [clause_id, dropped.pop(match[0]), round(match[1])])
+
+
+def _held(conn: sqlite3.Connection, version_id: int) -> dict[int, str]:
+    return dict(conn.execute("""SELECT clauses.id, clauses.text FROM version_clauses
+        JOIN clauses ON clauses.id = version_clauses.clause_id WHERE version_clauses.version_id = ?""", [version_id]))
+
+
+def link_counterparts(conn: sqlite3.Connection, version_id: int, previous_id: int | None = None) -> None:
+    """Link each clause version ``version_id`` brought to its variant (not in ``previous_id``) to the
+    closest clause of each other variant of its document in its language, as that variant stood when
+    this version was first seen and as it stands now (a crawl records its captures in the order
+    they end, not the order they began), when they are at least REWORDED alike and that variant's
+    text does not hold this clause. A clause held before was compared when it was new, or when the
+    other variant's clause was: so any two clauses standing at once in two such variants are compared."""
+    mine = _held(conn, version_id)
+    before = _held(conn, previous_id) if previous_id is not None else {}
+    new = {cid: comparable(text) for cid, text in mine.items() if cid not in before}
+    if not new:
+        return
+    others = {found for row in conn.execute(
+        """SELECT (SELECT id FROM versions WHERE variant_id = other.id AND first_seen <= version.first_seen
+                   ORDER BY first_seen DESC, id DESC LIMIT 1),
+                  (SELECT id FROM versions WHERE variant_id = other.id ORDER BY first_seen DESC, id DESC LIMIT 1)
+           FROM versions AS version JOIN variants AS own ON own.id = version.variant_id
+           JOIN variants AS other ON other.document_id = own.document_id AND other.language IS own.language
+             AND other.id != own.id
+           WHERE version.id = ?""", [version_id]) for found in row if found is not None}
+    for other_id in others:
+        candidates = {comparable(text): cid for cid, text in _held(conn, other_id).items() if cid not in mine}
+        if not candidates:
+            continue
+        for clause_id, key in new.items():
+            match = process.extractOne(key, list(candidates), scorer=fuzz.ratio, score_cutoff=REWORDED)
+            if match:
+                conn.execute("INSERT OR IGNORE INTO clause_counterparts (clause_id, counterpart_id, score) VALUES (?, ?, ?)",
+                             [clause_id, candidates[match[0]], round(match[1])])

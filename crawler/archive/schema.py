@@ -10,7 +10,7 @@ import json
 
 import sqlite_utils
 
-from crawler.archive.clauses import index_version
+from crawler.archive.clauses import index_version, link_counterparts
 from crawler.archive.cutshort import reexamine_all
 from crawler.common.digests import sha256
 from crawler.text.extract import comparable
@@ -371,10 +371,27 @@ def _migration_18(db: sqlite_utils.Database) -> None:
     reexamine_all(db)
 
 
+def _migration_19(db: sqlite_utils.Database) -> None:
+    """Clause counterparts across regions (issue 13; docs/decisions/0016-clause-counterparts.md): a
+    clause linked to the clause it rewords in another variant of its document in the same language,
+    so that the gap between two regions (the ``clause_gap`` query) tells a reworded clause from one
+    only a region has. Every version held is linked here, in the order its variant saw them."""
+    db.execute("""CREATE TABLE clause_counterparts (clause_id INTEGER NOT NULL REFERENCES clauses(id),
+                  counterpart_id INTEGER NOT NULL REFERENCES clauses(id), score INTEGER NOT NULL,
+                  PRIMARY KEY (clause_id, counterpart_id)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX idx_clause_counterparts_counterpart ON clause_counterparts (counterpart_id)")
+    previous: dict[str, int] = {}
+    for version_id, variant_id in db.execute(
+            "SELECT id, variant_id FROM versions ORDER BY variant_id, first_seen, id").fetchall():
+        link_counterparts(db.conn, version_id, previous.get(variant_id))
+        previous[variant_id] = version_id
+
+
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
               7: _migration_7, 8: _migration_8, 9: _migration_9, 10: _migration_10,
               11: _migration_11, 12: _migration_12,
-              13: _migration_13, 14: _migration_14, 15: _migration_15, 16: _migration_16, 17: _migration_17, 18: _migration_18}
+              13: _migration_13, 14: _migration_14, 15: _migration_15, 16: _migration_16, 17: _migration_17, 18: _migration_18,
+              19: _migration_19}
 
 
 def pending(conn) -> list[int]:

@@ -28,7 +28,7 @@ from typing import Iterator
 import sqlite_utils
 
 from crawler.archive import open_read_only
-from crawler.archive.clauses import index_version
+from crawler.archive.clauses import index_version, link_counterparts
 from crawler.archive.custody import seal
 from crawler.archive.cutshort import collapsed, flag_earlier, flag_if_later_is_longer
 from crawler.archive.lock import alive, held_elsewhere
@@ -427,6 +427,7 @@ class Archive:
             ).last_pk
             self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
             index_version(self.db.conn, version_id, text, before["id"] if before else None)
+            link_counterparts(self.db.conn, version_id, before["id"] if before else None)
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
         is_return = bool(existing) and existing[1] <= when  # seen before, if only earlier in the same second
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None

@@ -5,10 +5,11 @@
                              that only moved marked as moved. A stored change's ops are reused
                              (``diff.expand``); other pairs are diffed on the fly (``diff.diff``).
 ``/-/compare/SERVICE/TYPE``  two variants as they stood at a date (``?a=&b=&at=YYYY-MM-DD``, default
-                             now): the same language gives a word diff (side by side unless
-                             ``?layout=inline``), different languages the texts side by side, aligned
-                             by section heading; and the watched terms each text holds, in every
-                             language the terms are known in.
+                             now): the same language opens with the answer, the clauses only in one
+                             and those reworded (``crawler/web/gap.py``, the clause index), then the
+                             word diff, folded (side by side unless ``?layout=inline``); different
+                             languages give the texts side by side, aligned by section heading; both,
+                             the watched terms each text holds, in every language they are known in.
 """
 
 import json
@@ -24,10 +25,10 @@ from markupsafe import Markup, escape
 from crawler.archive.provenance import vouched
 from crawler.archive.screenshots import changed_boxes
 from crawler.common.clock import iso, parse as parse_time
-from crawler.text.clauses import clause_gap
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
 from crawler.text.terms import WATCHED, watched_in
-from crawler.web.plugins import clause_ids, row_id
+from crawler.web.gap import regional_gap
+from crawler.web.plugins import row_id
 from crawler.web.plugins.policy_history import screenshot_bytes, screenshot_of
 from crawler.web.publish import page
 
@@ -284,13 +285,10 @@ async def compare(datasette, request):
     va, vb = await _at(db, a_id, cutoff), await _at(db, b_id, cutoff)
     context = {"doc": dict(doc), "variants": variants, "a": a, "b": b, "va": va, "vb": vb, "at": at,
                "same_language": a["language"] == b["language"], "layout": _layout(request, "side"), "layout_urls": _layout_urls(request), "pairs": None, "terms": [], "gap": None,
-               "clause_ids": {}}
+               "database": db.name}
     if va and vb:
         if context["same_language"]:
-            context["gap"] = clause_gap(va["text"], vb["text"])
-            gap = context["gap"]
-            texts = [c.text for c in gap.only_a + gap.only_b] + [c.text for pair in gap.reworded for c in pair]
-            context["clause_ids"] = await clause_ids(db, texts)
+            context["gap"] = await db.execute_fn(lambda conn: regional_gap(conn, a_id, b_id, cutoff))
             computed = diff(va["text"], vb["text"])
             context.update(_rendered(computed.ops, context["layout"]), added=computed.words_added, removed=computed.words_removed)
         else:

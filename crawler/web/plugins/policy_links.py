@@ -9,7 +9,7 @@ import re
 from datasette import hookimpl
 from markupsafe import Markup
 
-ARCHIVE_PATH = re.compile(r"^/-/(?:document|variant|version|diff|compare)/[\w\-./?=&%~]+$")
+ARCHIVE_PATH = re.compile(r"^/-/(?:document|variant|version|diff|compare|clause)/[\w\-./?=&%~]+$")
 
 
 @hookimpl
