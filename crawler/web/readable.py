@@ -254,6 +254,8 @@ def _blocks(all_rows) -> list[dict]:
             blocks[-1]["rows"].append(i)
         else:
             blocks.append({"folded": folded, "rows": [i]})
+    for block in blocks:
+        block["folded"] = block["folded"] and _paragraphs(all_rows, block["rows"]) > CONTEXT_LINES
     return blocks
 
 
