@@ -744,3 +744,26 @@ async def test_compare_says_first_which_clauses_one_variant_has_and_the_other_la
     assert "Irish Data Protection Commission" in only_eea and "faceprints" not in only_eea
     assert "faceprints and voiceprints" in only_us and '<span title="watched term">biometric</span>' in only_us
     assert html.index("What one says and the other does not") < html.index("Word by word")
+
+
+def snippets(html: str) -> list[str]:
+    return re.findall(r'class="snippet">(.*?)</(?:td|span)>', html, re.DOTALL)
+
+
+@pytest.mark.asyncio
+async def test_a_search_snippet_shows_the_words_not_the_markdown(archive):
+    html = (await get(archive, "/-/search?q=notice")).text
+    found = [s for s in snippets(html) if "<mark>" in s]
+    assert found and all("Notice" in re.sub(r"<[^>]*>", "", s) for s in found)
+    assert not any(re.search(r"#|\*\*|\]\(", re.sub(r"<[^>]*>", "", s)) for s in found)
+
+
+@pytest.mark.asyncio
+async def test_a_feed_entry_holds_its_change_typeset_with_hostile_markup_as_text(archive):
+    feed = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom")).content)
+    contents = [e.find(f"{ATOM}content") for e in feed.iter(f"{ATOM}entry")]
+    assert all(c.get("type") == "html" for c in contents)
+    html = "".join(c.text for c in contents)
+    assert "<p>We may collect biometric identifiers such as faceprints" in html
+    assert "<h3>Added</h3>" in html and "<script" not in html and 'href="javascript' not in html
+    assert not re.search(r"##|\]\(https?:", re.sub(r"<[^>]*>", "", html))

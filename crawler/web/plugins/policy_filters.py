@@ -16,8 +16,6 @@ from markupsafe import Markup
 
 from crawler.common.plural import count
 
-from crawler.common.plural import count
-
 _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
 _TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
          "a", "table", "thead", "tbody", "tr", "th", "td", "br", "hr", "s", "del"}
@@ -32,6 +30,22 @@ def safe_markdown(text: str | None) -> Markup:
     Its headings go two levels down, below the page's own title and section headings."""
     html = _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + 2)}>", _MARKDOWN.render(text or ""))
     return Markup(bleach.clean(html, tags=_TAGS, attributes={"a": ["href", "title"]}, protocols=_PROTOCOLS, strip=True))
+
+
+_BLOCK_TAGS = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|br)\b[^>]*>")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+# What is left of Markdown cut mid-construct (a snippet starts and ends anywhere): emphasis runs, a
+# heading's marks, a link's brackets and target.
+_CUT_MARKUP = re.compile(r"\*{2,}|_{2,}|(?:^|(?<=\s))#{1,6}\s+|\]\([^)\s]*\)?|\[")
+
+
+def inline_markdown(text: str | None) -> Markup:
+    """Captured Markdown, or a piece of it, typeset as one run of text for a search snippet or a
+    feed line: emphasis and links kept, headings bold, blocks run together, markup cut off at the
+    piece's ends dropped."""
+    html = _HEADING.sub(lambda m: f"<{m[1]}strong>", str(safe_markdown(text)))
+    parts = _TAG_OR_TEXT.split(_BLOCK_TAGS.sub(" ", html))
+    return Markup(" ".join("".join(p if p.startswith("<") else _CUT_MARKUP.sub("", p) for p in parts).split()))
 
 
 def marked(html: Markup, words: list[str]) -> Markup:
@@ -65,11 +79,18 @@ def utc(value: str | None) -> str:
 
 
 @hookimpl
+def prepare_connection(conn):
+    """``markdown_html(text)`` in SQL: captured Markdown typeset safely, for feed entries' content."""
+    conn.create_function("markdown_html", 1, lambda text: str(safe_markdown(text)), deterministic=True)
+
+
+@hookimpl
 def prepare_jinja2_environment(env):
     env.filters["safe_markdown"] = safe_markdown
     env.filters["utc"] = utc
     env.filters["day"] = day
     env.filters["plain"] = plain
+    env.filters["inline_markdown"] = inline_markdown
     env.filters["marked"] = marked
     env.filters["quantity"] = count  # "3 versions", "1 change" (Jinja's own "count" is its length)
 
