@@ -217,7 +217,7 @@ def _whole(all_rows, i: int, op: int, moved: set[str], pairs: Pairs) -> Markup:
         j = pairs.moved_from[i]
         old = all_rows[j]
         word_rows = rows(diff(side(old, DELETE), text).ops)
-        body = Markup("").join(edited(r) if changed(r) else safe_markdown(side(r, INSERT)) for r in word_rows if side(r, EQUAL) or changed(r))
+        body = Markup("").join(edited(r) if changed(r) else safe_markdown(side(r, INSERT)) for r in word_rows if r)
         return Markup('<section class="pair" id="moved-to-{j}"><p class="note">Moved here from <a href="#moved-from-{j}">{where}</a> and reworded: '
                       'its changes since then marked</p>{body}</section>').format(j=j, where="above" if j < i else "below", body=body)
     if op == DELETE and i in pairs.moved_to:
