@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -25,11 +26,14 @@ from crawler.text.clauses import clause_gap, clauses_with
 from crawler.text.diff import DELETE, EQUAL, INSERT, diff
 from crawler.text.extract import comparable
 from crawler.text.terms import WATCHED, pattern
-from crawler.web.plugins.policy_filters import safe_markdown
+from crawler.web.plugins.policy_filters import safe_markdown as _safe_markdown
 
 CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more are folded
 MOVED_MIN_WORDS = 4  # a paragraph this long, deleted in one place and inserted in another, moved
 REWRITTEN = 0.5  # a line keeping less than this share of its characters is shown removed and added whole
+
+# A side-by-side diff typesets each unchanged line twice, and an edited line's sides once more to check it.
+safe_markdown = lru_cache(maxsize=4096)(_safe_markdown)
 
 # Marks carried through the Markdown renderer: Unicode private-use characters, which no stored text holds.
 _OPEN = {DELETE: "\ue000", INSERT: "\ue002"}
