@@ -105,6 +105,17 @@ async def get(archive, path, status=200):
     return response
 
 
+def inside(tag: str, words: str, html: str) -> bool:
+    """Whether ``words`` stand inside one ``<ins>`` or ``<del>`` of a diff, whatever Markdown tags wrap them."""
+    marks = re.findall(rf"<{tag}\b[^>]*>(.*?)</{tag}>", html, re.DOTALL)
+    return any(words in re.sub(r"<[^>]*>", "", m) for m in marks)
+
+
+def cells(column: str, html: str) -> list[str]:
+    """The cells of a side-by-side diff's ``old`` or ``new`` column."""
+    return re.findall(rf'<div class="cell {column}[^"]*">(.*?)</div>', html, re.DOTALL)
+
+
 def hrefs(html: str) -> list[str]:
     return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)]
 
@@ -123,7 +134,7 @@ async def test_home_lists_the_latest_change_with_a_link_straight_to_its_diff(arc
     diff = f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"
     assert diff in hrefs(html)
     followed = (await get(archive, diff)).text
-    assert re.search(r"<ins>[^<]*faceprints", followed)
+    assert inside("ins", "faceprints", followed)
 
 
 @pytest.mark.asyncio
@@ -177,7 +188,7 @@ async def test_document_page_compares_us_and_eea_in_one_click(archive):
     compare = f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"
     assert compare in hrefs(html)
     followed = (await get(archive, compare)).text
-    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', followed)
+    assert any(inside("ins", "faceprints", cell) for cell in cells("new", followed))
 
 
 @pytest.mark.asyncio
@@ -266,29 +277,29 @@ async def test_raw_capture_is_a_download_never_a_page(archive, us_change):
 @pytest.mark.asyncio
 async def test_diff_marks_added_text_and_folds_what_did_not_change(archive, us_change):
     html = (await get(archive, f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}")).text
-    assert re.search(r"<ins>[^<]*We may collect biometric identifiers", html)
+    assert inside("ins", "We may collect biometric identifiers", html)
     assert '<details class="folded"><summary>' in html
 
 
 @pytest.mark.asyncio
 async def test_diff_side_by_side_puts_old_and_new_in_their_columns(archive, us_change):
     html = (await get(archive, f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?layout=side")).text
-    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', html)
-    assert not re.search(r'<div class="cell old[^"]*">[^<]*faceprints', html)
+    assert any(inside("ins", "faceprints", cell) for cell in cells("new", html))
+    assert not any("faceprints" in cell for cell in cells("old", html))
 
 
 @pytest.mark.asyncio
 async def test_diff_between_versions_with_no_stored_change_is_computed(archive, us_change):
     html = (await get(archive, f"/-/diff/{us_change['to_version_id']}/{us_change['from_version_id']}")).text
-    assert re.search(r"<del>[^<]*faceprints", html)
+    assert inside("del", "faceprints", html)
 
 
 @pytest.mark.asyncio
 async def test_diff_shows_paragraphs_that_only_moved_as_moved(archive):
     change = one(archive, "select * from changes where variant_id = ?", [DE])
     html = (await get(archive, f"/-/diff/{change['from_version_id']}/{change['to_version_id']}")).text
-    assert re.search(r'<ins class="moved" title="moved, not changed">Außerdem erheben wir', html)
-    assert re.search(r'<del class="moved" title="moved, not changed">Außerdem erheben wir', html)
+    assert re.search(r'<ins class="block moved" title="moved, not changed"><p>Außerdem erheben wir', html)
+    assert re.search(r'<del class="block moved" title="moved, not changed"><p>Außerdem erheben wir', html)
 
 
 @pytest.mark.asyncio
@@ -300,8 +311,8 @@ async def test_diff_refuses_versions_of_two_variants(archive, us_change):
 @pytest.mark.asyncio
 async def test_compare_shows_the_clause_in_the_us_and_not_in_the_eea(archive):
     html = (await get(archive, f"/-/compare/acme/privacy-policy?a={EEA}&b={US}")).text
-    assert re.search(r'<div class="cell new changed">[^<]*(<ins>[^<]*</ins>)*<ins>[^<]*faceprints', html)
-    assert not re.search(r'<div class="cell old[^"]*">[^<]*faceprints', html)
+    assert any(inside("ins", "faceprints", cell) for cell in cells("new", html))
+    assert not any("faceprints" in cell for cell in cells("old", html))
     assert re.search(r"<td>biometric</td><td><span class=\"muted\">absent</span></td>\s*<td>biometric, faceprints, voiceprints</td>", html)
 
 
@@ -749,3 +760,26 @@ async def test_compare_says_first_which_clauses_one_variant_has_and_the_other_la
     assert "Irish Data Protection Commission" in only_eea and "faceprints" not in only_eea
     assert "faceprints and voiceprints" in only_us and '<span title="watched term">biometric</span>' in only_us
     assert html.index("What one says and the other does not") < html.index("Word by word")
+
+
+def snippets(html: str) -> list[str]:
+    return re.findall(r'class="snippet">(.*?)</(?:td|span)>', html, re.DOTALL)
+
+
+@pytest.mark.asyncio
+async def test_a_search_snippet_shows_the_words_not_the_markdown(archive):
+    html = (await get(archive, "/-/search?q=notice")).text
+    found = [s for s in snippets(html) if "<mark>" in s]
+    assert found and all("Notice" in re.sub(r"<[^>]*>", "", s) for s in found)
+    assert not any(re.search(r"#|\*\*|\]\(", re.sub(r"<[^>]*>", "", s)) for s in found)
+
+
+@pytest.mark.asyncio
+async def test_a_feed_entry_holds_its_change_typeset_with_hostile_markup_as_text(archive):
+    feed = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom")).content)
+    contents = [e.find(f"{ATOM}content") for e in feed.iter(f"{ATOM}entry")]
+    assert all(c.get("type") == "html" for c in contents)
+    html = "".join(c.text for c in contents)
+    assert "<p>We may collect biometric identifiers such as faceprints" in html
+    assert "<h3>Added</h3>" in html and "<script" not in html and 'href="javascript' not in html
+    assert not re.search(r"##|\]\(https?:", re.sub(r"<[^>]*>", "", html))

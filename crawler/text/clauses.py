@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import fuzz, process
+
+from crawler.text.extract import comparable
 from crawler.text.terms import find
 
 REWORDED = 80
@@ -42,3 +45,21 @@ def clauses(text: str) -> list[str]:
 def clauses_with(term: str, text: str) -> list[str]:
     """The clauses of ``text`` in which ``term`` occurs."""
     return [c for c in clauses(text) if find(term, c)]
+
+
+def reworded(old: list[str], new: list[str], threshold: int = REWORDED) -> list[tuple[str, str]]:
+    """The clauses of ``old`` that are a clause of ``new`` reworded, as (old, new) pairs: each clause of
+    ``new`` paired once, to its closest in ``old``; clauses both lists hold word for word are no rewording."""
+    keyed_new = {comparable(c): c for c in new}
+    keys_old = {comparable(c) for c in old}
+    candidates = [k for k in keyed_new if k and k not in keys_old]
+    pairs = []
+    for clause in old:
+        key = comparable(clause)
+        if not key or key in keyed_new:
+            continue
+        match = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=threshold)
+        if match:
+            candidates.remove(match[0])
+            pairs.append((clause, keyed_new[match[0]]))
+    return pairs

@@ -1,9 +1,12 @@
 """What changed: the diff between two versions of a variant, and one document compared across variants.
 
-``/-/diff/FROM/TO``          word-level, inline or side by side (``?layout=side``): added text in
-                             ``<ins>``, removed in ``<del>``, unchanged stretches folded, paragraphs
-                             that only moved marked as moved. A stored change's ops are reused
-                             (``diff.expand``); other pairs are diffed on the fly (``diff.diff``).
+``/-/diff/FROM/TO``          word-level, inline or side by side (``?layout=side``), the Markdown
+                             typeset (``crawler.web.readable``): added text in ``<ins>``, removed in
+                             ``<del>``, unchanged stretches folded, paragraphs that only moved marked
+                             as moved, those moved and reworded shown with their old wording; each
+                             watched term the change touches said added, removed or reworded, with
+                             links to its marks. A stored change's ops are reused (``diff.expand``);
+                             other pairs are diffed on the fly (``diff.diff``).
 ``/-/compare/SERVICE/TYPE``  two variants as they stood at a date (``?a=&b=&at=YYYY-MM-DD``, default
                              now): the same language opens with the answer, the clauses only in one
                              and those reworded (``crawler/web/gap.py``, the clause index), then the
@@ -20,128 +23,20 @@ from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
-from markupsafe import Markup, escape
 
 from crawler.archive.provenance import vouched
 from crawler.archive.screenshots import changed_boxes
 from crawler.common.clock import iso, parse as parse_time
-from crawler.text.diff import DELETE, EQUAL, INSERT, diff, expand
+from crawler.text.diff import diff, expand
 from crawler.text.terms import WATCHED, watched_in
 from crawler.web.gap import regional_gap
 from crawler.web.plugins import row_id
 from crawler.web.plugins.policy_history import screenshot_bytes, screenshot_of
 from crawler.web.publish import page
+from crawler.web.readable import render, verdicts
 
-CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more than twice that are folded
-MOVED_MIN_WORDS = 4  # a paragraph this long, deleted in one place and inserted in another, moved
-REWRITTEN = 0.5  # a line keeping less than this share of its characters is shown removed and added whole
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def readable(ops) -> list[tuple[int, str]]:
-    """The ops regrouped at the line ends both texts share; a line mostly rewritten (words both
-    removed and added, little kept) becomes its old text removed whole and its new text added whole,
-    which reads better than a salad of words."""
-    out: list = []
-    row: list = []
-
-    def flush():
-        old = "".join(t for op, t in row if op != INSERT)
-        new = "".join(t for op, t in row if op != DELETE)
-        same = sum(len(t) for op, t in row if op == EQUAL)
-        kinds = {op for op, _ in row}
-        if {DELETE, INSERT} <= kinds and same < REWRITTEN * max(len(old), len(new)):
-            row[:] = [(op, t) for op, t in ((DELETE, old), (INSERT, new)) if t]
-        for op, text in row:
-            if out and out[-1][0] == op:
-                out[-1] = (op, out[-1][1] + text)
-            else:
-                out.append((op, text))
-        row.clear()
-
-    for op, text in ops:
-        if op != EQUAL:
-            row.append((op, text))
-            continue
-        for n, piece in enumerate(text.split("\n")):
-            if n:
-                row.append((EQUAL, "\n"))
-                flush()
-            if piece:
-                row.append((EQUAL, piece))
-    flush()
-    return out
-
-
-def moved_paragraphs(ops) -> set[str]:
-    """Paragraphs deleted in one place and inserted, word for word, in another."""
-    def paragraphs(kind):
-        return {line.strip() for op, text in ops if op == kind for line in text.split("\n")
-                if len(line.split()) >= MOVED_MIN_WORDS}
-    return paragraphs(DELETE) & paragraphs(INSERT)
-
-
-def _marked(op: int, text: str, moved: set[str]) -> Markup:
-    tag = "ins" if op == INSERT else "del"
-    out = Markup()
-    for line in text.splitlines(keepends=True):
-        if line.strip() in moved:
-            out += Markup(f'<{tag} class="moved" title="moved, not changed">{{}}</{tag}>').format(line)
-        else:
-            out += Markup(f"<{tag}>{{}}</{tag}>").format(line)
-    return out
-
-
-def _folded(lines: list[str]) -> Markup:
-    paragraphs = sum(1 for line in lines if line.strip())
-    return Markup('<details class="folded"><summary>{} unchanged paragraph{}</summary>{}</details>').format(
-        paragraphs, "" if paragraphs == 1 else "s", "".join(lines))
-
-
-def inline(ops, moved: set[str]) -> Markup:
-    """The new text with removals and additions marked in place, long unchanged stretches folded."""
-    out = Markup()
-    for i, (op, text) in enumerate(ops):
-        if op != EQUAL:
-            out += _marked(op, text, moved)
-            continue
-        lines = text.splitlines(keepends=True)
-        head = CONTEXT_LINES if i > 0 else 0
-        tail = CONTEXT_LINES if i < len(ops) - 1 else 0
-        if len(lines) - head - tail <= CONTEXT_LINES:
-            out += escape(text)
-        else:
-            out += escape("".join(lines[:head])) + _folded(lines[head:len(lines) - tail]) + escape("".join(lines[len(lines) - tail:]))
-    return out
-
-
-def side_by_side(ops, moved: set[str]) -> list[dict]:
-    """Rows of old and new text, broken at the line ends both share, in blocks of changed rows
-    and (folded) unchanged rows."""
-    rows, old, new, changed = [], Markup(), Markup(), False
-    for op, text in ops:
-        if op == EQUAL:
-            for n, piece in enumerate(text.split("\n")):
-                if n:
-                    rows.append({"old": old, "new": new, "changed": changed})
-                    old, new, changed = Markup(), Markup(), False
-                old, new = old + escape(piece), new + escape(piece)
-        elif op == DELETE:
-            old, changed = old + _marked(op, text, moved), True
-        else:
-            new, changed = new + _marked(op, text, moved), True
-    rows.append({"old": old, "new": new, "changed": changed})
-    rows = [r for r in rows if r["changed"] or str(r["old"]).strip()]
-    near = {j for i, r in enumerate(rows) if r["changed"] for j in range(i - CONTEXT_LINES, i + CONTEXT_LINES + 1)}
-    blocks = []
-    for i, row in enumerate(rows):
-        folded = i not in near
-        if blocks and blocks[-1]["folded"] == folded:
-            blocks[-1]["rows"].append(row)
-        else:
-            blocks.append({"folded": folded, "rows": [row]})
-    return blocks
 
 
 def sections(text: str) -> list[dict]:
@@ -195,6 +90,7 @@ async def diff_page(datasette, request):
     return await page(datasette, request, "policy_diff.html", {
         "old": old, "new": new, "change": dict(stored) if stored else None, "added": counts[0], "removed": counts[1],
         "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout),
+        "verdicts": verdicts(old["text"], new["text"]),
         "pictures": await _pictures(db, old["id"], new["id"]),
     })
 
@@ -229,10 +125,9 @@ def _layout_urls(request) -> dict:
 
 
 def _rendered(ops, layout: str) -> dict:
-    ops = readable(ops)
-    moved = moved_paragraphs(ops)
-    return {"inline": inline(ops, moved) if layout == "inline" else None,
-            "blocks": side_by_side(ops, moved) if layout == "side" else None, "moved": len(moved)}
+    rendered = render(ops, layout)
+    return {"inline": rendered.inline, "blocks": rendered.blocks, "moved": rendered.moved, "reworded": rendered.reworded,
+            "marks": rendered.marks}
 
 
 async def diff_form(datasette, request):

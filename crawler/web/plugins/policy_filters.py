@@ -33,6 +33,22 @@ def safe_markdown(text: str | None) -> Markup:
     return Markup(bleach.clean(html, tags=_TAGS, attributes={"a": ["href", "title"]}, protocols=_PROTOCOLS, strip=True))
 
 
+_BLOCK_TAGS = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|br)\b[^>]*>")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+# What is left of Markdown cut mid-construct (a snippet starts and ends anywhere): emphasis runs, a
+# heading's marks, a link's brackets and target.
+_CUT_MARKUP = re.compile(r"\*{2,}|_{2,}|(?:^|(?<=\s))#{1,6}\s+|\]\([^)\s]*\)?|\[")
+
+
+def inline_markdown(text: str | None) -> Markup:
+    """Captured Markdown, or a piece of it, typeset as one run of text for a search snippet or a
+    feed line: emphasis and links kept, headings bold, blocks run together, markup cut off at the
+    piece's ends dropped."""
+    html = _HEADING.sub(lambda m: f"<{m[1]}strong>", str(safe_markdown(text)))
+    parts = _TAG_OR_TEXT.split(_BLOCK_TAGS.sub(" ", html))
+    return Markup(" ".join("".join(p if p.startswith("<") else _CUT_MARKUP.sub("", p) for p in parts).split()))
+
+
 def marked(html: Markup, words: list[str]) -> Markup:
     """``html`` with each of ``words`` (as a term search matched them, casefolded) marked where it
     stands in the text, never inside a tag."""
@@ -65,9 +81,10 @@ def utc(value: str | None) -> str:
 
 @hookimpl
 def prepare_connection(conn):
-    """``window_words(before, after)`` in SQL, so the changes feed words a window as the pages do
-    (``between`` is a keyword of SQL)."""
+    """``window_words(before, after)``: a window worded as the pages word it (``between`` is a keyword of
+    SQL); ``markdown_html(text)``: captured Markdown typeset safely, for feed entries' content."""
     conn.create_function("window_words", 2, between, deterministic=True)
+    conn.create_function("markdown_html", 1, lambda text: str(safe_markdown(text)), deterministic=True)
 
 
 @hookimpl
@@ -77,6 +94,7 @@ def prepare_jinja2_environment(env):
     env.filters["day"] = day
     env.filters["between"] = between
     env.filters["plain"] = plain
+    env.filters["inline_markdown"] = inline_markdown
     env.filters["marked"] = marked
     env.filters["quantity"] = count  # "3 versions", "1 change" (Jinja's own "count" is its length)
 

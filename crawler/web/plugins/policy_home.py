@@ -9,6 +9,7 @@ document type, region and language. Every query is indexed or bounded: totals co
 
 import asyncio
 import json
+import re
 import sqlite3
 from collections import Counter
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
+from crawler.web.plugins.policy_filters import inline_markdown
 from crawler.web.publish import page
 
 RECENT_CHANGES = 10
@@ -30,12 +32,16 @@ MATCHES = 5000  # matching versions that search looks at, newest first
 SNIPPET_QUERIES = 2  # queries the hits' snippets are shared among (Datasette runs 3 at once by default)
 # Facet name -> column; the only SQL the request's parameters choose.
 FACETS = {"service": "variants.service", "type": "variants.type", "region": "variants.region", "language": "variants.language"}
-# Snippet markers no policy text contains; the text is escaped, then they become <mark>.
-OPEN, CLOSE = "\x02", "\x03"
+# Snippet markers no policy text contains (private-use characters, which the Markdown renderer keeps);
+# the snippet is typeset, then they become <mark>.
+OPEN, CLOSE = "\ue004", "\ue005"
 
 
 def highlighted(snippet: str | None) -> Markup:
-    return Markup(str(escape(snippet or "")).replace(OPEN, "<mark>").replace(CLOSE, "</mark>"))
+    """A snippet typeset, its matches marked; a match inside a tag (a link's target) loses its marks."""
+    parts = re.split(r"(<[^>]*>)", str(inline_markdown(snippet)))
+    return Markup("".join(p.replace(OPEN, "").replace(CLOSE, "") if p.startswith("<") else p.replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
+                          for p in parts))
 
 
 async def home(datasette, request):

@@ -1,0 +1,342 @@
+"""A diff as a reader reads it: the Markdown typeset, every inserted and deleted word still marked.
+
+A diff's ops are cut into rows, one line of the merged text each. Unchanged lines are typeset as
+they stand. A line added or removed whole is typeset inside its mark. A line edited in place is
+typeset with its marks carried through the renderer as characters no text holds, then turned into
+``<ins>`` and ``<del>`` around the words they enclose; that typesetting is kept only when dropping
+one side's marks gives exactly the other text typeset alone, so a change the Markdown itself
+carries (a heading's level, a link's target, emphasis added) is never typeset away: that line is
+shown as its Markdown source, marked word by word as before.
+
+A paragraph removed in one place and added, reworded, in another (the clause index's rewording
+measure, ``clauses.REWORDED``) is shown where it now stands as a word diff from its old wording,
+linked both ways with the place it left. Watched terms inside a change are marked with anchors,
+and each watched term the change touches gets a verdict: added, removed or reworded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+from crawler.text.clauses import clauses_with, reworded
+from crawler.text.diff import DELETE, EQUAL, INSERT, diff
+from crawler.text.extract import comparable
+from crawler.text.terms import WATCHED, pattern
+from crawler.web.plugins.policy_filters import safe_markdown as _safe_markdown
+
+CONTEXT_LINES = 3  # unchanged lines kept on each side of a change; more are folded
+MOVED_MIN_WORDS = 4  # a paragraph this long, deleted in one place and inserted in another, moved
+REWRITTEN = 0.5  # a line keeping less than this share of its characters is shown removed and added whole
+
+# A side-by-side diff typesets each unchanged line twice, and an edited line's sides once more to check it.
+safe_markdown = lru_cache(maxsize=4096)(_safe_markdown)
+
+# Marks carried through the Markdown renderer: Unicode private-use characters, which no stored text holds.
+_OPEN = {DELETE: "\ue000", INSERT: "\ue002"}
+_CLOSE = {DELETE: "\ue001", INSERT: "\ue003"}
+_MARK_TAG = {"\ue000": (DELETE, True), "\ue001": (DELETE, False), "\ue002": (INSERT, True), "\ue003": (INSERT, False)}
+_MARKS = re.compile("[\ue000-\ue003]")
+_TAG = {DELETE: "del", INSERT: "ins"}
+_PARTS = re.compile(r"(<[^>]*>)")
+_SPACE = re.compile(r"\s+")
+_AROUND_TAGS = re.compile(r"\s*(<[^>]*>)\s*")
+# The block markup a line starts with (heading, list item, quote): a mark opened at the line's start goes after it.
+_BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
+# A term's phrases are folded (casefolded) to match; in a page's text they are matched regardless of case.
+_TERM_KEYS = {f"t{n}": term for n, term in enumerate(WATCHED)}
+_ANY_TERM = re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in _TERM_KEYS.items()), re.IGNORECASE)
+
+
+def readable(ops) -> list[tuple[int, str]]:
+    """The ops regrouped at the line ends both texts share; a line mostly rewritten (words both
+    removed and added, little kept) becomes its old text removed whole and its new text added whole,
+    which reads better than a salad of words."""
+    out: list = []
+    row: list = []
+
+    def flush():
+        old = "".join(t for op, t in row if op != INSERT)
+        new = "".join(t for op, t in row if op != DELETE)
+        same = sum(len(t) for op, t in row if op == EQUAL)
+        kinds = {op for op, _ in row}
+        if {DELETE, INSERT} <= kinds and same < REWRITTEN * max(len(old), len(new)):
+            row[:] = [(op, t) for op, t in ((DELETE, old), (INSERT, new)) if t]
+        for op, text in row:
+            if out and out[-1][0] == op:
+                out[-1] = (op, out[-1][1] + text)
+            else:
+                out.append((op, text))
+        row.clear()
+
+    for op, text in ops:
+        if op != EQUAL:
+            row.append((op, text))
+            continue
+        for n, piece in enumerate(text.split("\n")):
+            if n:
+                row.append((EQUAL, "\n"))
+                flush()
+            if piece:
+                row.append((EQUAL, piece))
+    flush()
+    return out
+
+
+def moved_paragraphs(ops) -> set[str]:
+    """Paragraphs deleted in one place and inserted, word for word, in another."""
+    def paragraphs(kind):
+        return {line.strip() for op, text in ops if op == kind for line in text.split("\n")
+                if len(line.split()) >= MOVED_MIN_WORDS}
+    return paragraphs(DELETE) & paragraphs(INSERT)
+
+
+def rows(ops) -> list[list[tuple[int, str]]]:
+    """The ops cut after every line end, of either text: each row one line of the merged text,
+    without its line end."""
+    out: list[list[tuple[int, str]]] = [[]]
+    for op, text in ops:
+        for n, piece in enumerate(text.split("\n")):
+            if n:
+                out.append([])
+            if piece:
+                out[-1].append((op, piece))
+    return out
+
+
+def side(row, op: int) -> str:
+    """A row's text as one side had it: the old (``DELETE``) or the new (``INSERT``)."""
+    return "".join(text for kind, text in row if kind != -op)
+
+
+def changed(row) -> bool:
+    return any(op != EQUAL for op, _ in row)
+
+
+def whole(row) -> int | None:
+    """The op of a row added or removed whole; None for an unchanged or edited one."""
+    kinds = {op for op, text in row if text.strip()}
+    return kinds.pop() if len(kinds) == 1 and EQUAL not in kinds else None
+
+
+def _comparable_html(html: str) -> str:
+    return _AROUND_TAGS.sub(r"\1", _SPACE.sub(" ", html)).strip()
+
+
+def _one_side(html: str, op: int) -> str:
+    """Typeset merged text reduced to one side: the other side's marked text dropped, marks removed."""
+    other = -op
+    dropped = re.sub(f"{_OPEN[other]}[^{_CLOSE[other]}]*{_CLOSE[other]}", "", html)
+    return _MARKS.sub("", dropped)
+
+
+def _marks_to_tags(html: str, classes: str = "") -> Markup:
+    """Marks in typeset text become ``<ins>``/``<del>``, closed before every tag and reopened after
+    it, so that they nest in whatever the Markdown made."""
+    out, current = [], None
+    attribute = f' class="{classes}"' if classes else ""
+    for part in _PARTS.split(html):
+        if part.startswith("<"):
+            out.append(part)
+            continue
+        for piece in re.split("([\ue000-\ue003])", part):
+            if piece in _MARK_TAG:
+                op, opening = _MARK_TAG[piece]
+                current = op if opening else None
+            elif piece:
+                out.append(f"<{_TAG[current]}{attribute}>{piece}</{_TAG[current]}>" if current else piece)
+    return Markup("".join(out))
+
+
+def _source(row, title: str = "") -> Markup:
+    """A row as its Markdown source, each changed stretch marked: what is shown when typesetting would hide a change."""
+    out = Markup()
+    for op, text in row:
+        out += escape(text) if op == EQUAL else Markup(f"<{_TAG[op]}>{{}}</{_TAG[op]}>").format(text)
+    return Markup('<p class="source" title="{}">{}</p>').format(title, out)
+
+
+def edited(row) -> Markup:
+    """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change."""
+    (first_op, first_text), rest = row[0], row[1:]
+    start = _BLOCK_PREFIX.match(first_text)[0] if first_op != EQUAL else ""
+    segments = ([(EQUAL, start)] if start else []) + [(first_op, first_text[len(start):])] + rest
+    merged = "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
+    html = str(safe_markdown(merged))
+    for op in (DELETE, INSERT):
+        if _comparable_html(_one_side(html, op)) != _comparable_html(str(safe_markdown(side(row, op)))):
+            return _source(row, "the Markdown markup changed here: shown as its source")
+    return _marks_to_tags(html)
+
+
+@dataclass
+class Pairs:
+    """Paragraphs removed in one place and added, reworded, in another: row index of the removal
+    to row index of the addition, and the reverse."""
+
+    moved_to: dict[int, int] = field(default_factory=dict)
+    moved_from: dict[int, int] = field(default_factory=dict)
+
+
+def reworded_moves(all_rows) -> Pairs:
+    """Whole removed and added lines that are the same clause reworded (``clauses.reworded``), away from each
+    other: a rewording in place stays a removal and an addition side by side."""
+    removed = {i: side(r, DELETE).strip() for i, r in enumerate(all_rows) if whole(r) == DELETE}
+    added = {i: side(r, INSERT).strip() for i, r in enumerate(all_rows) if whole(r) == INSERT}
+    where_removed = {comparable(t): i for i, t in removed.items()}
+    where_added = {comparable(t): i for i, t in added.items()}
+    pairs = Pairs()
+    for old, new in reworded(list(removed.values()), list(added.values())):
+        i, j = where_removed.get(comparable(old)), where_added.get(comparable(new))
+        if i is None or j is None:
+            continue
+        between = all_rows[min(i, j) + 1:max(i, j)]
+        if any(not changed(r) and side(r, INSERT).strip() for r in between):
+            pairs.moved_to[i], pairs.moved_from[j] = j, i
+    return pairs
+
+
+@dataclass
+class Rendered:
+    """A diff typeset for a page: inline (one column) or side by side (blocks of old/new rows),
+    with the number of paragraphs that moved unchanged and that moved reworded, and the number of
+    anchored marks of each watched term (``term-KEY-1`` to ``term-KEY-N``)."""
+
+    inline: Markup | None
+    blocks: list[dict] | None
+    moved: int
+    reworded: int
+    marks: dict[str, int]
+
+
+def _whole(all_rows, i: int, op: int, moved: set[str], pairs: Pairs) -> Markup:
+    """A line added or removed whole, typeset inside its mark; moved, or moved and reworded, said so."""
+    text = side(all_rows[i], op)
+    tag = _TAG[op]
+    if op == INSERT and i in pairs.moved_from:
+        j = pairs.moved_from[i]
+        old = all_rows[j]
+        word_rows = rows(diff(side(old, DELETE), text).ops)
+        body = Markup("").join(edited(r) if changed(r) else safe_markdown(side(r, INSERT)) for r in word_rows if r)
+        return Markup('<section class="pair" id="moved-to-{j}"><p class="note">Moved here from <a href="#moved-from-{j}">{where}</a> and reworded: '
+                      'its changes since then marked</p>{body}</section>').format(j=j, where="above" if j < i else "below", body=body)
+    if op == DELETE and i in pairs.moved_to:
+        k = pairs.moved_to[i]
+        return Markup('<del class="block moved reworded" id="moved-from-{i}" title="moved and reworded">{html}'
+                      '<span class="note">moved <a href="#moved-to-{i}">{where}</a> and reworded</span></del>').format(
+            i=i, html=safe_markdown(text), where="below" if k > i else "above")
+    if text.strip() in moved:
+        return Markup(f'<{tag} class="block moved" title="moved, not changed">{{}}</{tag}>').format(safe_markdown(text))
+    return Markup(f'<{tag} class="block">{{}}</{tag}>').format(safe_markdown(text))
+
+
+def _cell(all_rows, i: int, op: int | None, moved: set[str], pairs: Pairs) -> Markup:
+    """Row ``i`` typeset: both sides merged (``op`` None), or the old (``DELETE``) or new (``INSERT``) side alone."""
+    row = all_rows[i] if op is None else [(kind, text) for kind, text in all_rows[i] if kind != -op]
+    if not row:
+        return Markup()
+    kind = whole(row)
+    if kind is not None:
+        return _whole(all_rows, i, kind, moved, pairs)
+    return edited(row) if changed(row) else safe_markdown(side(row, INSERT))
+
+
+def _blocks(all_rows) -> list[dict]:
+    """Row indices in runs of changed and nearby rows, and of (folded) unchanged rows; blank rows
+    join the run they stand in."""
+    shown = [i for i, r in enumerate(all_rows) if changed(r) or side(r, INSERT).strip()]
+    position = {i: n for n, i in enumerate(shown)}
+    near = {m for i in shown if changed(all_rows[i]) for m in range(position[i] - CONTEXT_LINES, position[i] + CONTEXT_LINES + 1)}
+    blocks: list[dict] = []
+    for i, row in enumerate(all_rows):
+        folded = blocks[-1]["folded"] if i not in position and blocks else position.get(i, 0) not in near
+        if blocks and blocks[-1]["folded"] == folded:
+            blocks[-1]["rows"].append(i)
+        else:
+            blocks.append({"folded": folded, "rows": [i]})
+    for block in blocks:
+        block["folded"] = block["folded"] and _paragraphs(all_rows, block["rows"]) > CONTEXT_LINES
+    return blocks
+
+
+def _paragraphs(all_rows, indices) -> int:
+    return sum(1 for i in indices if side(all_rows[i], INSERT).strip())
+
+
+def _unchanged(all_rows, indices) -> Markup:
+    """Unchanged lines typeset together, so that Markdown spanning lines (a table, an underlined heading) stays whole."""
+    return safe_markdown("\n".join(side(all_rows[i], INSERT) for i in indices))
+
+
+def _inline_block(all_rows, indices, moved, pairs) -> Markup:
+    out, run = Markup(), []
+    for i in indices:
+        if changed(all_rows[i]):
+            out += _unchanged(all_rows, run) + _cell(all_rows, i, None, moved, pairs)
+            run = []
+        else:
+            run.append(i)
+    return out + _unchanged(all_rows, run)
+
+
+def render(ops, layout: str) -> Rendered:
+    """The diff's ops typeset in ``layout`` (``inline`` or ``side``), watched terms in its changes marked."""
+    ops = readable(ops)
+    moved = moved_paragraphs(ops)
+    all_rows = rows(ops)
+    pairs = reworded_moves(all_rows)
+    counter: dict[str, int] = {}
+    if layout == "side":
+        blocks = [{"folded": b["folded"], "rows": [
+            {"old": terms_marked(_cell(all_rows, i, DELETE, moved, pairs), counter),
+             "new": terms_marked(_cell(all_rows, i, INSERT, moved, pairs), counter), "changed": changed(all_rows[i])}
+            for i in b["rows"] if changed(all_rows[i]) or side(all_rows[i], INSERT).strip()]} for b in _blocks(all_rows)]
+        return Rendered(None, [b for b in blocks if b["rows"]], len(moved), len(pairs.moved_to), counter)
+    out = Markup()
+    for block in _blocks(all_rows):
+        if block["folded"]:
+            n = _paragraphs(all_rows, block["rows"])
+            out += Markup('<details class="folded"><summary>{} unchanged paragraph{}</summary>{}</details>').format(
+                n, "" if n == 1 else "s", _unchanged(all_rows, block["rows"]))
+        else:
+            out += _inline_block(all_rows, block["rows"], moved, pairs)
+    inline = terms_marked(out, counter)
+    return Rendered(inline, None, len(moved), len(pairs.moved_to), counter)
+
+
+_TERM_CONTAINERS = re.compile(r"<(/?)(ins|del|section)\b")
+
+
+def terms_marked(html: Markup, counter: dict[str, int]) -> Markup:
+    """Watched terms inside the changes of typeset ``html`` (``<ins>``, ``<del>``, a reworded pair)
+    marked, each with an anchor ``term-KEY-N`` numbered on across the page by ``counter``."""
+    out, depth = [], 0
+    for part in _PARTS.split(str(html)):
+        tag = _TERM_CONTAINERS.match(part)
+        if tag:
+            depth += -1 if tag[1] else 1
+        if part.startswith("<") or not depth:
+            out.append(part)
+            continue
+        out.append(_ANY_TERM.sub(lambda m: _anchor(_TERM_KEYS[m.lastgroup], m[0], counter), part))
+    return Markup("".join(out))
+
+
+def _anchor(term: str, word: str, counter: dict[str, int]) -> str:
+    counter[term] = counter.get(term, 0) + 1
+    return f'<mark class="term" id="term-{term}-{counter[term]}" title="watched term: {term}">{word}</mark>'
+
+
+def verdicts(old: str, new: str) -> dict[str, str]:
+    """Each watched term the change touches, and how: ``added`` (no clause had it), ``removed`` (no
+    clause has it now) or ``reworded`` (the clauses that carry it changed)."""
+    out = {}
+    for term in WATCHED:
+        before = {comparable(c) for c in clauses_with(term, old)}
+        after = {comparable(c) for c in clauses_with(term, new)}
+        if before != after:
+            out[term] = "added" if not before else "removed" if not after else "reworded"
+    return out
