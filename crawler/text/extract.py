@@ -17,7 +17,6 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import charset_normalizer
-import ftfy
 from lxml import etree
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
@@ -70,9 +69,8 @@ _INVISIBLE = _class_of(_invisible)
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
                        "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]")
 # ftfy repairs the encoding only: quotes stay curly, entities and widths as they are.
-_FTFY = ftfy.TextFixerConfig(unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False,
-                             fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
-                             remove_control_chars=False, normalization=None, explain=False)
+_FTFY = dict(unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False, fix_character_width=False,
+             uncurl_quotes=False, fix_line_breaks=False, remove_control_chars=False, normalization=None, explain=False)
 
 _SINGLE_BYTE_LATIN = {"cp437", "cp775", "cp850", "cp852", "mac_roman", "mac_latin2"}
 # Labels under which UTF-8 pages are served by mistake (w3lib's names for them).
@@ -122,8 +120,13 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 
 
 def repair(text: str) -> str:
-    """Mojibake (UTF-8 read as windows-1252: ``â€œPlatformâ€\x9d``) repaired by ftfy."""
-    return ftfy.fix_text(text, _FTFY) if _MOJIBAKE.search(text) else text
+    """Mojibake (UTF-8 read as windows-1252: ``â€œPlatformâ€\x9d``) repaired by ftfy, imported only
+    for such a text: few pages need it, and every crawl's start-up would pay its import (issue 20)."""
+    if not _MOJIBAKE.search(text):
+        return text
+    import ftfy
+
+    return ftfy.fix_text(text, ftfy.TextFixerConfig(**_FTFY))
 
 
 def normalize(text: str) -> str:
