@@ -87,10 +87,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.capture.middlewares.MetaRefresh": 580,
     "crawler.capture.middlewares.RetryAfter": 550,
 }
-# Requests come from declarations only: no Referer to send, no depth, URL length or meta-copy checks.
+# Requests come from declarations only: no depth, URL length or meta-copy checks. The Referer
+# middleware stays: the redirect middlewares hand it each hop.
 SPIDER_MIDDLEWARES_BASE = {
     "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
 }
 # Stats and log counts only: Progress reports a running crawl (LogStats' job), and there are no
 # feeds, spider state, memory limits, telnet console, remote control or auto-throttle.
