@@ -25,7 +25,7 @@ from crawler.common.digests import sha256
 from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
-from crawler.text.classify import Analysis, analyse_capture, load_language_model
+from crawler.text.classify import Analysis, analyse_capture, prepare_extraction
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,10 @@ class ArchivePipeline:
 
     def _extraction(self) -> ProcessPoolExecutor:
         """The extraction workers, started at the first capture that needs them: an unchanged pass
-        needs none, and starting them cost its start-up (issue 20). The language model is loaded
+        needs none, and starting them cost its start-up (issue 20). What extraction loads is loaded
         before they fork, once for all of them."""
         if self.executor is None:
-            load_language_model()
+            prepare_extraction()
             self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
         return self.executor
 
