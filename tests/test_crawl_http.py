@@ -1,10 +1,13 @@
 """Crawling a local site over plain HTTP: versions, changes, and failures that never become versions."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 
-from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, PROJECT, Route, crawl, policy_page, policyarchive, rows, write_declaration
 from crawler.capture.spiders.policies import PoliciesSpider
 from crawler.declarations.catalog import Catalog, load_catalog
 
@@ -193,3 +196,19 @@ async def test_a_request_that_cannot_be_built_is_that_variants_failure_and_the_o
     assert [type(x).__name__ for x in started] == ["Capture", "Request"]
     assert started[0].variant_id == bad.id and started[0].error_kind == "error" and "Port out of range" in started[0].error
     assert started[1].url == eea.url
+
+
+def test_an_unchanged_recrawl_loads_no_browser_language_model_or_text_repair(tmp_path, site):
+    """The nightly case is start-up more than work (issue 20): a recrawl that finds every page
+    unchanged extracts nothing, so it imports none of what extraction, the browser or Scrapy's
+    unused components need. Python's own import log (-X importtime) of the real command says so."""
+    db, policies = one_variant(tmp_path, site)
+    site.set("/us", policy_page(LOREM))
+    crawl(db, policies)
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "crawler.cli", "crawl", "--db", str(db), "--policies",
+                             str(policies)], capture_output=True, text=True, timeout=180, cwd=PROJECT, env=os.environ)
+
+    assert "1 unchanged" in result.stdout, result.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert imported, result.stderr[-3000:]
+    assert imported & {"py3langid", "numpy", "playwright", "scrapy_playwright", "aiohttp", "ftfy", "tldextract"} == set()

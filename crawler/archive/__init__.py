@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
-import sqlite_utils
+# sqlite-utils imports numpy whenever it is installed (py3langid installs it), only to store numpy
+# values, which the archive never holds; that import was a tenth of a crawl's start-up (issue 20).
+# Hidden while sqlite-utils loads, numpy is imported as usual by the code that uses it.
+if "numpy" not in sys.modules:
+    sys.modules["numpy"] = None
+    import sqlite_utils
+
+    del sys.modules["numpy"]
+else:
+    import sqlite_utils
 
 
 def open_read_only(path: str | Path) -> sqlite_utils.Database:

@@ -25,7 +25,7 @@ from crawler.common.digests import sha256
 from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
 from crawler.common.plural import count
-from crawler.text.classify import Analysis, analyse_capture
+from crawler.text.classify import Analysis, analyse_capture, prepare_extraction
 from crawler.text.pages import analyse_pages
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ class ArchivePipeline:
         self.planned = len(spider.variants)
         self.run_id = self.archive.start_run(self.trigger, spider.only, planned=self.planned,
                                              log_path=self.crawler.settings.get("POLICYARCHIVE_LOG"))
-        self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
         self.crawler.stats.set_value("policyarchive/run_id", self.run_id)
         self.crawler.stats.set_value("policyarchive/variants", self.planned)
         logger.info("run %s: %s into %s", self.run_id, count(self.planned, "variant"), self.db_path)
@@ -90,9 +89,18 @@ class ArchivePipeline:
         document is always analysed: its first page's bytes say nothing of the others'."""
         variant = self.crawler.spider.catalog.variant(item.variant_id)
         if item.pages:
-            return await asyncio.wrap_future(self.executor.submit(analyse_pages, item, variant))
+            return await asyncio.wrap_future(self._extraction().submit(analyse_pages, item, variant))
         return self.archive.known_analysis(item, digest) or await asyncio.wrap_future(
-            self.executor.submit(analyse_capture, item, variant))
+            self._extraction().submit(analyse_capture, item, variant))
+
+    def _extraction(self) -> ProcessPoolExecutor:
+        """The extraction workers, started at the first capture that needs them: an unchanged pass
+        needs none, and starting them cost its start-up (issue 20). What extraction loads is loaded
+        before they fork, once for all of them."""
+        if self.executor is None:
+            prepare_extraction()
+            self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
+        return self.executor
 
     async def _keep_body(self, body: bytes) -> str | None:
         """``Archive.keep_body``, hashing and compressing in threads: both release the GIL, so a
@@ -131,7 +139,8 @@ class ArchivePipeline:
             counts, exit_code = recorded, exit_code if exit_code != EXIT_OK else EXIT_SOME_FAILED
         stats.set_value("policyarchive/counts", counts)
         stats.set_value("policyarchive/exit_code", exit_code)
-        self.executor.shutdown(wait=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
         self.archive.close()
         self.lock.close()
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)

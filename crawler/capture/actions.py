@@ -11,8 +11,6 @@ seen the next morning rather than guessed from a shorter text.
 
 from __future__ import annotations
 
-from playwright.async_api import Error as PlaywrightError
-
 from crawler.declarations.catalog import Action
 
 # Seconds each action waits for its element, unless the Scrapy setting POLICYARCHIVE_ACTION_TIMEOUT says otherwise.
@@ -32,6 +30,8 @@ async def _run(page, action: Action, timeout_ms: float) -> None:
 async def run_actions(page, actions: tuple[Action, ...], timeout: float = DEFAULT_TIMEOUT) -> list[str]:
     """Run ``actions`` in order on ``page``; the failures, each naming its action. An optional click
     whose element is absent is no failure."""
+    from playwright.async_api import Error as PlaywrightError
+
     failures = []
     for number, action in enumerate(actions, 1):
         try:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 
-from playwright.async_api import Error as PlaywrightError
-
 from crawler.declarations.hosts import allowed_private_hosts, refusal
 
 logger = logging.getLogger(__name__)
@@ -51,7 +49,10 @@ def _handshake_url(url: str) -> str:
 async def guard_page(page, request) -> None:
     """scrapy-playwright's page init callback: install both checks before the page navigates.
     Should either fail to install, the page is closed, so the capture fails rather than run
-    unguarded."""
+    unguarded. Playwright is imported here, as by every browser path: a crawl of HTTP variants only
+    never loads it (issue 20)."""
+    from playwright.async_api import Error as PlaywrightError
+
     allowed = allowed_private_hosts()
 
     async def route(route, pw_request) -> None:

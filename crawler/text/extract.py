@@ -10,6 +10,7 @@ only when the words do.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -17,7 +18,6 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 import charset_normalizer
-import ftfy
 from lxml import etree
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
@@ -33,9 +33,12 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 
 
+@functools.cache
 def _class_of(wanted) -> re.Pattern:
     """A regex class of the code points (planes 0, 1 and 14) for which ``wanted(char)`` holds, read
-    from the Unicode database: a new code point of a category is covered without a list to keep."""
+    from the Unicode database: a new code point of a category is covered without a list to keep.
+    Built at first use, once a process (about 0.05 s each): a crawl that finds every page unchanged
+    never needs one (issue 20)."""
     runs: list[list[int]] = []
     for c in (*range(0x20000), *range(0xE0000, 0xE1000)):
         if wanted(chr(c)):
@@ -64,15 +67,13 @@ def _invisible(char: str) -> bool:
     return (category == "Cf" and char not in _DRAWN_FORMATS) or char in _IGNORABLE or (category == "Cc" and not char.isspace())
 
 
-_INVISIBLE = _class_of(_invisible)
 # UTF-8 read as windows-1252 or Latin-1: a lead byte's letter (Â to ô) then a continuation byte's
 # character. Only texts with such a pair are given to ftfy, which costs 8 ms on a 34 KB policy.
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
                        "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]")
 # ftfy repairs the encoding only: quotes stay curly, entities and widths as they are.
-_FTFY = ftfy.TextFixerConfig(unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False,
-                             fix_character_width=False, uncurl_quotes=False, fix_line_breaks=False,
-                             remove_control_chars=False, normalization=None, explain=False)
+_FTFY = dict(unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False, fix_character_width=False,
+             uncurl_quotes=False, fix_line_breaks=False, remove_control_chars=False, normalization=None, explain=False)
 
 _SINGLE_BYTE_LATIN = {"cp437", "cp775", "cp850", "cp852", "mac_roman", "mac_latin2"}
 # Labels under which UTF-8 pages are served by mistake (w3lib's names for them).
@@ -122,13 +123,18 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 
 
 def repair(text: str) -> str:
-    """Mojibake (UTF-8 read as windows-1252: ``â€œPlatformâ€\x9d``) repaired by ftfy."""
-    return ftfy.fix_text(text, _FTFY) if _MOJIBAKE.search(text) else text
+    """Mojibake (UTF-8 read as windows-1252: ``â€œPlatformâ€\x9d``) repaired by ftfy, imported only
+    for such a text: few pages need it, and every crawl's start-up would pay its import (issue 20)."""
+    if not _MOJIBAKE.search(text):
+        return text
+    import ftfy
+
+    return ftfy.fix_text(text, ftfy.TextFixerConfig(**_FTFY))
 
 
 def normalize(text: str) -> str:
     """Text as stored: mojibake repaired, NFKC, no invisible characters, one space, at most one blank line."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", repair(text)))
+    text = _class_of(_invisible).sub("", unicodedata.normalize("NFKC", repair(text)))
     text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     return _BLANK_LINES.sub("\n\n", _SPACE_BEFORE_NEWLINE.sub("\n", text)).strip()
 
@@ -148,8 +154,14 @@ _MARKUP = [
 ]
 # Quotation marks of every style (initial and final punctuation, straight and low-9 quotes, primes
 # used as quotes) are dropped from the key; dashes of every style (Pd, and the minus sign) are one.
-_QUOTES = _class_of(lambda c: unicodedata.category(c) in ("Pi", "Pf") or c in "\"'\u201a\u201e\u2032\u2033")
-_DASHES = _class_of(lambda c: unicodedata.category(c) == "Pd" or c == "\u2212")
+def _quote(char: str) -> bool:
+    return unicodedata.category(char) in ("Pi", "Pf") or char in "\"'\u201a\u201e\u2032\u2033"
+
+
+def _dash(char: str) -> bool:
+    return unicodedata.category(char) == "Pd" or char == "\u2212"
+
+
 _WORD = re.compile(r"[^\W_]")
 
 
@@ -172,7 +184,7 @@ def comparable(text: str) -> str:
     capture keeps everything.
     """
     text = _markup_removed(normalize(text))
-    text = _DASHES.sub("-", _QUOTES.sub("", html.unescape(text)))
+    text = _class_of(_dash).sub("-", _class_of(_quote).sub("", html.unescape(text)))
     return " ".join(token for token in text.split() if _WORD.search(token))
 
 

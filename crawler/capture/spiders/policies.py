@@ -14,7 +14,6 @@ from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy.http import Response
-from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.capture.actions import DEFAULT_TIMEOUT, run_actions
@@ -123,6 +122,8 @@ class PoliciesSpider(scrapy.Spider):
                                 "pages": pages}
         headers = {"Accept-Language": accept_language(variant.language), **variant.headers}
         if variant.fetch == "browser":
+            from scrapy_playwright.page import PageMethod  # here: a crawl without browser variants never loads Playwright
+
             locale = variant.locale or locale_for(variant.region, variant.language)
             context: dict[str, Any] = {
                 "locale": locale,
