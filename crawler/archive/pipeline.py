@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -24,16 +23,11 @@ from crawler.capture.items import Capture
 from crawler.common.digests import sha256
 from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
+from crawler.common.pool import extraction_pool
 from crawler.common.plural import count
 from crawler.text.classify import Analysis, analyse_capture
 
 logger = logging.getLogger(__name__)
-
-
-def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group: extraction workers leave it to the crawl, which stops
-    gracefully and still needs them to finish the captures in hand."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class ArchivePipeline:
@@ -63,7 +57,7 @@ class ArchivePipeline:
         self.planned = len(spider.variants)
         self.run_id = self.archive.start_run(self.trigger, spider.only, planned=self.planned,
                                              log_path=self.crawler.settings.get("POLICYARCHIVE_LOG"))
-        self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
+        self.executor = extraction_pool(self.workers)
         self.crawler.stats.set_value("policyarchive/run_id", self.run_id)
         self.crawler.stats.set_value("policyarchive/variants", self.planned)
         logger.info("run %s: %s into %s", self.run_id, count(self.planned, "variant"), self.db_path)
