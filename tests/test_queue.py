@@ -12,13 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from crawler.archive.store import Archive
 from crawler.declarations.catalog import load_catalog
 from crawler.demo import POLICIES, DemoSite, declarations_for_port
-from crawler.fleet.queue import Queue, connect
+from crawler.fleet.queue import Queue, connect, redis_server
 from crawler.fleet.writer import Writer
 from helpers import LOREM, PROJECT, Route, crawl, free_port, policy_page, rows, start_worker, stop, write_declaration
 
@@ -32,6 +33,24 @@ def finish(process: subprocess.Popen, timeout: float = 150) -> str:
     _out, err = process.communicate(timeout=timeout)
     assert process.returncode in (0, 3), err[-3000:]
     return err
+
+
+def until(condition, seconds: float = 60, what: str = "") -> None:
+    """Return once ``condition()`` holds, looking every 50 ms; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        time.sleep(0.05)
+
+
+def three_regions(site, policies, held: threading.Event):
+    """Acme in three regions; the EEA page (the first a worker of the three takes) waits for ``held``."""
+    site.set("/eea", Route(body=policy_page(LOREM, "This page was held."), hold=held))
+    site.set("/us", policy_page(LOREM))
+    site.set("/row", policy_page(LOREM, "Elsewhere."))
+    write_declaration(policies, "Acme", [
+        {"region": region, "language": "en", "url": site.url(f"/{region.lower()}"), "select": ["article.policy"]}
+        for region in ("US", "EEA", "ROW")])
 
 
 def history(db) -> dict:
@@ -106,8 +125,10 @@ def test_a_region_no_worker_serves_is_recorded_as_such_within_the_timeout(tmp_pa
     ])
     worker = start_worker(redis_url, policies, "--region", "US", log=tmp_path / "us.log")
     try:
+        queue = Queue(connect(redis_url))
+        until(lambda: queue.live_workers(), what="the US worker announces itself")  # its start-up is not the timeout's
         started = time.monotonic()
-        finish(queued_crawl(tmp_path / "a.db", policies, redis_url, "--timeout", "15"))
+        finish(queued_crawl(tmp_path / "a.db", policies, redis_url, "--timeout", "6"))
         took = time.monotonic() - started
     finally:
         stop(worker)
@@ -116,7 +137,7 @@ def test_a_region_no_worker_serves_is_recorded_as_such_within_the_timeout(tmp_pa
     assert by_variant["acme/privacy-policy/us-en"]["outcome"] == "new"
     assert by_variant["acme/privacy-policy/eea-en"]["outcome"] == "network-error"
     assert by_variant["acme/privacy-policy/eea-en"]["detail"] == "no worker for region EEA"
-    assert took < 15 + 20
+    assert took < 6 + 20
     [run] = rows(tmp_path / "a.db", "select status, planned, attempted from runs")
     assert run == {"status": "finished", "planned": 2, "attempted": 2}
 
@@ -167,3 +188,101 @@ def test_the_scheduler_given_a_queue_crawls_through_it_and_leaves_other_jobs_as_
 
     assert queued.kwargs == {**local.kwargs, "queue": "redis://10.0.0.5:6379/0"}
     assert "queue" not in local.kwargs
+
+
+@pytest.mark.parametrize("appendonly", ["no", "yes"])
+def test_redis_killed_and_restarted_mid_run_the_run_completes_with_every_capture_once(tmp_path, site, appendonly):
+    held = threading.Event()
+    policies = tmp_path / "policies"
+    three_regions(site, policies, held)
+    port = free_port()
+    options = ("--appendonly", appendonly, "--dir", str(tmp_path))
+    server = redis_server(port, *options)
+    url = f"redis://127.0.0.1:{port}/0"
+    worker = start_worker(url, policies, "--concurrency", "1", "--name", "w", log=tmp_path / "w.log")
+    writer = queued_crawl(tmp_path / "a.db", policies, url, "--timeout", "120")
+    try:
+        until(lambda: "/eea" in site.hits, what="the worker fetches the held page")
+        server.kill()
+        server.wait(10)
+        server = redis_server(port, *options)
+        held.set()
+        err = finish(writer)
+    finally:
+        held.set()
+        stop(worker, writer, server)
+
+    captures = rows(tmp_path / "a.db", "select variant_id, outcome, worker from captures order by variant_id")
+    assert captures == [{"variant_id": f"acme/privacy-policy/{r}-en", "outcome": "new", "worker": "w"} for r in ("eea", "row", "us")], err[-3000:]
+    [run] = rows(tmp_path / "a.db", "select status, planned, attempted from runs")
+    assert run == {"status": "finished", "planned": 3, "attempted": 3}
+
+
+def test_redis_gone_for_good_the_run_is_interrupted_with_what_it_had_within_the_bound(tmp_path, site):
+    held = threading.Event()
+    policies = tmp_path / "policies"
+    three_regions(site, policies, held)
+    port = free_port()
+    server = redis_server(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    worker = start_worker(url, policies, "--concurrency", "2", "--reconnect", "3", log=tmp_path / "w.log")
+    writer = queued_crawl(tmp_path / "a.db", policies, url, "--timeout", "120", "--reconnect", "3")
+    try:
+        until(lambda: "/eea" in site.hits and ", sent" in (tmp_path / "w.log").read_text(),
+              what="the held page fetched and another one sent")
+        server.kill()
+        server.wait(10)
+        gone = time.monotonic()
+        held.set()
+        writer.wait(3 + 20)
+        worker.wait(3 + 20)
+        took = time.monotonic() - gone
+    finally:
+        held.set()
+        stop(worker, writer, server)
+
+    assert writer.returncode == 4 and worker.returncode == 4
+    assert took < 3 + 20
+    [run] = rows(tmp_path / "a.db", "select status, detail, attempted from runs")
+    assert run["status"] == "interrupted" and "Redis did not answer within 3 s" in run["detail"]
+    assert run["attempted"] == len(rows(tmp_path / "a.db", "select 1 from captures where outcome = 'new'")) >= 1
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no process, or a zombie nobody has reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_worker_killed_with_sigkill_leaves_no_extraction_process_behind(tmp_path, redis_url, site):
+    site.set("/us", policy_page(LOREM))
+    policies = tmp_path / "policies"
+    write_declaration(policies, "Acme", [{"region": "US", "language": "en", "url": site.url("/us"), "select": ["article.policy"]}])
+    worker = start_worker(redis_url, policies, log=tmp_path / "w.log")
+    try:
+        finish(queued_crawl(tmp_path / "a.db", policies, redis_url, "--timeout", "120"))  # the capture went through extraction
+        children = _children(worker.pid)
+        assert children, (tmp_path / "w.log").read_text()[-2000:]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        until(lambda: all(_gone(c) for c in children), 10, "the extraction processes die with the worker")
+    finally:
+        for child in children:
+            if not _gone(child):
+                os.kill(child, signal.SIGKILL)
+        stop(worker)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
@@ -24,17 +23,12 @@ from crawler.capture.items import Capture
 from crawler.common.digests import sha256
 from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
 from crawler.common.outcomes import FAILURES
+from crawler.common.pool import extraction_pool
 from crawler.common.plural import count
 from crawler.text.classify import Analysis, analyse_capture, prepare_extraction
 from crawler.text.pages import analyse_pages
 
 logger = logging.getLogger(__name__)
-
-
-def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group: extraction workers leave it to the crawl, which stops
-    gracefully and still needs them to finish the captures in hand."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class ArchivePipeline:
@@ -99,7 +93,7 @@ class ArchivePipeline:
         before they fork, once for all of them."""
         if self.executor is None:
             prepare_extraction()
-            self.executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_interrupts)
+            self.executor = extraction_pool(self.workers)
         return self.executor
 
     async def _keep_body(self, body: bytes) -> str | None:

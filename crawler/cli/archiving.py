@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from crawler.declarations import ids
-from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
+from crawler.common.exits import EXIT_BUSY, EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, import_exit_code
 from crawler.common.plural import count
 from crawler.cli.options import catalog_with_variant, db_option, existing_db_option, locked, make_folder_of, policies_option, refuse_ids, valid_catalog
 from crawler.cli.alerts import alert_backoff, load_alerts, send_alerts
@@ -164,9 +164,11 @@ def _settings(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--queue", metavar="URL", help="Fetch through regional workers on this Redis queue (redis://HOST:PORT/DB); this process only writes.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=1800, show_default=True,
               help="With --queue: seconds to wait for the workers; a variant unanswered by then is a network-error.")
+@click.option("--reconnect", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+              help="With --queue: seconds to wait for Redis if it goes away; past that the run is interrupted.")
 @policies_option
 @db_option
-def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies, db):
+def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, reconnect, policies, db):
     """Capture every declared variant (or --only some) into the archive.
 
     One run at a time per archive: a second start while one runs is refused.
@@ -207,7 +209,7 @@ def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies,
     with locked(db):
         click.echo(f"crawling {count(len(variants), 'variant')} into {db}", err=True)
         if queue:
-            result = _queued_crawl(db, policies, queue, tuple(only), timeout, trigger, log_file)
+            result = _queued_crawl(db, policies, queue, tuple(only), timeout, reconnect, trigger, log_file)
         else:
             result = run_crawl(db, policies, tuple(only), trigger=trigger, verbose=verbose, log_file=log_file, **overrides)
         if result.run_id is not None:
@@ -220,7 +222,8 @@ def crawl(only, verbose, overrides, trigger, log_file, queue, timeout, policies,
     sys.exit(result.exit_code)
 
 
-def _queued_crawl(db: str, policies: str, queue: str, only: tuple[str, ...], timeout: float, trigger: str, log_file: str | None):
+def _queued_crawl(db: str, policies: str, queue: str, only: tuple[str, ...], timeout: float, reconnect: float, trigger: str,
+                  log_file: str | None):
     """``crawl --queue``: the run through the workers, its log on stderr like a local crawl's."""
     import logging
 
@@ -228,7 +231,7 @@ def _queued_crawl(db: str, policies: str, queue: str, only: tuple[str, ...], tim
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%Y-%m-%dT%H:%M:%S" if log_file else "%H:%M:%S")
-    return run_queued_crawl(db, policies, queue, only, timeout=timeout, trigger=trigger)
+    return run_queued_crawl(db, policies, queue, only, timeout=timeout, trigger=trigger, reconnect=reconnect)
 
 
 @click.command()
@@ -239,9 +242,11 @@ def _queued_crawl(db: str, policies: str, queue: str, only: tuple[str, ...], tim
 @click.option("--name", help="The worker's name, kept in captures.worker. Default: HOST-PID.")
 @click.option("--visibility", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Seconds a request taken by a worker may go unanswered before another worker claims it.")
+@click.option("--reconnect", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+              help="Seconds to wait for Redis if it goes away; past that the worker exits with status 4.")
 @click.option("--verbose", is_flag=True, help="Scrapy's own log too.")
 @policies_option
-def worker(queue, regions, concurrency, name, visibility, verbose, policies):
+def worker(queue, regions, concurrency, name, visibility, reconnect, verbose, policies):
     """Fetch, for as long as it runs, what the queue asks of this worker's regions.
 
     A regional worker: it reads the same declarations as the writer, takes only the requests
@@ -263,7 +268,9 @@ def worker(queue, regions, concurrency, name, visibility, verbose, policies):
     if unknown:
         click.echo(f"no variant is declared for region {', '.join(unknown)} (declared: {', '.join(sorted(declared))})", err=True)
         sys.exit(EXIT_CANNOT_RUN)
-    run_worker(queue, policies, tuple(regions), concurrency=concurrency, name=name, visibility=visibility, verbose=verbose)
+    if run_worker(queue, policies, tuple(regions), concurrency=concurrency, name=name, visibility=visibility, verbose=verbose,
+                  reconnect=reconnect):
+        sys.exit(EXIT_INTERRUPTED)
 
 
 @click.command("import")

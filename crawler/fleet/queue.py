@@ -10,6 +10,12 @@ a capture only once it is in the archive, so a writer killed mid-run finds on it
 captures it had not recorded. Every request has an id, and a capture carries the id of the request
 it answers: one delivered twice (a request claimed again from a worker that was only slow) is
 recorded once. Live workers announce themselves with a key that expires (``<prefix>:worker:<name>``).
+
+Redis may restart under a run (decision 0018): the client hides no retry, so that a lost connection
+reaches the writer and the workers, which wait for Redis with a bounded backoff (``reconnect``); the
+writer then looks at what it kept (``missing``): a Redis without persistence comes back empty. A
+restart between two commands raises nothing (the client opens a new connection as it takes one from
+its pool), so the writer also asks whether the server is the one it spoke to (``restarted``).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 PREFIX = "policyarchive"
 WORKERS_GROUP = "workers"
@@ -31,6 +39,12 @@ WRITER_GROUP = "writer"
 WRITER = "writer"  # the one writer's consumer name: a writer started again reads what it left pending
 VISIBILITY = 120.0  # seconds a taken request may go unanswered before another worker claims it
 HEARTBEAT = 3.0  # seconds between a worker's announcements; one not renewed for 4 of them is gone
+RECONNECT = 60.0  # seconds the writer and a worker wait for a Redis that went away before giving up
+LOST = (redis.ConnectionError, redis.TimeoutError)  # Redis went away (restarting, or the network)
+
+
+class Unreachable(redis.ConnectionError):
+    """Redis did not answer again within the reconnection bound."""
 
 
 @dataclass(frozen=True)
@@ -58,32 +72,41 @@ class Answer:
 
 
 def connect(url: str) -> redis.Redis:
-    """A client for ``redis://HOST:PORT/DB``, bytes in and out (bodies are bytes)."""
-    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=10)
+    """A client for ``redis://HOST:PORT/DB``, bytes in and out (bodies are bytes), that retries
+    nothing by itself: a command on a connection Redis closed raises, and the caller, who knows what
+    a restart may have lost, waits with ``Queue.reconnect`` and checks."""
+    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=10,
+                                retry=Retry(NoBackoff(), 0))
+
+
+def redis_server(port: int, *options: str) -> subprocess.Popen:
+    """Debian's ``redis-server`` on ``port`` of 127.0.0.1 (nothing saved unless ``options`` say so),
+    returned once it answers."""
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                *options], stdout=subprocess.DEVNULL)
+    client = connect(f"redis://127.0.0.1:{port}/0")
+    for _ in range(200):
+        try:
+            client.ping()
+            return process
+        except redis.ConnectionError:
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with status {process.returncode}") from None
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"redis-server did not answer on port {port} within 10 s")
 
 
 @contextmanager
 def local_redis() -> Iterator[str]:
-    """Debian's ``redis-server`` on a free port of 127.0.0.1, nothing saved, for the demo, the tests
-    and the benchmark; yields its URL once it answers, and stops it at the end."""
+    """A ``redis_server`` on a free port, nothing saved, for the demo, the tests and the benchmark;
+    yields its URL, and stops it at the end."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    process = redis_server(port)
     try:
-        for _ in range(200):
-            try:
-                connect(url).ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with status {process.returncode}") from None
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"redis-server did not answer on port {port} within 10 s")
-        yield url
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
         process.wait(10)
@@ -99,6 +122,7 @@ class Queue:
     def __init__(self, client: redis.Redis, prefix: str = PREFIX):
         self.redis = client
         self.prefix = prefix
+        self.server: str | None = None  # the run_id of the Redis process last spoken to
 
     @property
     def captures(self) -> str:
@@ -115,13 +139,35 @@ class Queue:
             if "BUSYGROUP" not in str(exc):
                 raise
 
+    def reconnect(self, bound: float) -> None:
+        """Return once Redis answers again, asking at growing intervals (0.1 s, doubling up to 5 s);
+        raise ``Unreachable`` if it has not answered within ``bound`` seconds."""
+        deadline = time.monotonic() + bound
+        pause = 0.1
+        while True:
+            try:
+                self.redis.ping()
+                return
+            except LOST as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Unreachable(f"Redis did not answer within {bound:g} s: {exc}") from exc
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 5)
+
+    def restarted(self) -> bool:
+        """Whether Redis is another process than at the last call (its ``run_id`` is new at every start)."""
+        server, self.server = self.server, _text(self.redis.info("server")["run_id"])
+        return server is not None and server != self.server
+
     # The writer's side.
 
-    def put(self, run_id: int, variant_id: str, region: str) -> str:
-        """Queue one variant for its region's workers; return the request's id."""
+    def put(self, run_id: int, variant_id: str, region: str, request_id: str | None = None) -> str:
+        """Queue one variant for its region's workers (again, when ``request_id`` is given); return
+        the request's id."""
         stream = self.requests(region)
         self._group(stream, WORKERS_GROUP)
-        request_id = uuid.uuid4().hex
+        request_id = request_id or uuid.uuid4().hex
         self.redis.xadd(stream, {"request": request_id, "run": run_id, "variant": variant_id, "region": region.upper()})
         return request_id
 
@@ -159,6 +205,14 @@ class Queue:
                 self.redis.xack(stream, WORKERS_GROUP, message_id)
                 self.redis.xdel(stream, message_id)
         return found
+
+    def missing(self, requests: dict[str, str]) -> set[str]:
+        """Of these requests (id: region), those Redis holds neither as a request nor as a capture
+        answering it: lost with a Redis that restarted without its data."""
+        held = set()
+        for stream in {self.requests(region) for region in requests.values()} | {self.captures}:
+            held.update(_text(fields[b"request"]) for _id, fields in self.redis.xrange(stream) if fields)
+        return set(requests) - held
 
     def live_workers(self) -> dict[str, dict]:
         """The workers whose announcement has not expired, by name: their regions and host."""

@@ -5,7 +5,9 @@ The worker is the ``policies`` spider with another source of requests and anothe
 is free, and builds the Scrapy request exactly as a local crawl does (plain HTTP or Chromium, its own
 egress); its pipeline analyses each capture (the same ``analyse_capture`` as the archive's pipeline,
 in worker processes) and sends back raw bytes, provenance and analysis, acknowledging the request
-in the same Redis transaction. It never opens the archive.
+in the same Redis transaction. It never opens the archive. Redis going away (a restart) is waited
+for, ``reconnect`` seconds at most, before taking or sending again; past that bound the worker
+stops taking requests, finishes those in hand and exits (status 4), for its supervisor to restart it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import logging
 import os
 import socket
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, AsyncIterator
 
 import scrapy
@@ -27,7 +28,8 @@ from crawler.capture.run import project_settings
 from crawler.capture.spiders.policies import PoliciesSpider
 from crawler.common.clock import utcnow
 from crawler.common.outcomes import ERROR
-from crawler.fleet.queue import HEARTBEAT, PREFIX, VISIBILITY, Queue, Request, connect
+from crawler.common.pool import extraction_pool
+from crawler.fleet.queue import HEARTBEAT, LOST, PREFIX, RECONNECT, VISIBILITY, Queue, Request, Unreachable, connect
 from crawler.text.classify import Analysis, analyse_capture
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class WorkerSpider(PoliciesSpider):
         spider.host = socket.gethostname()
         spider.worker = settings.get("POLICYARCHIVE_WORKER") or f"{spider.host}-{os.getpid()}"
         spider.visibility = settings.getfloat("POLICYARCHIVE_VISIBILITY")
+        spider.reconnect = settings.getfloat("POLICYARCHIVE_RECONNECT")
+        spider.unreachable: Unreachable | None = None  # why the worker stopped, if Redis did not come back
         spider.concurrency = settings.getint("CONCURRENT_REQUESTS")
         spider.taken: dict[str, Request] = {}
         return spider
@@ -74,10 +78,12 @@ class WorkerSpider(PoliciesSpider):
                 await self.slots.acquire()
                 try:
                     taken = await asyncio.to_thread(self.queue.take, self.worker, self.regions, self.visibility)
-                except Exception as exc:  # Redis restarting: try again, requests wait in Redis or are lost with it
-                    logger.warning("the queue did not answer: %s", exc)
-                    taken = None
-                    await asyncio.sleep(1)
+                except LOST as exc:
+                    self.slots.release()
+                    if not await self.wait_for_queue(exc):
+                        logger.error("%s: the worker stops", self.unreachable)
+                        return
+                    continue
                 if taken is None:  # wait on the reactor, not in a thread blocked in Redis
                     self.slots.release()
                     await asyncio.sleep(IDLE)
@@ -86,6 +92,28 @@ class WorkerSpider(PoliciesSpider):
                 yield self._request(taken)
         finally:
             stop.set()
+
+    async def wait_for_queue(self, exc: Exception) -> bool:
+        """Wait for Redis to answer again, ``reconnect`` seconds at most; False if it did not, and
+        the worker stops."""
+        logger.warning("the queue did not answer (%s): waiting for it, %g s at most", exc, self.reconnect)
+        try:
+            await asyncio.to_thread(self.queue.reconnect, self.reconnect)
+        except Unreachable as gone:
+            self.unreachable = gone
+            return False
+        logger.info("the queue answers again")
+        return True
+
+    async def send(self, taken: Request, fields: dict, body: bytes, analysis: dict) -> None:
+        """Send a capture back, waiting for Redis if it went away. A send whose transaction Redis
+        applied but whose reply was lost is sent again: the writer records the capture once."""
+        while True:
+            try:
+                return await asyncio.to_thread(self.queue.send, taken, fields, body, analysis)
+            except LOST as exc:
+                if not await self.wait_for_queue(exc):
+                    raise self.unreachable from exc
 
     def _request(self, taken: Request) -> scrapy.Request | Capture:
         """The Scrapy request for a queued variant, or the ``error`` capture saying why there is none."""
@@ -110,7 +138,7 @@ class QueuePipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.executor = ProcessPoolExecutor(max_workers=crawler.settings.getint("POLICYARCHIVE_EXTRACT_WORKERS"))
+        self.executor = extraction_pool(crawler.settings.getint("POLICYARCHIVE_EXTRACT_WORKERS"))
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -125,7 +153,7 @@ class QueuePipeline:
             analysis = Analysis(ERROR, detail=f"{type(exc).__name__}: {exc}"[:1000])
         fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "body"}
         try:
-            await asyncio.to_thread(spider.queue.send, taken, fields, item.body, dataclasses.asdict(analysis))
+            await spider.send(taken, fields, item.body, dataclasses.asdict(analysis))
             logger.info("%s: %s, sent", item.variant_id, analysis.outcome)
         except Exception as exc:  # the request stays pending: another worker claims it after the visibility timeout
             logger.error("%s: the capture could not be sent (%s); it will be fetched again", item.variant_id, exc)
@@ -138,8 +166,10 @@ class QueuePipeline:
 
 
 def run_worker(queue_url: str, policies: str, regions: tuple[str, ...] = (), concurrency: int = 8,
-               name: str | None = None, visibility: float = VISIBILITY, prefix: str = PREFIX, verbose: bool = False) -> None:
-    """Serve ``regions`` (every declared region if none) from the queue at ``queue_url`` until stopped."""
+               name: str | None = None, visibility: float = VISIBILITY, prefix: str = PREFIX, verbose: bool = False,
+               reconnect: float = RECONNECT) -> Unreachable | None:
+    """Serve ``regions`` (every declared region if none) from the queue at ``queue_url`` until stopped;
+    return why it stopped if Redis did not answer again within ``reconnect`` seconds."""
     process = CrawlerProcess(project_settings(
         POLICYARCHIVE_POLICIES=policies,
         POLICYARCHIVE_QUEUE=queue_url,
@@ -147,6 +177,7 @@ def run_worker(queue_url: str, policies: str, regions: tuple[str, ...] = (), con
         POLICYARCHIVE_REGIONS=list(regions),
         POLICYARCHIVE_WORKER=name,
         POLICYARCHIVE_VISIBILITY=visibility,
+        POLICYARCHIVE_RECONNECT=reconnect,
         CONCURRENT_REQUESTS=concurrency,
         ITEM_PIPELINES={"crawler.fleet.worker.QueuePipeline": 300},
         EXTENSIONS={},
@@ -157,5 +188,7 @@ def run_worker(queue_url: str, policies: str, regions: tuple[str, ...] = (), con
     if not verbose:
         for logger_name in ("scrapy", "scrapy-playwright", "asyncio", "py.warnings"):
             logging.getLogger(logger_name).setLevel(logging.WARNING)
-    process.crawl(process.create_crawler(WorkerSpider))
+    crawler = process.create_crawler(WorkerSpider)
+    process.crawl(crawler)
     process.start()
+    return crawler.spider.unreachable

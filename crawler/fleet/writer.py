@@ -5,7 +5,11 @@ fetching happens differs. The writer puts one request per planned variant on its
 then records captures as workers send them, each in one transaction and acknowledged only once it
 is in the archive, until every planned variant has an outcome or the timeout ends the run. A
 variant no worker answered by then is recorded as a ``network-error`` saying why: no worker serves
-its region, or the worker that took it was lost.
+its region, or the worker that took it was lost. Redis going away under the run (a restart) is
+waited for, ``reconnect`` seconds at most; once it answers again, the writer records the captures it
+had taken and not acknowledged, and puts again the requests Redis no longer holds and no capture
+answers (a Redis without persistence comes back empty). Past the bound the run ends ``interrupted``,
+with what it had recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import dataclasses
 import logging
 import signal
 import time
+import uuid
 
 import redis
 
@@ -25,7 +30,7 @@ from crawler.common.clock import utcnow
 from crawler.common.exits import run_exit_code
 from crawler.common.outcomes import FAILURES, NETWORK_ERROR
 from crawler.declarations.catalog import Catalog, Variant, load_catalog
-from crawler.fleet.queue import PREFIX, Answer, Queue, connect
+from crawler.fleet.queue import LOST, PREFIX, RECONNECT, Answer, Queue, connect
 from crawler.text.classify import Analysis, analyse_capture
 
 logger = logging.getLogger(__name__)
@@ -44,8 +49,9 @@ def _stop(signum, frame) -> None:
 class Writer:
     """Records captures from the queue into one run of the archive, each request once."""
 
-    def __init__(self, archive: Archive, queue: Queue, catalog: Catalog, run_id: int):
+    def __init__(self, archive: Archive, queue: Queue, catalog: Catalog, run_id: int, reconnect: float = RECONNECT):
         self.archive, self.queue, self.catalog, self.run_id = archive, queue, catalog, run_id
+        self.reconnect = reconnect
         self.recorded = 0
 
     def record(self, answer: Answer) -> Recorded | None:
@@ -70,24 +76,54 @@ class Writer:
         self.recorded += 1
         return recorded
 
-    def resume(self) -> int:
-        """Record the captures a writer killed before took and never acknowledged; return how many."""
-        count = 0
+    def resume(self) -> set[str]:
+        """Record the captures this writer (or one killed before) took and never acknowledged; return
+        the requests they answer."""
+        answered = set()
         while answers := self.queue.answers(0, pending=True):
             for answer in answers:
-                count += self.record(answer) is not None
-        return count
+                self.record(answer)
+                answered.add(answer.request_id)
+        return answered
 
     def collect(self, planned: dict[str, Variant], deadline: float) -> set[str]:
-        """Record captures until every planned request has one or the deadline passes; return the
-        requests still unanswered. Captures of earlier runs' requests are recorded too, in this run."""
-        waiting = set(planned)
+        """Put the planned requests on the queue, then record captures until every one has one or the
+        deadline passes; return the requests still unanswered. Captures of earlier runs' requests are
+        recorded too, in this run. Redis lost on the way is waited for (``reconnect``); once it answers
+        again, or found to have restarted, what it kept is checked: ``recover``."""
+        waiting, unsent = set(planned), list(planned)
+        lost = False
         while waiting and time.monotonic() < deadline:
-            block = max(1, min(1000, int((deadline - time.monotonic()) * 1000)))
-            for answer in self.queue.answers(block):
-                self.record(answer)
-                waiting.discard(answer.request_id)
+            try:
+                if self.queue.restarted() or lost:
+                    waiting -= self.recover(planned, waiting)
+                    lost, unsent = False, []
+                while unsent:
+                    variant = planned[unsent[0]]
+                    self.queue.put(self.run_id, variant.id, variant.region, unsent.pop(0))
+                block = max(1, min(1000, int((deadline - time.monotonic()) * 1000)))
+                for answer in self.queue.answers(block):
+                    self.record(answer)
+                    waiting.discard(answer.request_id)
+            except LOST as exc:
+                logger.warning("the queue did not answer (%s): waiting for it, %g s at most", exc, self.reconnect)
+                self.queue.reconnect(self.reconnect)
+                lost = True
         return waiting
+
+    def recover(self, planned: dict[str, Variant], waiting: set[str]) -> set[str]:
+        """After Redis answered again: record the captures taken and not acknowledged before it went
+        away, and put again each waiting request Redis no longer holds and no capture answers (with
+        the same id: a first answer arriving late is then recorded once). Return the requests answered."""
+        logger.info("the queue answers again")
+        answered = self.resume()
+        lost = self.queue.missing({r: planned[r].region for r in waiting - answered})
+        for request_id in sorted(lost, key=lambda r: planned[r].id):
+            variant = planned[request_id]
+            self.queue.put(self.run_id, variant.id, variant.region, request_id)
+        if lost:
+            logger.warning("Redis came back without %d requests of this run (restarted without persistence?): put again", len(lost))
+        return answered
 
     def unanswered(self, planned: dict[str, Variant], waiting: set[str], timeout: float) -> None:
         """A ``network-error`` capture for each planned variant no worker answered, saying why."""
@@ -119,7 +155,7 @@ def _why(region: str, queued: bool, holder: str | None, served: bool, timeout: f
 
 
 def run_queued_crawl(db: str, policies: str, queue_url: str, only: tuple[str, ...] = (), timeout: float = 1800,
-                     trigger: str = "cli", prefix: str = PREFIX) -> CrawlResult:
+                     trigger: str = "cli", prefix: str = PREFIX, reconnect: float = RECONNECT) -> CrawlResult:
     """Crawl the selected variants into ``db`` through the workers on the queue at ``queue_url``."""
     catalog = load_catalog(policies)
     variants = catalog.select(only)
@@ -130,7 +166,7 @@ def run_queued_crawl(db: str, policies: str, queue_url: str, only: tuple[str, ..
             archive.sync_catalog(catalog)
             run_id = archive.start_run(trigger, only, planned=len(variants))
             logger.info("run %s: %d variants into %s through %s", run_id, len(variants), db, queue_url)
-            status, detail = _run(Writer(archive, queue, catalog, run_id), queue, variants, timeout)
+            status, detail = _run(Writer(archive, queue, catalog, run_id, reconnect), variants, timeout)
             counts = archive.run_counts(run_id)
             exit_code = run_exit_code(status, sum(counts[k] for k in FAILURES))
             counts = archive.end_run(run_id, status, exit_code=exit_code, detail=detail)
@@ -140,14 +176,14 @@ def run_queued_crawl(db: str, policies: str, queue_url: str, only: tuple[str, ..
     return CrawlResult(run_id=run_id, counts=counts, finish_reason=status, exit_code=exit_code)
 
 
-def _run(writer: Writer, queue: Queue, variants: list[Variant], timeout: float) -> tuple[str, str | None]:
+def _run(writer: Writer, variants: list[Variant], timeout: float) -> tuple[str, str | None]:
     """Resume, plan, collect, and account for the unanswered; return the run's status and detail."""
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         resumed = writer.resume()
         if resumed:
-            logger.info("recorded %d captures a writer stopped before had received", resumed)
-        planned = {queue.put(writer.run_id, v.id, v.region): v for v in variants}
+            logger.info("recorded %d captures a writer stopped before had received", len(resumed))
+        planned = {uuid.uuid4().hex: v for v in variants}
         waiting = writer.collect(planned, time.monotonic() + timeout)
         writer.unanswered(planned, waiting, timeout)
         return "finished", None

@@ -18,7 +18,7 @@ import os
 import re
 import zlib
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, timezone
@@ -31,6 +31,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from crawler.archive.store import Archive
 from crawler.common.clock import iso, parse as parse_time
 from crawler.common.digests import sha256
+from crawler.common.pool import extraction_pool
 from crawler.declarations.catalog import Catalog, Variant
 from crawler.text.classify import analyse_capture
 from crawler.evidence.export import parse_fields
@@ -296,7 +297,7 @@ def import_paths(db: str, catalog: Catalog, variant_id: str, paths: list[Path], 
         archive.sync_catalog(catalog)
         run_id = archive.start_run("import", (variant_id,), planned=len(found.saved))
         try:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with extraction_pool(workers) as pool:
                 for item, analysis in zip(found.saved, [pool.submit(analyse_saved, s, variant) for s in found.saved]):
                     _record(archive, item, analysis, run_id)
         except BaseException as exc:
