@@ -111,8 +111,13 @@ _HEADING = re.compile(r"h[1-6]\Z")
 
 
 def _only_an_in_page_link(item: etree._Element, ids: set[str]) -> bool:
-    links = [item] if item.tag == "a" else item.findall(".//a")
-    return bool(links) and all(_in_page(a.get("href"), ids) for a in links) and \
+    """Only a link within the page, and nothing else; the first link is looked at before the
+    item's whole text, so that a block of prose costs one step, not a walk of its subtree."""
+    first = next(item.iter("a"), None)
+    if first is None or not _in_page(first.get("href"), ids):
+        return False
+    links = list(item.iter("a"))
+    return all(_in_page(a.get("href"), ids) for a in links) and \
         "".join(item.itertext()).split() == "".join(t for a in links for t in a.itertext()).split()
 
 
@@ -127,15 +132,16 @@ def _beside_the_text(root: etree._Element) -> list[etree._Element]:
     whose words are mostly link labels. Within the text itself (where no child holds most of it),
     lists of links are the policy's own (related notices, services) and stay."""
     found = []
-    el = root
+    el, words = root, _length(root)
     while True:
-        children = [child for child in el if isinstance(child.tag, str)]
-        words = _length(el)
-        dominant = max(children, key=_length, default=None)
-        if dominant is None or _length(dominant) <= words / 2:
+        lengths = [(_length(child), child) for child in el if isinstance(child.tag, str)]
+        if not lengths:
             return found
-        found += [child for child in children if child is not dominant and _link_share(child) >= _LINK_BLOCK_SHARE]
-        el = dominant
+        most, dominant = max(lengths, key=lambda pair: pair[0])
+        if most <= words / 2:
+            return found
+        found += [child for _, child in lengths if child is not dominant and _link_share(child) >= _LINK_BLOCK_SHARE]
+        el, words = dominant, most
 
 
 def main_content(doc: etree._Element) -> etree._Element:
