@@ -268,3 +268,8 @@ def test_an_element_of_role_article_is_the_policy_and_the_page_around_it_is_not(
     text = fallback(f"<div><a href='/'>Acme</a> <a href='/terms'>Privacy and terms</a></div>"
                     f"<div role='article'>{POLICY}</div><div>Change language: <a href='?hl=de'>Deutsch</a></div>")
     assert comparable(text).startswith("Clause 0") and "Change language" not in text
+
+
+def test_an_image_beside_the_policy_keeps_its_alt_text_in_the_fallback():
+    text = fallback(f"<div><div><img alt='Diagram of the data flow'></div><div>{POLICY}</div></div>")
+    assert "Diagram of the data flow" in text

@@ -122,8 +122,10 @@ def _only_an_in_page_link(item: etree._Element, ids: set[str]) -> bool:
 
 
 def _link_share(el: etree._Element) -> float:
+    """The share of ``el``'s words that are link labels (none of a block without words: an image
+    counts by its alt text, which is read later)."""
     words = _length(el)
-    return sum(_length(a) for a in el.iter("a")) / words if words else 1.0
+    return sum(_length(a) for a in el.iter("a")) / words if words else 0.0
 
 
 def _beside_the_text(root: etree._Element) -> list[etree._Element]:
