@@ -16,12 +16,16 @@ from __future__ import annotations
 import re
 
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 # Landmarks and elements that are never the content (ARIA roles as HTML maps them, and their
 # explicit forms): navigation, dialogs and alerts over the page (cookie and consent banners), search
 # boxes, form controls and embedded widgets.
-_CHROME = ("nav, dialog, [role=navigation], [role=banner], [role=contentinfo], [role=search], [role=dialog], "
-           "[role=alertdialog], [aria-modal=true], [aria-hidden=true], [hidden], button, select, input, textarea")
+_CHROME = CSSSelector("nav, dialog, [role=navigation], [role=banner], [role=contentinfo], [role=search], [role=dialog], "
+                      "[role=alertdialog], [aria-modal=true], [aria-hidden=true], [hidden], button, select, input, textarea",
+                      translator="html")
+# Compiled once: compiling a selector costs more than matching it on a 500 KB page.
+_MAIN, _ARTICLE = CSSSelector("main, [role=main]", translator="html"), CSSSelector("article, [role=article]", translator="html")
 # A <header> or <footer> is the page's banner or content information only when no sectioning
 # element holds it (HTML-AAM); inside <article> or <section> it is the title or notes of that part.
 _SECTIONING = frozenset(("article", "aside", "main", "nav", "section"))
@@ -29,7 +33,7 @@ _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 # A hidden block holding more than this share of the page's text is the page itself, kept hidden
 # until a script runs (a browser with scripts shows it); smaller ones are menus and banners.
 _REVEALED_SHARE = 0.5
-# A block beside the text whose words are at least this share link labels is a list of other pages
+# A block beside the text whose text is at least this share link labels is a list of other pages
 # (related links, a sidebar), not part of the policy; a note beside the text, mostly prose, stays.
 _LINK_BLOCK_SHARE = 0.5
 
@@ -41,7 +45,7 @@ def _length(el: etree._Element) -> int:
 def _root(doc: etree._Element) -> etree._Element:
     """The main landmark (``<main>`` or ``role=main``) when the page marks one, else its only
     article (``<article>`` or ``role=article``), else the body."""
-    for found in (doc.cssselect("main, [role=main]"), doc.cssselect("article, [role=article]")):
+    for found in (_MAIN(doc), _ARTICLE(doc)):
         if len(found) == 1 or (found and found[0].tag == "main"):
             return found[0]
     body = doc.find("body")
@@ -93,6 +97,8 @@ def _contents_and_top_links(root: etree._Element, tops: set[str], ids: set[str])
     back to the top (``#``, or the id of the page's root or body)."""
     found = []
     for block in root.iter():
+        if len(block) < 2:
+            continue
         items = [child for child in block if isinstance(child.tag, str)]
         if (block.text or "").strip() or any((item.tail or "").strip() for item in items):
             continue  # text of its own between the links: a paragraph that links, not a list
@@ -121,22 +127,28 @@ def _only_an_in_page_link(item: etree._Element, ids: set[str]) -> bool:
         "".join(item.itertext()).split() == "".join(t for a in links for t in a.itertext()).split()
 
 
+def _size(el: etree._Element) -> int:
+    """Characters of text under ``el``: for shares of a page, as good as words and cheaper to count
+    (no string is built)."""
+    return sum(map(len, el.itertext()))
+
+
 def _link_share(el: etree._Element) -> float:
-    """The share of ``el``'s words that are link labels (none of a block without words: an image
+    """The share of ``el``'s text that is link labels (none of a block without text: an image
     counts by its alt text, which is read later)."""
-    words = _length(el)
-    return sum(_length(a) for a in el.iter("a")) / words if words else 0.0
+    size = _size(el)
+    return sum(_size(a) for a in el.iter("a")) / size if size else 0.0
 
 
 def _beside_the_text(root: etree._Element) -> list[etree._Element]:
     """Blocks of links beside the text: walking down from ``root`` through the child that holds
-    more than half of its parent's words (the column the policy is in), the siblings met on the way
-    whose words are mostly link labels. Within the text itself (where no child holds most of it),
+    more than half of its parent's text (the column the policy is in), the siblings met on the way
+    whose text is mostly link labels. Within the text itself (where no child holds most of it),
     lists of links are the policy's own (related notices, services) and stay."""
     found = []
-    el, words = root, _length(root)
+    el, words = root, _size(root)
     while True:
-        lengths = [(_length(child), child) for child in el if isinstance(child.tag, str)]
+        lengths = [(_size(child), child) for child in el if isinstance(child.tag, str)]
         if not lengths:
             return found
         most, dominant = max(lengths, key=lambda pair: pair[0])
@@ -153,7 +165,7 @@ def main_content(doc: etree._Element) -> etree._Element:
     ids = {el.get("id") for el in doc.iter() if isinstance(el.tag, str) and el.get("id")}
     root = _root(doc)
     _drop(_hidden(root, _length(root)))
-    _drop(root.cssselect(_CHROME))
+    _drop(_CHROME(root))
     _drop(_page_chrome(root))
     _drop(_contents_and_top_links(root, tops, ids))
     _drop(_beside_the_text(root))
