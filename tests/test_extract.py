@@ -247,3 +247,29 @@ def test_a_header_and_footer_inside_the_policy_article_are_kept():
 def test_a_page_hidden_until_its_script_runs_is_read_and_a_hidden_banner_is_not():
     text = fallback(f"<div style='display: none'>{POLICY}</div><div style='display:none'>Sign up for our newsletter</div>")
     assert "Clause 5" in text and "newsletter" not in text
+
+
+def test_the_fallback_drops_a_column_of_links_beside_the_policy_and_keeps_the_policys_own_links():
+    related = "<ul><li><a href='/notice/payments'>Payments notice</a></li><li><a href='/notice/ads'>Ads notice</a></li></ul>"
+    text = fallback(f"<div><div><span>More resources</span><ul><li><a href='/tools'>Interactive tools</a></li>"
+                    f"<li><a href='/print'>Printable version</a></li></ul></div><div>{POLICY}<h2>Other notices</h2>{related}</div></div>")
+    assert "Interactive tools" not in text and "Payments notice" in text and "Ads notice" in text
+
+
+def test_the_fallback_drops_a_contents_block_whose_links_point_within_the_page():
+    contents = "".join(f"<div><a href='privacy?hl=en#s{i}'>Section {i}</a></div>" for i in range(3))
+    sections = "".join(f"<h2 id='s{i}'>Heading {i}</h2><p>We keep <a href='privacy?hl=en#s{i}'>this</a> data for {i} days.</p>"
+                       for i in range(3))
+    words = comparable(fallback(f"<div><h2>Contents</h2>{contents}</div>{POLICY}{sections}"))
+    assert "Contents" not in words and "Section 1" not in words and "We keep this data for 2 days" in words
+
+
+def test_an_element_of_role_article_is_the_policy_and_the_page_around_it_is_not():
+    text = fallback(f"<div><a href='/'>Acme</a> <a href='/terms'>Privacy and terms</a></div>"
+                    f"<div role='article'>{POLICY}</div><div>Change language: <a href='?hl=de'>Deutsch</a></div>")
+    assert comparable(text).startswith("Clause 0") and "Change language" not in text
+
+
+def test_an_image_beside_the_policy_keeps_its_alt_text_in_the_fallback():
+    text = fallback(f"<div><div><img alt='Diagram of the data flow'></div><div>{POLICY}</div></div>")
+    assert "Diagram of the data flow" in text

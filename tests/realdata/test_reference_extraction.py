@@ -14,7 +14,8 @@ import pytest
 
 from crawler.declarations.catalog import Rules, load_catalog
 from crawler.text.classify import analyse
-from crawler.text.extract import comparable
+from crawler.text.extract import comparable, decode
+from crawler.text.parse import parse
 from crawler.intake.importer import time_from_name
 from helpers import PROJECT
 
@@ -85,9 +86,6 @@ def test_the_en_gb_renderings_differ_from_the_en_us_reference_by_spelling(realda
         assert "customise" in words and "customize" not in words and "hl=en-GB" in analysis.text
 
 
-# The 2020 WhatsApp page held all of WhatsApp's legal documents, one after another (Terms of Service,
-# Privacy Policy, Privacy Shield, IP policy, Cookies): without a selector nothing tells which is the
-# policy, so the fallback keeps them all (every word of the policy, and the others' words besides).
 ALL_DOCUMENTS = {("WhatsApp", "2020-10-06T09-05-16-04-00.html")}
 
 
@@ -102,27 +100,80 @@ def recall_precision(realdata, service, path, rules):
     return overlap / sum(best.values()), overlap / sum(ours.values())
 
 
+# Snapshots that no extraction can score 0.98 recall and 0.95 precision on, against any reference
+# within 150 days, because no reference of the period is the rendering the page shows.
+OTHER_RENDERING = {
+    ("Facebook", "2021-02-08T01-04-35+01-00.html"): "en-US text, the period's references are en-GB (recall at most 0.977)",
+    ("Facebook", "2021-03-28T19-18-05+02-00.html"): "en-US text, the period's references are en-GB (recall at most 0.977)",
+    ("Google", "2020-10-06T09-04-18-04-00.html"): "holds a California section no reference of the period has",
+    ("Google", "2020-11-26T06-35-14-05-00.html"): "holds a California section no reference of the period has",
+}
+RECALL, PRECISION = 0.98, 0.95
+
+
 def test_the_fallback_keeps_the_policy_and_little_else_on_every_readable_snapshot(realdata):
-    """Recall >= 0.98 and precision >= 0.95 (issue 15), or, where the closest reference is another
-    regional rendering (Facebook's en-GB spellings of 2021, Google's en-GB pages), as much as the
-    declared selectors, which pick exactly the policy, score against it (precision 0.02 less: Google's
-    introduction box, which the references leave out, is 121 words of the page's main content)."""
+    """Recall >= 0.98 and precision >= 0.95 (issue 15) without a selector, on every readable snapshot
+    but the page of all legal documents (below) and those of ``OTHER_RENDERING``; and no more than
+    0.015 of precision below the declared selectors: the page's chrome (headers, footers, tables of
+    contents, columns of links) is gone, not only outweighed. What is left is Google's introduction
+    box, inside its article, which the references leave out (precision 0.990 against 1.000)."""
     below = {}
     for service, path in snapshots(realdata):
-        if (service, path.name) in SHELLS | ALL_DOCUMENTS:
+        if (service, path.name) in SHELLS | ALL_DOCUMENTS | OTHER_RENDERING.keys():
             continue
         declared = CATALOG.variant(VARIANTS[service]).rules_at(time_from_name(path.name))
-        selected = recall_precision(realdata, service, path, declared)
         recall, precision = recall_precision(realdata, service, path, Rules())
-        if recall < min(0.98, selected[0] - 0.001) or precision < min(0.95, selected[1] - 0.02):
-            below[(service, path.name)] = (round(recall, 3), round(precision, 3), "selectors:", selected)
+        if recall < RECALL or precision < max(PRECISION, recall_precision(realdata, service, path, declared)[1] - 0.015):
+            below[(service, path.name)] = (round(recall, 3), round(precision, 3))
     assert below == {}
 
 
+def page_tokens(path) -> collections.Counter:
+    return tokens(" ".join(parse(decode(path.read_bytes())).find("body").itertext()))
+
+
+def test_no_extraction_reaches_the_targets_on_another_rendering_and_the_fallback_scores_as_the_selectors(realdata):
+    """Against every reference within 150 days, either the page's every word recalls less than 0.98
+    of it, or the declared selection (exactly the policy) has less than 0.95 precision: the targets
+    cannot be met there. The fallback then loses at most 0.005 recall and no precision against the
+    selectors (Facebook 2021: 0.976 and 0.987 both; Google en-GB: 0.972 and 0.922 against 0.971 and 0.929,
+    the fallback keeping the introduction that the references leave out)."""
+    for (service, name), why in OTHER_RENDERING.items():
+        path = realdata / "dkg-tosback-snapshots" / service / "Privacy Policy" / name
+        when = time_from_name(name)
+        declared = CATALOG.variant(VARIANTS[service]).rules_at(when)
+        page, selected = page_tokens(path), tokens(analyse(None, path.read_bytes(), None, None, declared, language="en").text)
+        for reference_path in (realdata / "ota-contrib-versions" / service / "Privacy Policy").glob("*.md"):
+            if abs(time_from_name(reference_path.name) - when) > timedelta(days=150):
+                continue
+            reference = tokens(reference_path.read_text())
+            ceiling = sum((page & reference).values()) / sum(reference.values())
+            precision = sum((selected & reference).values()) / sum(selected.values())
+            assert ceiling < RECALL or precision < PRECISION, (name, why, reference_path.name, ceiling, precision)
+        recall, precision = recall_precision(realdata, service, path, Rules())
+        selected_recall, selected_precision = recall_precision(realdata, service, path, declared)
+        assert recall >= selected_recall - 0.005 and precision >= selected_precision - 0.01, (name, why, recall, precision)
+
+
+# The 2020 WhatsApp page held all of WhatsApp's legal documents, one after another (Terms of Service,
+# Privacy Policy, Privacy Shield, IP policy, Cookies), and its address (/legal/?eea=1) names none of
+# them: nothing in its structure tells which is the policy, so the fallback keeps them all (every
+# word of the policy, and the others' words besides: precision 0.455). Only a selector can pick it.
 def test_a_page_of_all_legal_documents_keeps_the_whole_policy_and_the_other_documents(realdata):
     for service, name in ALL_DOCUMENTS:
         path = realdata / "dkg-tosback-snapshots" / service / "Privacy Policy" / name
         recall, precision = recall_precision(realdata, service, path, Rules())
         text = comparable(analyse(None, path.read_bytes(), None, None, Rules(), language="en").text)
-        assert recall >= 0.98 and precision < 0.5
+        assert recall >= RECALL and precision < 0.5
         assert "WhatsApp Terms Of Service" in text and "WhatsApp Privacy Policy" in text and "arbitration" in text
+
+
+def test_a_page_of_three_regional_policies_keeps_all_three(realdata):
+    """TikTok's 2020-2021 page holds its US, EEA and rest-of-world policies one after another, and
+    the reference is the EEA one: which region a reader wants is the variant's declaration (a range
+    of selectors), not the page's structure, so without selectors all three are kept: every word of
+    the EEA policy (recall >= 0.98) at about a third of the text (precision 0.306, 0.327 and 0.343 on
+    the first, middle and last snapshots)."""
+    for path in sorted((realdata / "dkg-tosback-snapshots" / "TikTok" / "Privacy Policy").glob("*.html")):
+        recall, precision = recall_precision(realdata, "TikTok", path, Rules())
+        assert recall >= RECALL and precision < 0.4, (path.name, recall, precision)
