@@ -148,7 +148,7 @@ _MARKUP = [
     (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), " "),  # raw HTML tags
     (re.compile(r"^(?:[ \t]*>)+", re.MULTILINE), " "),  # block quotes
     (re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,9}[.)])[ \t]+", re.MULTILINE), " "),  # list markers
-    (re.compile(r"^ {0,3}#{1,6}(?=\s|$)|[ \t]+#+[ \t]*$", re.MULTILINE), " "),  # ATX heading marks
+    (re.compile(r"^ {0,3}#{1,6}(?=\s|$)|(?<=[ \t])#+[ \t]*$", re.MULTILINE), " "),  # ATX heading marks
     (re.compile(r"[*_`~\[\]]|!(?=\[)"), ""),  # emphasis, code spans, strike-through, link brackets
     (re.compile(r"\|"), " "),  # table cells
 ]
@@ -174,6 +174,11 @@ def _markup_removed(text: str) -> str:
     return re.sub("[\U000F0000-\U000F007F]", lambda m: chr(ord(m.group()) - 0xF0000), text)
 
 
+# Clauses no longer than this have their key kept (a few megabytes at most): the clause index asks
+# for the key of the same stored clauses again at every version of every sibling variant.
+_REMEMBERED = 2000
+
+
 def comparable(text: str) -> str:
     """The text as versions are told apart: its visible words in order, one space between them.
 
@@ -183,9 +188,16 @@ def comparable(text: str) -> str:
     (bullets, rules, a lone dash) are not words. The stored text keeps the Markdown, and the raw
     capture keeps everything.
     """
+    return _clause_key(text) if len(text) <= _REMEMBERED else _key(text)
+
+
+def _key(text: str) -> str:
     text = _markup_removed(normalize(text))
     text = _class_of(_dash).sub("-", _class_of(_quote).sub("", html.unescape(text)))
     return " ".join(token for token in text.split() if _WORD.search(token))
+
+
+_clause_key = functools.lru_cache(maxsize=8192)(_key)
 
 
 def _in_range(root: etree._Element, start: etree._Element, end: etree._Element | None) -> etree._Element:
