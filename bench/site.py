@@ -110,12 +110,13 @@ def write_declarations(folder: Path, urls: list[str], **fields) -> Path:
     return path
 
 
-def run(command: list[str], ok: tuple[int, ...] = (0,), timeout: float = 3600, watch=None) -> tuple[str, float]:
-    """Run a command in its own process; return its output and wall time. ``watch(pid)`` runs in a
-    thread while it does (to sample its memory)."""
+def run(command: list[str], ok: tuple[int, ...] = (0,), timeout: float = 3600, watch=None,
+        env: dict[str, str] | None = None) -> tuple[str, float]:
+    """Run a command in its own process (``env`` added to its environment); return its output and
+    wall time. ``watch(pid)`` runs in a thread while it does (to sample its memory)."""
     started = time.perf_counter()
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT,
-                          env={**os.environ, **ENV}) as process:
+                          env={**os.environ, **ENV, **(env or {})}) as process:
         if watch:
             threading.Thread(target=watch, args=(process.pid,), daemon=True).start()
         try:

@@ -286,3 +286,12 @@ def test_a_worker_killed_with_sigkill_leaves_no_extraction_process_behind(tmp_pa
             if not _gone(child):
                 os.kill(child, signal.SIGKILL)
         stop(worker)
+
+
+def test_a_worker_loads_what_extraction_needs_before_its_extraction_processes_fork():
+    """Loaded in each extraction process at its first page instead, it held that page about 1.7 s."""
+    code = ("import sys; from scrapy.utils.test import get_crawler; from crawler.fleet.worker import QueuePipeline; "
+            "QueuePipeline(get_crawler(settings_dict={'POLICYARCHIVE_EXTRACT_WORKERS': 1})).close_spider(); "
+            "print('py3langid' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "True", result.stderr[-2000:]

@@ -30,7 +30,7 @@ from crawler.common.clock import utcnow
 from crawler.common.outcomes import ERROR
 from crawler.common.pool import extraction_pool
 from crawler.fleet.queue import HEARTBEAT, LOST, PREFIX, RECONNECT, VISIBILITY, Queue, Request, Unreachable, connect
-from crawler.text.classify import Analysis, analyse_capture
+from crawler.text.classify import Analysis, analyse_capture, prepare_extraction
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,11 @@ class QueuePipeline:
     """Analyse each capture and send it back on the queue, freeing its slot for the next request."""
 
     def __init__(self, crawler):
+        """What extraction loads is loaded once, before the extraction processes fork: a worker runs
+        for days and extracts nearly every capture it takes, and each process loading it at its first
+        page held that page about 1.7 s (two such pauses in a worker's first run, measured by bench/workers.py)."""
         self.crawler = crawler
+        prepare_extraction()
         self.executor = extraction_pool(crawler.settings.getint("POLICYARCHIVE_EXTRACT_WORKERS"))
 
     @classmethod
