@@ -1,7 +1,7 @@
-"""``variant_freshness`` (migration 20): each variant's latest capture, latest successful capture and
-current version, kept by triggers on ``captures``, equals what the captures say after every kind of
-write: record in and out of order, a crawl, an import, a backfill, an OTA import, the fleet writer,
-and the migration of an archive made before it."""
+"""``variant_freshness`` (migration 20): each variant's labels, latest capture, latest successful
+capture and current version, kept by triggers, equals what the variants and their captures say
+after every kind of write: record in and out of order, a crawl, an import, a backfill, an OTA import,
+the fleet writer, a declaration changed, and the migration of an archive made before it."""
 
 import gzip
 from pathlib import Path
@@ -21,12 +21,15 @@ OK = ("new", "changed", "unchanged")
 
 
 def from_captures(db: Path) -> list[dict]:
-    """What ``variant_freshness`` must hold, worked out from the captures: per variant with captures,
-    the latest (by time, then id) capture, successful capture, and capture with a version."""
-    expected = {}
+    """What ``variant_freshness`` must hold, worked out from the variants and their captures: per
+    variant, its labels, and the latest (by time, then id) capture, successful capture, and capture
+    with a version."""
+    expected = {v["id"]: {"variant_id": v["id"], "service": v["service"], "region": v["region"], "language": v["language"],
+                          "url": v["url"], "last_capture_id": None, "last_capture_at": None, "last_outcome": None,
+                          "last_detail": None, "last_ok_id": None, "last_ok_at": None, "version_id": None}
+                for v in rows(db, "select * from variants")}
     for c in rows(db, "select * from captures order by variant_id, fetched_at, id"):
-        row = expected.setdefault(c["variant_id"], {"variant_id": c["variant_id"], "last_ok_id": None, "last_ok_at": None,
-                                                    "version_id": None})
+        row = expected[c["variant_id"]]
         row.update(last_capture_id=c["id"], last_capture_at=c["fetched_at"], last_outcome=c["outcome"], last_detail=c["detail"])
         if c["outcome"] in OK:
             row.update(last_ok_id=c["id"], last_ok_at=c["fetched_at"])
@@ -107,7 +110,9 @@ def test_a_backfill_keeps_it_equal_to_the_captures(tmp_path):
         wayback.close()
     assert result.returncode == 0, result.stderr
 
-    assert len(held(tmp_path / "a.db")) == 1 and held(tmp_path / "a.db") == from_captures(tmp_path / "a.db")
+    [row] = held(tmp_path / "a.db")
+    assert held(tmp_path / "a.db") == from_captures(tmp_path / "a.db")
+    assert row["last_capture_at"].startswith("2019-05-01")
 
 
 def test_an_ota_import_whose_re_extraction_rewrites_a_detail_keeps_it_equal_to_the_captures(tmp_path):
@@ -154,10 +159,23 @@ def test_an_archive_made_before_migration_20_is_filled_from_its_captures(tmp_pat
     path.write_bytes(gzip.decompress((Path(__file__).parent / "archives" / "made-before-migration-11.db.gz").read_bytes()))
     Archive(path).close()
 
-    assert held(path) and held(path) == from_captures(path)
+    assert held(path) == from_captures(path)
+    assert any(row["last_capture_id"] for row in held(path))
 
 
-def test_variant_status_reads_it_and_lists_never_captured_variants_as_stale(tmp_path):
+def test_a_declaration_that_changes_a_variant_s_url_changes_its_row(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    archive.sync_catalog(load_catalog(declare(tmp_path)))
+    archive.record(capture("2021-03-01T00:00:00Z"), Analysis("ok", "Text"))
+    archive.sync_catalog(load_catalog(declare(tmp_path, URL + "/moved")))
+    archive.close()
+
+    [row] = held(tmp_path / "a.db")
+    assert held(tmp_path / "a.db") == from_captures(tmp_path / "a.db")
+    assert row["url"] == URL + "/moved" and row["last_ok_at"] == "2021-03-01T00:00:00Z"
+
+
+def test_variant_status_reads_it_and_lists_never_captured_variants_as_stale_and_first(tmp_path):
     write_declaration(tmp_path / "policies", "Acme", [
         {"region": "US", "language": "en", "url": URL, "select": ["article.policy"]},
         {"region": "EEA", "language": "en", "url": URL + "/eea", "select": ["article.policy"]}])
@@ -168,7 +186,7 @@ def test_variant_status_reads_it_and_lists_never_captured_variants_as_stale(tmp_
     archive.close()
 
     status = rows(tmp_path / "a.db", "select variant_id, last_capture_at, last_outcome, last_detail, last_ok_at, stale "
-                                     "from variant_status order by variant_id")
+                                     "from variant_status order by last_ok_at")
     assert status == [
         {"variant_id": "acme/privacy-policy/eea-en", "last_capture_at": None, "last_outcome": None, "last_detail": None,
          "last_ok_at": None, "stale": 1},

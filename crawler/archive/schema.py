@@ -387,40 +387,57 @@ def _migration_19(db: sqlite_utils.Database) -> None:
         previous[variant_id] = version_id
 
 
-# A variant's ``variant_freshness`` row from its captures: its latest capture, its latest successful
-# one and the version of its latest versioned one, each the latest by time, then by id (the order
-# every page reads a variant's captures in). ``{variant}`` is the variant's id in ``{source}``.
-_LATEST = "SELECT id FROM captures WHERE variant_id = {{variant}} {} ORDER BY fetched_at DESC, id DESC LIMIT 1"
-FRESHNESS = f"""SELECT {{variant}}, last.id, last.fetched_at, last.outcome, last.detail, ok.id, ok.fetched_at, seen.version_id
-    FROM {{source}} JOIN captures AS last ON last.id = ({_LATEST.format("")})
-    LEFT JOIN captures AS ok ON ok.id = ({_LATEST.format("AND outcome IN ('new', 'changed', 'unchanged')")})
-    LEFT JOIN captures AS seen ON seen.id = ({_LATEST.format("AND version_id IS NOT NULL")})"""
+# A variant's state from its captures, as ``variant_freshness`` holds it: its latest capture, its
+# latest successful one and the version of its latest versioned one, each the latest by time, then
+# by id (the order every page reads a variant's captures in). ``{variant}`` is the variant's id.
+_LATEST = "SELECT {} FROM captures WHERE variant_id = {{variant}} {} ORDER BY fetched_at DESC, id DESC LIMIT 1"
+FRESHNESS = f"""UPDATE variant_freshness SET
+    (last_capture_id, last_capture_at, last_outcome, last_detail) = ({_LATEST.format("id, fetched_at, outcome, detail", "")}),
+    (last_ok_id, last_ok_at) = ({_LATEST.format("id, fetched_at", "AND outcome IN ('new', 'changed', 'unchanged')")}),
+    version_id = ({_LATEST.format("version_id", "AND version_id IS NOT NULL")})
+    WHERE variant_id = {{variant}}"""
+# The variant's labels that ``variant_status`` shows, copied from ``variants``.
+_LABELS = ("service", "region", "language", "url")
 
 
 def _migration_20(db: sqlite_utils.Database) -> None:
-    """``variant_freshness`` (issue 13 item 8; docs/decisions/0019-variant-freshness.md): per variant
-    with captures, its latest capture, latest successful capture and current version, so that
-    ``variant_status`` and the pages read one row per variant instead of searching its captures
-    (2.2 s for the view's page at 100,000 variants). Triggers on ``captures`` recompute a variant's row
-    from its captures (``FRESHNESS``) in the transaction of every insert, and of every update of a
-    column the row is made of, whichever module writes; archives migrated here are filled from the
-    captures they hold."""
-    db.execute("""CREATE TABLE variant_freshness (variant_id TEXT PRIMARY KEY REFERENCES variants(id),
-                  last_capture_id INTEGER NOT NULL REFERENCES captures(id), last_capture_at TEXT, last_outcome TEXT,
-                  last_detail TEXT, last_ok_id INTEGER REFERENCES captures(id), last_ok_at TEXT,
-                  version_id INTEGER REFERENCES versions(id)) WITHOUT ROWID""")
-    recompute = ("DELETE FROM variant_freshness WHERE variant_id = NEW.variant_id; INSERT INTO variant_freshness "
-                 + FRESHNESS.format(variant="NEW.variant_id", source="(SELECT 1)"))
-    db.execute(f"CREATE TRIGGER variant_freshness_insert AFTER INSERT ON captures BEGIN {recompute}; END")
-    db.execute(f"""CREATE TRIGGER variant_freshness_update AFTER UPDATE OF fetched_at, outcome, detail, version_id
+    """``variant_freshness`` (issue 13 item 8; docs/decisions/0019-variant-freshness.md): one row per
+    variant, with the labels ``variant_status`` shows, its latest capture, latest successful capture
+    and current version, so that the view and the pages read one row of one table per variant
+    instead of searching its captures (2.2 s for the view's page at 100,000 variants) or joining
+    ``variants`` (a join SQLite keeps for a count). Triggers keep it in the transaction of every write
+    that can move it, whichever module writes: a variant's row is made with the variant and its labels
+    follow it; its capture columns are recomputed from its captures (``FRESHNESS``) at every insert
+    of a capture, and every update of a column they are made of. Archives migrated here are filled
+    from the variants and captures they hold. Indexes serve the view's facets and its default order
+    (oldest success first, ``last_ok_at``), and the facets of the ``variants`` table page."""
+    labels = ", ".join(_LABELS)
+    db.execute(f"""CREATE TABLE variant_freshness (variant_id TEXT PRIMARY KEY REFERENCES variants(id),
+                   service TEXT, region TEXT, language TEXT, url TEXT,
+                   last_capture_id INTEGER REFERENCES captures(id), last_capture_at TEXT, last_outcome TEXT,
+                   last_detail TEXT, last_ok_id INTEGER REFERENCES captures(id), last_ok_at TEXT,
+                   version_id INTEGER REFERENCES versions(id)) WITHOUT ROWID""")
+    db.execute(f"""CREATE TRIGGER variant_freshness_variant AFTER INSERT ON variants BEGIN
+                   INSERT INTO variant_freshness (variant_id, {labels}) VALUES (NEW.id, {", ".join("NEW." + c for c in _LABELS)});
+                   {FRESHNESS.format(variant="NEW.id")}; END""")
+    db.execute(f"""CREATE TRIGGER variant_freshness_labels AFTER UPDATE OF {labels} ON variants BEGIN
+                   UPDATE variant_freshness SET ({labels}) = ({", ".join("NEW." + c for c in _LABELS)})
+                   WHERE variant_id = NEW.id; END""")
+    recompute = FRESHNESS.format(variant="NEW.variant_id")
+    db.execute(f"CREATE TRIGGER variant_freshness_capture AFTER INSERT ON captures BEGIN {recompute}; END")
+    db.execute(f"""CREATE TRIGGER variant_freshness_capture_update AFTER UPDATE OF fetched_at, outcome, detail, version_id
                    ON captures BEGIN {recompute}; END""")
-    db.execute("INSERT INTO variant_freshness " + FRESHNESS.format(variant="variants.id", source="variants"))
+    db.execute(f"INSERT INTO variant_freshness (variant_id, {labels}) SELECT id, {labels} FROM variants")
+    db.execute(FRESHNESS.format(variant="variant_freshness.variant_id"))
+    for column in ("last_ok_at", "last_outcome", "service"):
+        db["variant_freshness"].create_index([column])
+    for column in ("service", "region", "language", "fetch"):
+        db["variants"].create_index([column])
     db.execute("DROP VIEW variant_status")
-    db.create_view("variant_status", """SELECT variants.id AS variant_id, variants.service, variants.region,
-        variants.language, variants.url, f.last_capture_at, f.last_outcome, f.last_detail, f.last_ok_at,
-        round((julianday('now') - julianday(f.last_ok_at)) * 24, 1) AS hours_since_ok,
-        CASE WHEN f.last_ok_at IS NULL OR julianday('now') - julianday(f.last_ok_at) > 2 THEN 1 ELSE 0 END AS stale
-        FROM variants LEFT JOIN variant_freshness AS f ON f.variant_id = variants.id""")
+    db.create_view("variant_status", f"""SELECT variant_id, {labels}, last_capture_at, last_outcome, last_detail, last_ok_at,
+        round((julianday('now') - julianday(last_ok_at)) * 24, 1) AS hours_since_ok,
+        CASE WHEN last_ok_at IS NULL OR julianday('now') - julianday(last_ok_at) > 2 THEN 1 ELSE 0 END AS stale
+        FROM variant_freshness""")
 
 
 MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4, 5: _migration_5, 6: _migration_6,
