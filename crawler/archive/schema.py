@@ -410,7 +410,8 @@ def _migration_20(db: sqlite_utils.Database) -> None:
     follow it; its capture columns are recomputed from its captures (``FRESHNESS``) at every insert
     of a capture, and every update of a column they are made of. Archives migrated here are filled
     from the variants and captures they hold. Indexes serve the view's facets and its default order
-    (oldest success first, ``last_ok_at``), and the facets of the ``variants`` table page."""
+    (oldest success first, ``last_ok_at``), the facets of the ``variants`` table page, and the pages
+    that list a document's variants (by region and language), which scanned them all."""
     labels = ", ".join(_LABELS)
     db.execute(f"""CREATE TABLE variant_freshness (variant_id TEXT PRIMARY KEY REFERENCES variants(id),
                    service TEXT, region TEXT, language TEXT, url TEXT,
@@ -431,8 +432,8 @@ def _migration_20(db: sqlite_utils.Database) -> None:
     db.execute(FRESHNESS.format(variant="variant_freshness.variant_id"))
     for column in ("last_ok_at", "last_outcome", "service"):
         db["variant_freshness"].create_index([column])
-    for column in ("service", "region", "language", "fetch"):
-        db["variants"].create_index([column])
+    for columns in (["service"], ["region"], ["language"], ["fetch"], ["document_id", "region", "language"]):
+        db["variants"].create_index(columns)
     db.execute("DROP VIEW variant_status")
     db.create_view("variant_status", f"""SELECT variant_id, {labels}, last_capture_at, last_outcome, last_detail, last_ok_at,
         round((julianday('now') - julianday(last_ok_at)) * 24, 1) AS hours_since_ok,
