@@ -410,8 +410,10 @@ def _migration_20(db: sqlite_utils.Database) -> None:
     follow it; its capture columns are recomputed from its captures (``FRESHNESS``) at every insert
     of a capture, and every update of a column they are made of. Archives migrated here are filled
     from the variants and captures they hold. Indexes serve the view's facets and its default order
-    (oldest success first, ``last_ok_at``), the facets of the ``variants`` table page, and the pages
-    that list a document's variants (by region and language), which scanned them all."""
+    (oldest success first, ``last_ok_at``), the facets of the ``variants`` table page, the pages
+    that list a document's variants (by region and language), which scanned them all, and the
+    numbering of a variant's versions (``version_number``), which scanned every version: the only
+    index on ``versions.variant_id`` is partial (migration 11)."""
     labels = ", ".join(_LABELS)
     db.execute(f"""CREATE TABLE variant_freshness (variant_id TEXT PRIMARY KEY REFERENCES variants(id),
                    service TEXT, region TEXT, language TEXT, url TEXT,
@@ -434,6 +436,7 @@ def _migration_20(db: sqlite_utils.Database) -> None:
         db["variant_freshness"].create_index([column])
     for columns in (["service"], ["region"], ["language"], ["fetch"], ["document_id", "region", "language"]):
         db["variants"].create_index(columns)
+    db["versions"].create_index(["variant_id", "first_seen"])
     db.execute("DROP VIEW variant_status")
     db.create_view("variant_status", f"""SELECT variant_id, {labels}, last_capture_at, last_outcome, last_detail, last_ok_at,
         round((julianday('now') - julianday(last_ok_at)) * 24, 1) AS hours_since_ok,
