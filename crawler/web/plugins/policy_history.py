@@ -88,12 +88,9 @@ async def document(datasette, request):
     doc = await _one(db, "select * from documents where id = ?", [request.url_vars["document_id"]], "document")
     term = request.args.get("term", "").strip().strip("\"").strip()
     variants = await _rows(db, """
-        select variants.*, variants.id as variant_id,
-          (select version_id from captures where variant_id = variants.id and version_id is not null
-           order by fetched_at desc limit 1) as version_id,
-          (select fetched_at || ' ' || outcome from captures where variant_id = variants.id
-           order by fetched_at desc limit 1) as last_capture
-        from variants where document_id = ? order by region, language""", [doc["id"]])
+        select variants.*, variants.id as variant_id, f.version_id, f.last_capture_at || ' ' || f.last_outcome as last_capture
+        from variants left join variant_freshness as f on f.variant_id = variants.id
+        where document_id = ? order by region, language""", [doc["id"]])
     changes = await _rows(db, """
         select changes.*, variants.region, variants.language, w.last_before, w.days,
           (select group_concat(distinct term) from change_terms where change_id = changes.id) as terms

@@ -1,0 +1,33 @@
+"""The lookups pages run per variant or per document search an index (EXPLAIN QUERY PLAN), never
+scan a table that grows with the archive: at 100,000 versions a scan of ``versions`` cost the
+document page 1.2 s (bench/README.md, benchmark 4)."""
+
+import pytest
+
+from crawler.archive.store import Archive
+from crawler.web.plugins.policy_filters import _NUMBERS
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive(tmp_path / "a.db")
+    yield a
+    a.close()
+
+
+def plan(archive, sql: str, params=()) -> list[str]:
+    return [row[3] for row in archive.db.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def test_numbering_a_variant_s_versions_searches_an_index(archive):
+    assert not any(step.startswith("SCAN versions") for step in plan(archive, _NUMBERS, [1]))
+
+
+def test_listing_a_document_s_variants_searches_an_index(archive):
+    steps = plan(archive, "select * from variants where document_id = ? order by region, language", ["d"])
+    assert steps == ["SEARCH variants USING INDEX idx_variants_document_id_region_language (document_id=?)"]
+
+
+def test_the_variant_status_page_s_order_reads_an_index_without_sorting(archive):
+    steps = plan(archive, "select * from variant_status order by last_ok_at limit 51")
+    assert steps == ["SCAN variant_freshness USING INDEX idx_variant_freshness_last_ok_at"]
