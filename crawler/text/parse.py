@@ -80,11 +80,12 @@ def _copy(source: LexborNode, target: lxml.html.HtmlElement) -> None:
             elif not tag.startswith("-") and tag not in HIDDEN:
                 if depth < MAX_DEPTH:
                     element = etree.SubElement(parent, tag if _xml_name(tag) else "span", _attributes(node))
-                if node.child is not None:
+                child = node.child  # each access makes a node object: once
+                if child is not None:
                     pending.append((node.next, parent, depth))
                     if depth < MAX_DEPTH:
                         parent, depth = element, depth + 1
-                    node = node.child
+                    node = child
                     continue
             node = node.next
 
