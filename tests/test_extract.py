@@ -273,3 +273,13 @@ def test_an_element_of_role_article_is_the_policy_and_the_page_around_it_is_not(
 def test_an_image_beside_the_policy_keeps_its_alt_text_in_the_fallback():
     text = fallback(f"<div><div><img alt='Diagram of the data flow'></div><div>{POLICY}</div></div>")
     assert "Diagram of the data flow" in text
+
+
+@pytest.mark.parametrize("raw, seen", [
+    ("our pri\u200bvacy policy", "our privacy policy"),  # an invisible character
+    ("the \ufb01le we keep", "the file we keep"),  # a compatibility form
+    ("the \u00e2\u20ac\u0153Platform\u00e2\u20ac\u009d", "the Platform"),  # mojibake
+])
+def test_comparable_normalises_a_text_normalize_would_change(raw, seen):
+    """``comparable`` skips normalising a text already normalised: never one normalize would change."""
+    assert comparable(raw) == comparable(normalize(raw)) == seen

@@ -412,6 +412,7 @@ class Archive:
                 flag_if_later_is_longer(self.db, recorded.capture_id, capture.variant_id, when, before["words"])
             return recorded
         recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
+        words = len(text.split())
         existing = self.db.execute(
             "SELECT id, first_seen FROM versions WHERE variant_id = ? AND text_sha256 = ? AND same_words_as IS NULL",
             [capture.variant_id, text_hash],
@@ -421,17 +422,15 @@ class Archive:
             self.db.execute("UPDATE versions SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?",
                             [when, when, version_id])
         else:
-            version_id = self.db["versions"].insert(
-                {"variant_id": capture.variant_id, "text_sha256": text_hash, "first_seen": when, "last_seen": when,
-                 "capture_id": recorded.capture_id, "words": len(text.split()), "text": text}
-            ).last_pk
+            version_id = self.db.execute(  # plain SQL, as _insert_capture says why
+                "INSERT INTO versions (variant_id, text_sha256, first_seen, last_seen, capture_id, words, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [capture.variant_id, text_hash, when, when, recorded.capture_id, words, text]).lastrowid
             self.db.execute("INSERT INTO versions_fts (rowid, text) VALUES (?, ?)", [version_id, text])
             index_version(self.db.conn, version_id, text, before["id"] if before else None)
             link_counterparts(self.db.conn, version_id, before["id"] if before else None)
         self.db.execute("UPDATE captures SET version_id = ? WHERE id = ?", [version_id, recorded.capture_id])
         is_return = bool(existing) and existing[1] <= when  # seen before, if only earlier in the same second
         change_id = self._change(capture.variant_id, before, version_id, text, when, recorded.capture_id, is_return) if before else None
-        words = len(text.split())
         flag_earlier(self.db, capture.variant_id, when, words)
         if after:
             self._insert_before(capture.variant_id, after, version_id, text, text_hash, change_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from crawler.common.outcomes import BLOCKED, EMPTY, HTTP_ERROR, NETWORK_ERROR, OK, WRONG_LANGUAGE
 from crawler.capture.items import Capture
@@ -26,6 +27,7 @@ MIN_WORDS, MIN_LETTERS = 30, 150
 # A text whose words are mostly link labels is a menu or a script-rendered shell, not a policy.
 MAX_LINK_SHARE = 0.5
 _LINK_LABEL = re.compile(r"\[([^\]]*)\]\(")
+_WORD = re.compile(r"\w+")
 # Bytes that are no text (an image, an archive, a font) decode to control characters and U+FFFD; a
 # real page, mojibake included, has next to none. Above this share of the first characters, the body
 # is recorded as no text rather than read as words of some language.
@@ -152,18 +154,20 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
             text, page_words = extracted.text, extracted.page_words
         except (NotText, SelectorMiss) as exc:
             return Analysis(EMPTY, detail=str(exc))
-    words = len(re.findall(r"\w+", text))
+    words = len(list(islice(_WORD.finditer(text), MIN_WORDS)))  # counted whole only when under MIN_WORDS
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
         return Analysis(EMPTY, detail=f"extracted text has {words} words")
     compared = comparable(text)
-    visible = len(re.findall(r"\w+", compared))
-    linked = sum(len(re.findall(r"\w+", label)) for label in _LINK_LABEL.findall(text))
-    if linked > MAX_LINK_SHARE * visible:
+    tokens = compared.split()
+    linked = sum(len(_WORD.findall(label)) for label in _LINK_LABEL.findall(text))
+    # Each token of ``compared`` holds a word or more: the words are counted only when the links
+    # could be their majority.
+    if linked > MAX_LINK_SHARE * len(tokens) and linked > MAX_LINK_SHARE * (visible := len(_WORD.findall(compared))):
         return Analysis(EMPTY, detail=f"navigation only: {linked} of {visible} words are links (a page shell, not the policy)")
     detected = detect_language(text)
     if language and detected != language.split("-")[0].lower():
         return Analysis(WRONG_LANGUAGE, detail=f"text is in {detected!r}, the variant in {language!r}", language=detected)
-    return Analysis(OK, text=text, language=detected, key=sha256(compared), words=len(compared.split()),
+    return Analysis(OK, text=text, language=detected, key=sha256(compared), words=len(tokens),
                     page_words=page_words)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import charset_normalizer
 from lxml import etree
+from lxml.cssselect import CSSSelector
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
 from w3lib.encoding import html_to_unicode
@@ -27,7 +28,8 @@ from crawler.declarations.catalog import Rules, Selector
 from crawler.text.maintext import main_content
 from crawler.text.parse import parse
 
-_SPACES = re.compile(r"[^\S\n]+")
+# White space to make one space (a single space is one already: leaving it costs the regex engine less).
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")
 _SPACE_BEFORE_NEWLINE = re.compile(r" \n")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
@@ -191,8 +193,20 @@ def comparable(text: str) -> str:
     return _clause_key(text) if len(text) <= _REMEMBERED else _key(text)
 
 
+# What ``normalize`` would change besides mojibake, compatibility forms and invisible characters:
+# white space other than single spaces and newlines, a space before a newline, 3 newlines in a row.
+_UNNORMAL_SPACE = re.compile(r"[^\S\n ]|  | \n|\n\n\n")
+
+
+def _normalized(text: str) -> bool:
+    """Whether ``normalize`` would return ``text`` as it is: true of the texts it returned, which
+    ``comparable`` is mostly given (a version's text, its clauses). Looking costs half of normalising."""
+    return (text == text.strip() and unicodedata.is_normalized("NFKC", text) and not _MOJIBAKE.search(text)
+            and not _UNNORMAL_SPACE.search(text) and not _class_of(_invisible).search(text))
+
+
 def _key(text: str) -> str:
-    text = _markup_removed(normalize(text))
+    text = _markup_removed(text if _normalized(text) else normalize(text))
     text = _class_of(_dash).sub("-", _class_of(_quote).sub("", html.unescape(text)))
     return " ".join(token for token in text.split() if _WORD.search(token))
 
@@ -224,19 +238,27 @@ def _in_range(root: etree._Element, start: etree._Element, end: etree._Element |
     return root
 
 
+@functools.lru_cache(maxsize=1024)
+def _css(expression: str) -> CSSSelector:
+    """A CSS selector compiled once a process: lxml's ``cssselect`` method translates the CSS to
+    XPath at every call, as long as the rest of a range's selection on a 500 KB page (issue 20)."""
+    return CSSSelector(expression, translator="html")
+
+
 def _select(doc: etree._Element, selector: Selector, alone: bool) -> list[etree._Element]:
     """What ``selector`` picks from ``doc``. A range cuts the document down, so it works on a copy
     unless it is the ``alone`` selector of the rules (the usual case; a copy of a 500 KB page and
     the second look-up in it cost as much as the cut)."""
     if selector.css is not None:
-        return doc.cssselect(selector.css)
-    if not doc.cssselect(selector.start):
+        return _css(selector.css)(doc)
+    starts = _css(selector.start)(doc)
+    if not starts:
         return []
     root = doc if alone else deepcopy(doc)
-    start = root.cssselect(selector.start)[0]
+    start = starts[0] if alone else _css(selector.start)(root)[0]
     end = None
     if selector.end:
-        ends = [e for e in root.cssselect(selector.end) if _follows(start, e, root)]
+        ends = [e for e in _css(selector.end)(root) if _follows(start, e, root)]
         end = ends[0] if ends else None
     body = _in_range(root, start, end)
     return [body.find("body") if body.find("body") is not None else body]
@@ -283,13 +305,14 @@ class Extracted:
     page_words: int
 
 
-_WORDLESS = re.compile(r"(?<!\S)(?:[^\w\s]|_)+(?!\S)")
+# A word's first letter or digit and the rest of its run: one match a word.
+_VISIBLE_WORD = re.compile(r"[^\W_]\S*")
 
 
 def visible_words(text: str) -> int:
-    """Words in plain text: runs without white space holding a letter or digit (all runs but the
-    wordless ones, counted by the regex engine: a page holds 10,000 words or more)."""
-    return len(text.split()) - len(_WORDLESS.findall(text))
+    """Words in plain text: runs without white space holding a letter or digit, counted by the
+    regex engine (a page holds 10,000 words or more) in one pass."""
+    return len(_VISIBLE_WORD.findall(text))
 
 
 def _page_words(doc: etree._Element) -> int:
@@ -316,7 +339,7 @@ def extract_counted(html: str, rules: Rules) -> Extracted:
         raise SelectorMiss(f"no element matches select: {wanted}")
     for fragment in fragments:
         for css in rules.remove:
-            for el in fragment.cssselect(css):
+            for el in _css(css)(fragment):
                 el.drop_tree()
     return Extracted(normalize(to_markdown(fragments)), shown)
 

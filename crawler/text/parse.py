@@ -58,16 +58,6 @@ def _attributes(node: LexborNode) -> dict[str, str]:
     return {name: _clean(value or "") for name, value in attributes.items() if _xml_name(name)} if attributes else attributes
 
 
-def _append_text(parent: lxml.html.HtmlElement, text: str) -> None:
-    """Text after the parent's last child is that child's tail; before any child, the parent's text."""
-    text = _clean(text)
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
-
-
 def _copy(source: LexborNode, target: lxml.html.HtmlElement) -> None:
     """Copy the children of ``source`` under ``target``, depth first without recursion (a page may
     nest thousands deep). Past ``MAX_DEPTH`` (where Chromium stops nesting) elements are unwrapped,
@@ -80,16 +70,22 @@ def _copy(source: LexborNode, target: lxml.html.HtmlElement) -> None:
         node, parent, depth = pending.pop()
         while node is not None:
             tag = node.tag
-            if tag == "-text":
-                _append_text(parent, node.text_content or "")
+            if tag == "-text":  # after the parent's last child, that child's tail; before any, the parent's text
+                text = _clean(node.text_content or "")
+                if len(parent):
+                    last = parent[-1]
+                    last.tail = (last.tail or "") + text
+                else:
+                    parent.text = (parent.text or "") + text
             elif not tag.startswith("-") and tag not in HIDDEN:
                 if depth < MAX_DEPTH:
                     element = etree.SubElement(parent, tag if _xml_name(tag) else "span", _attributes(node))
-                if node.child is not None:
+                child = node.child  # each access makes a node object: once
+                if child is not None:
                     pending.append((node.next, parent, depth))
                     if depth < MAX_DEPTH:
                         parent, depth = element, depth + 1
-                    node = node.child
+                    node = child
                     continue
             node = node.next
 
