@@ -159,3 +159,23 @@ def test_the_archive_pages_load_without_a_console_error(archive, server, page):
 def test_datasette_own_pages_keep_their_menu_script(server, page):
     page.goto(f"{server}/archive")
     assert "details.open && details != detailsClickedWithin" in page.content()
+
+
+def test_no_page_is_wider_than_a_phone(archive, server, browser):
+    """At 390 px, a wide table scrolls inside its box and long words wrap: the page itself never scrolls sideways."""
+    change = us_change(archive)
+    [version] = rows(archive, "select id from versions where variant_id = ? order by first_seen limit 1", [US])
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    wide = {}
+    for path in ("/", f"/-/variant/{US}", "/-/document/acme/privacy-policy?term=biometric", "/-/search?q=faceprints",
+                 f"/-/version/{version['id']}", f"/-/diff/{change['from_version_id']}/{change['to_version_id']}",
+                 f"/-/diff/{change['from_version_id']}/{change['to_version_id']}?layout=side",
+                 f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"):
+        page.goto(f"{server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    page.screenshot(path=str(SCREENSHOTS / "compare-390.png"), full_page=True)
+    context.close()
+    assert wide == {}
