@@ -774,6 +774,16 @@ async def test_a_search_snippet_shows_the_words_not_the_markdown(archive):
     assert not any(re.search(r"#|\*\*|\]\(", re.sub(r"<[^>]*>", "", s)) for s in found)
 
 
+def test_the_words_a_change_added_show_no_emphasis_markup_its_cuts_left_behind():
+    """A change's added text is pieces of Markdown cut anywhere (TikTok's "_Last updated: January 22,\n2026_"):
+    the home page's line and the feed entry show the words, not the underscores and asterisks cut off."""
+    from crawler.web.plugins.policy_filters import fragment_markdown, plain
+
+    pieces = "January 22\n\n2026_\n\n** Children_**\n\nwho use the user_id field"
+    assert plain(pieces) == "January 22 2026 Children who use the user_id field"
+    assert re.sub(r"<[^>]*>", "", str(fragment_markdown(pieces))).split() == plain(pieces).split()
+
+
 @pytest.mark.asyncio
 async def test_a_feed_entry_holds_its_change_typeset_with_hostile_markup_as_text(archive):
     feed = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom")).content)

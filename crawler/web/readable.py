@@ -6,7 +6,9 @@ typeset with its marks carried through the renderer as characters no text holds,
 ``<ins>`` and ``<del>`` around the words they enclose; that typesetting is kept only when dropping
 one side's marks gives exactly the other text typeset alone, so a change the Markdown itself
 carries (a heading's level, a link's target, emphasis added) is never typeset away: that line is
-shown as its Markdown source, marked word by word as before.
+shown as its Markdown source, marked word by word as before. Two changes typesetting would hide are
+made visible instead: a link's new target is written out after its words, marked; and a line whose
+two sides typeset alike (a rule drawn longer, an escape added) is typeset once, said to be markup only.
 
 A paragraph removed in one place and added, reworded, in another (the clause index's rewording
 measure, ``clauses.REWORDED``) is shown where it now stands as a word diff from its old wording,
@@ -46,6 +48,9 @@ _SPACE = re.compile(r"\s+")
 _AROUND_TAGS = re.compile(r"\s*(<[^>]*>)\s*")
 # The block markup a line starts with (heading, list item, quote): a mark opened at the line's start goes after it.
 _BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
+# A Markdown link, its words and its target; a changed target is written out between two more private-use marks.
+_LINK = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)")
+_TARGET_OPEN, _TARGET_CLOSE = "\ue004", "\ue005"
 # A term's phrases are folded (casefolded) to match; in a page's text they are matched regardless of case.
 _TERM_KEYS = {f"t{n}": term for n, term in enumerate(WATCHED)}
 _ANY_TERM = re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in _TERM_KEYS.items()), re.IGNORECASE)
@@ -159,15 +164,36 @@ def _source(row, title: str = "") -> Markup:
     return Markup('<p class="source" title="{}">{}</p>').format(title, out)
 
 
+def _targets_written(text: str, which: set[int]) -> str:
+    """``text`` with its links numbered ``which`` (in order of appearance) written as their words followed by
+    their target, so that a change of target is words a reader sees, not an attribute typesetting hides."""
+    number = iter(range(len(text)))
+    return _LINK.sub(lambda m: f"{m[1]} {_TARGET_OPEN}`{m[2]}`{_TARGET_CLOSE}" if next(number) in which else m[0], text)
+
+
+def _typeset(text: str, links: set[int]) -> str:
+    html = str(safe_markdown(_targets_written(text, links)))
+    return html.replace(f"{_TARGET_OPEN}<code>", '<code class="link-target" title="where this link leads">').replace(
+        f"</code>{_TARGET_CLOSE}", "</code>")
+
+
 def edited(row) -> Markup:
-    """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change."""
+    """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change.
+
+    A line whose two sides a reader sees alike (only the markup changed: a rule's length, an escape) is
+    typeset once, unmarked; a link whose target changed is typeset with its target written after its words."""
     (first_op, first_text), rest = row[0], row[1:]
     start = _BLOCK_PREFIX.match(first_text)[0] if first_op != EQUAL else ""
     segments = ([(EQUAL, start)] if start else []) + [(first_op, first_text[len(start):])] + rest
     merged = "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
-    html = str(safe_markdown(merged))
-    for op in (DELETE, INSERT):
-        if _comparable_html(_one_side(html, op)) != _comparable_html(str(safe_markdown(side(row, op)))):
+    links = {n for n, m in enumerate(_LINK.finditer(merged)) if _MARKS.search(m[2])}
+    old, new = (_typeset(side(row, op), links) for op in (DELETE, INSERT))
+    if _comparable_html(old) == _comparable_html(new):
+        return Markup('<div class="markup-only" title="only the Markdown markup changed here, not what a reader sees">{}</div>').format(
+            Markup(new))
+    html = _typeset(merged, links)
+    for op, alone in ((DELETE, old), (INSERT, new)):
+        if _comparable_html(_one_side(html, op)) != _comparable_html(alone):
             return _source(row, "the Markdown markup changed here: shown as its source")
     return _marks_to_tags(html)
 
