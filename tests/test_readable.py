@@ -48,3 +48,48 @@ def test_a_line_whose_markup_changed_but_not_what_a_reader_sees_is_typeset_unmar
     html = inline("Intro.\n\n**What We Collect**\n------------------\n\nEnd.",
                   "Intro.\n\n**What Information We Collect**\n-----------------------------\n\nEnd.")
     assert '<div class="markup-only"' in html and "-" not in visible(html)
+
+
+def test_a_heading_whose_level_changed_still_shows_the_change():
+    html = inline("Intro.\n\n## Sharing\n\nEnd.", "Intro.\n\n### Sharing\n\nEnd.")
+    assert "<ins>#</ins>" in html
+
+
+def test_markup_inside_an_edited_line_is_escaped():
+    html = inline("We collect data.", "We collect <script>alert(1)</script> data.")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_paragraph_moved_and_reworded_is_shown_where_it_now_stands_with_its_old_wording():
+    filler = "\n\n".join(f"Paragraph {n} about something else that stays exactly as it was." for n in range(8))
+    moved = "We may share your contact details with our partners for marketing purposes."
+    reworded = "We may share your contact details with trusted partners for marketing purposes."
+    html = inline(f"{moved}\n\n{filler}\n\nEnd.", f"{filler}\n\n{reworded}\n\nEnd.")
+    pair = re.search(r'<section class="pair" id="(moved-to-\d+)">(.*?)</section>', html, re.DOTALL)
+    assert pair, html
+    assert "<del>our </del><ins>trusted </ins>partners" in pair[2]
+    assert re.search(rf'<del class="block moved reworded" id="moved-from-\d+".*?<a href="#{pair[1]}">below</a>', html, re.DOTALL)
+    assert re.search(r'href="#(moved-from-\d+)"', pair[2])[1] in re.findall(r'id="([^"]+)"', html)
+
+
+def test_a_paragraph_reworded_in_place_is_not_called_moved():
+    html = inline("Intro.\n\nWe may share your details with partners.\n\nEnd.", "Intro.\n\nWe may share your details with trusted partners.\n\nEnd.")
+    assert "pair" not in html and "moved" not in html
+
+
+def test_watched_terms_in_a_change_are_marked_with_numbered_anchors():
+    rendered = render(diff("We collect your name.", "We collect your name and faceprints, and your precise location.").ops, "inline")
+    assert rendered.marks == {"biometric": 1, "precise-location": 1}
+    assert '<mark class="term" id="term-biometric-1" title="watched term: biometric">faceprints</mark>' in str(rendered.inline)
+
+
+def test_watched_terms_outside_the_change_are_not_marked():
+    rendered = render(diff("Biometric data is kept.\n\nWe collect your name.", "Biometric data is kept.\n\nWe collect your email.").ops, "inline")
+    assert rendered.marks == {}
+
+
+def test_each_watched_term_the_change_touches_is_said_added_removed_or_reworded():
+    old = "We collect faceprints from videos.\n\nWe retain data for a year.\n\nChildren under 13 may not use the app."
+    new = "We collect faceprints from photos and videos.\n\nWe use your precise location.\n\nChildren under 13 may not use the app."
+    assert verdicts(old, new) == {"biometric": "reworded", "precise-location": "added", "retention": "removed"}
