@@ -652,6 +652,18 @@ async def test_who_says_a_term_answers_per_declared_variant_with_its_window_and_
 
 
 @pytest.mark.asyncio
+async def test_a_phrase_typed_in_is_judged_on_the_change_its_who_says_row_leads_to(archive, us_change):
+    """"the change" keeps the reader's phrase: the diff says what the change did to it, and its jump links reach its marks."""
+    who = (await get(archive, "/-/document/acme/privacy-policy?term=User%20Content")).text
+    link = f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=User%20Content#asked"
+    assert link in hrefs(who)
+    html = (await get(archive, link.split("#")[0])).text
+    asked = text_of(re.search(r'<nav class="jump asked".*?</nav>', html, re.DOTALL)[0]).strip()
+    assert asked == "“User Content”: added by this change · jump to 1"
+    assert re.search(r'<mark class="term" id="term-user-content-1" title="the phrase asked about: User Content">User Content</mark>', html)
+
+
+@pytest.mark.asyncio
 async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_path):
     db = tmp_path / "archive.db"
     archive = Archive(db)

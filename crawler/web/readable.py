@@ -51,9 +51,20 @@ _BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
 # A Markdown link, its words and its target; a changed target is written out between two more private-use marks.
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)")
 _TARGET_OPEN, _TARGET_CLOSE = "\ue004", "\ue005"
-# A term's phrases are folded (casefolded) to match; in a page's text they are matched regardless of case.
-_TERM_KEYS = {f"t{n}": term for n, term in enumerate(WATCHED)}
-_ANY_TERM = re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in _TERM_KEYS.items()), re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _terms_pattern(asked: str) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for the term or phrase a reader asked about (first, so that its words are marked as
+    its own) and every watched term, and the term each of its groups stands for. A term's phrases are
+    folded (casefolded) to match; in a page's text they are matched regardless of case."""
+    keys = {f"t{n}": term for n, term in enumerate(dict.fromkeys(([asked] if asked else []) + list(WATCHED)))}
+    return re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in keys.items()), re.IGNORECASE), keys
+
+
+def anchor_key(term: str) -> str:
+    """A term or phrase as it stands in its marks' anchors (``term-KEY-N``): ``biometric``, ``irish-data-protection``."""
+    return re.sub(r"[\W_]+", "-", term.casefold()).strip("-") or "term"
 
 
 def readable(ops) -> list[tuple[int, str]]:
@@ -308,8 +319,9 @@ def _inline_block(all_rows, indices, moved, pairs) -> Markup:
     return out + _unchanged(all_rows, run)
 
 
-def render(ops, layout: str) -> Rendered:
-    """The diff's ops typeset in ``layout`` (``inline`` or ``side``), watched terms in its changes marked."""
+def render(ops, layout: str, asked: str = "") -> Rendered:
+    """The diff's ops typeset in ``layout`` (``inline`` or ``side``), watched terms in its changes marked,
+    and the term or phrase the reader ``asked`` about."""
     ops = readable(ops)
     moved = moved_paragraphs(ops)
     all_rows = rows(ops)
@@ -317,8 +329,8 @@ def render(ops, layout: str) -> Rendered:
     counter: dict[str, int] = {}
     if layout == "side":
         blocks = [{"folded": b["folded"], "rows": [
-            {"old": terms_marked(_cell(all_rows, i, DELETE, moved, pairs), counter),
-             "new": terms_marked(_cell(all_rows, i, INSERT, moved, pairs), counter), "changed": changed(all_rows[i])}
+            {"old": terms_marked(_cell(all_rows, i, DELETE, moved, pairs), counter, asked),
+             "new": terms_marked(_cell(all_rows, i, INSERT, moved, pairs), counter, asked), "changed": changed(all_rows[i])}
             for i in b["rows"] if changed(all_rows[i]) or side(all_rows[i], INSERT).strip()]} for b in _blocks(all_rows)]
         return Rendered(None, [b for b in blocks if b["rows"]], len(moved), len(pairs.moved_to), counter)
     out = Markup()
@@ -329,16 +341,18 @@ def render(ops, layout: str) -> Rendered:
                 n, "" if n == 1 else "s", _unchanged(all_rows, block["rows"]))
         else:
             out += _inline_block(all_rows, block["rows"], moved, pairs)
-    inline = terms_marked(out, counter)
+    inline = terms_marked(out, counter, asked)
     return Rendered(inline, None, len(moved), len(pairs.moved_to), counter)
 
 
 _TERM_CONTAINERS = re.compile(r"<(/?)(ins|del|section)\b")
 
 
-def terms_marked(html: Markup, counter: dict[str, int]) -> Markup:
-    """Watched terms inside the changes of typeset ``html`` (``<ins>``, ``<del>``, a reworded pair)
-    marked, each with an anchor ``term-KEY-N`` numbered on across the page by ``counter``."""
+def terms_marked(html: Markup, counter: dict[str, int], asked: str = "") -> Markup:
+    """Watched terms, and the term or phrase ``asked`` about, inside the changes of typeset ``html``
+    (``<ins>``, ``<del>``, a reworded pair) marked, each with an anchor ``term-KEY-N`` (``anchor_key``)
+    numbered on across the page by ``counter``, which counts them by term."""
+    any_term, keys = _terms_pattern(asked)
     out, depth = [], 0
     for part in _PARTS.split(str(html)):
         tag = _TERM_CONTAINERS.match(part)
@@ -347,20 +361,22 @@ def terms_marked(html: Markup, counter: dict[str, int]) -> Markup:
         if part.startswith("<") or not depth:
             out.append(part)
             continue
-        out.append(_ANY_TERM.sub(lambda m: _anchor(_TERM_KEYS[m.lastgroup], m[0], counter), part))
+        out.append(any_term.sub(lambda m: _anchor(keys[m.lastgroup], m[0], counter), part))
     return Markup("".join(out))
 
 
 def _anchor(term: str, word: str, counter: dict[str, int]) -> str:
     counter[term] = counter.get(term, 0) + 1
-    return f'<mark class="term" id="term-{term}-{counter[term]}" title="watched term: {term}">{word}</mark>'
+    return Markup('<mark class="term" id="term-{}-{}" title="{}: {}">{}</mark>').format(
+        anchor_key(term), counter[term], "watched term" if term in WATCHED else "the phrase asked about", term, Markup(word))
 
 
-def verdicts(old: str, new: str) -> dict[str, str]:
-    """Each watched term the change touches, and how: ``added`` (no clause had it), ``removed`` (no
-    clause has it now) or ``reworded`` (the clauses that carry it changed)."""
+def verdicts(old: str, new: str, terms=WATCHED) -> dict[str, str]:
+    """Each of ``terms`` (the watched terms, or a phrase a reader asked about) that the change touches,
+    and how: ``added`` (no clause had it), ``removed`` (no clause has it now) or ``reworded`` (the
+    clauses that carry it changed)."""
     out = {}
-    for term in WATCHED:
+    for term in terms:
         before = {comparable(c) for c in clauses_with(term, old)}
         after = {comparable(c) for c in clauses_with(term, new)}
         if before != after:
