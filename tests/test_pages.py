@@ -759,6 +759,16 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
 
 
 @pytest.mark.asyncio
+async def test_a_feed_for_a_phrase_says_what_each_change_did_to_it_and_links_to_its_diff_judging_it(archive, us_change):
+    window = between(first_capture(archive, US), us_change["detected_at"])
+    atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=User%20Content")).text)
+    [entry] = atom.iter(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == f"Acme privacy-policy (US, en): 'User Content' added, {window}"
+    assert entry.find(f"{ATOM}link").get("href") == (
+        f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=User%20Content#asked")
+
+
+@pytest.mark.asyncio
 async def test_a_feed_for_a_term_no_change_matches_says_so(archive):
     atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=zeppelin")).text)
     assert atom.findtext(f"{ATOM}title") == "policyarchive changes: no change matches term 'zeppelin' yet"
