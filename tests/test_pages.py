@@ -759,6 +759,12 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
 
 
 @pytest.mark.asyncio
+async def test_a_change_found_by_search_leads_to_its_diff_judging_the_words_searched(archive, us_change):
+    html = (await get(archive, "/-/search?q=faceprints")).text
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=faceprints#asked" in hrefs(html)
+
+
+@pytest.mark.asyncio
 async def test_a_feed_for_a_phrase_says_what_each_change_did_to_it_and_links_to_its_diff_judging_it(archive, us_change):
     window = between(first_capture(archive, US), us_change["detected_at"])
     atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=User%20Content")).text)
