@@ -730,6 +730,16 @@ async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_pa
 
 
 @pytest.mark.asyncio
+async def test_a_text_the_variant_came_back_to_is_never_cited_as_seen_unchanged_across_the_other(tmp_path):
+    db = us_history(tmp_path, {"2026-01-23T01:00:00.000000Z": LOREM, "2026-01-25T13:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}",
+                               "2026-01-26T01:00:00.000000Z": LOREM})
+    [first] = rows(db, "select id from versions order by first_seen limit 1")
+    html = text_of((await get(db, f"/-/version/{first['id']}")).text)
+    assert "Seen from 2026-01-23 01:00:00 UTC to 2026-01-26 01:00:00 UTC, not throughout: the variant read v2 on 2026-01-25" in html
+    assert "other texts were captured between (v2 on 2026-01-25)" in html and "seen unchanged" not in html
+
+
+@pytest.mark.asyncio
 async def test_versions_are_numbered_within_their_variant(archive, us_change):
     html = (await get(archive, f"/-/variant/{US}")).text
     new = us_change["to_version_id"]

@@ -152,9 +152,14 @@ async def version(datasette, request):
         (select id from versions where variant_id = :v and first_seen < :t order by first_seen desc limit 1) as previous,
         (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",
         {"v": ver["variant_id"], "t": ver["first_seen"]})).first()
+    # A text the variant came back to was not there throughout its first to last seen: the others seen between.
+    interrupted = await _rows(db, """select version_id, min(fetched_at) as first_seen, max(fetched_at) as last_seen
+        from captures where variant_id = ? and version_id != ? and fetched_at > ? and fetched_at < ?
+        group by version_id order by first_seen""", [ver["variant_id"], ver["id"], ver["first_seen"], ver["last_seen"]])
     permalink = public_url(datasette, request, f"/-/version/{ver['id']}")
     return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
+        "interrupted": interrupted,
         "permalink": permalink, "view": request.args.get("view", "markdown"), "pdf": _pdf(capture),
         "screenshot": await screenshot_of(db, ver["id"]),
     })
