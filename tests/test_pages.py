@@ -740,6 +740,16 @@ async def test_a_text_the_variant_came_back_to_is_never_cited_as_seen_unchanged_
 
 
 @pytest.mark.asyncio
+async def test_a_clause_page_says_whether_the_clause_still_stands_and_counts_its_words_in_english(tmp_path):
+    gone = "We sold your data to brokers until this year."
+    db = us_history(tmp_path, {"2026-01-23T01:00:00.000000Z": f"Hello\n\n{gone}\n\n{LOREM}", "2026-02-23T01:00:00.000000Z": f"Hello\n\n{LOREM}"})
+    ids = {r["text"]: r["id"] for r in rows(db, "select id, text from clauses")}
+    hello = text_of((await get(db, f"/-/clause/{ids['Hello']}")).text)
+    assert "1 word ·" in hello and "still there at the latest capture, 2026-02-23 01:00:00 UTC" in hello
+    assert "still there" not in text_of((await get(db, f"/-/clause/{ids[gone]}")).text)
+
+
+@pytest.mark.asyncio
 async def test_versions_are_numbered_within_their_variant(archive, us_change):
     html = (await get(archive, f"/-/variant/{US}")).text
     new = us_change["to_version_id"]

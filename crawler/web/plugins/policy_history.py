@@ -177,6 +177,8 @@ async def clause(datasette, request):
         join variant_labels as variants on variants.id = versions.variant_id
         where version_clauses.clause_id = ? group by versions.variant_id order by first_seen""", [found["id"]])
     for span in spans:
+        span["stands"] = (await db.execute("""select exists(select 1 from version_clauses where clause_id = ? and version_id =
+            (select id from versions where variant_id = ? order by last_seen desc limit 1))""", [found["id"], span["variant_id"]])).first()[0]
         span["appeared"] = (await db.execute("""select changes.from_version_id, changes.to_version_id, changes.detected_at,
               w.last_before, w.days
             from changes join change_windows as w on w.change_id = changes.id
