@@ -29,6 +29,13 @@ def test_a_link_whose_target_changed_is_typeset_with_its_target_written_out_and_
     assert "source" not in html
 
 
+def test_a_change_that_cuts_across_a_links_markup_is_still_typeset_with_the_target_written_out():
+    html = inline("Intro.\n\nFor more, refer to our [Children's Policy](https://a.example/kids?lang=en). End here.",
+                  "Intro.\n\nPlease see our [Children's Policy](https://a.example/kids) to learn more. End here.")
+    assert ('<p><del>For more, refer to </del><ins>Please see </ins>our Children\'s Policy <code class="link-target" title="where this link leads">'
+            'https://a.example/kids<del>?lang=en</del></code><ins> to learn more</ins>. End here.</p>') in html
+
+
 def test_a_link_within_the_policys_page_is_shown_as_its_words_not_a_link_that_leads_nowhere():
     html = inline("Intro.\n\nSee [Cookies](#cookies) and [terms](https://a.example/).", "Intro.\n\nSee [Cookies](#cookies) and [our terms](https://a.example/).")
     assert "See Cookies and " in html and 'href="#' not in html and "](" not in visible(html)

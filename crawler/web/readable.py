@@ -51,6 +51,8 @@ _BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
 # A Markdown link, its words and its target; a changed target is written out between two more private-use marks.
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)")
 _TARGET_OPEN, _TARGET_CLOSE = "\ue004", "\ue005"
+_DELIMITER_MARKED = re.compile(f"[{_OPEN[DELETE]}{_OPEN[INSERT]}][^{_CLOSE[DELETE]}{_CLOSE[INSERT]}]*[{_TARGET_OPEN}{_TARGET_CLOSE}]")
+_ESCAPABLE = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation: a target written out is escaped, so it reads as typed
 
 
 @lru_cache(maxsize=64)
@@ -179,33 +181,73 @@ def _targets_written(text: str, which: set[int]) -> str:
     """``text`` with its links numbered ``which`` (in order of appearance) written as their words followed by
     their target, so that a change of target is words a reader sees, not an attribute typesetting hides."""
     number = iter(range(len(text)))
-    return _LINK.sub(lambda m: f"{m[1]} {_TARGET_OPEN}`{m[2]}`{_TARGET_CLOSE}" if next(number) in which else m[0], text)
+    return _LINK.sub(lambda m: f"{m[1]} {_TARGET_OPEN}{_escaped(m[2])}{_TARGET_CLOSE}" if next(number) in which else m[0], text)
+
+
+def _escaped(target: str) -> str:
+    return _ESCAPABLE.sub(lambda m: "\\" + m[0], target)
 
 
 def _typeset(text: str, links: set[int]) -> str:
     html = str(safe_markdown(_targets_written(text, links)))
-    return html.replace(f"{_TARGET_OPEN}<code>", '<code class="link-target" title="where this link leads">').replace(
-        f"</code>{_TARGET_CLOSE}", "</code>")
+    return html.replace(_TARGET_OPEN, '<code class="link-target" title="where this link leads">').replace(_TARGET_CLOSE, "</code>")
 
 
 def edited(row) -> Markup:
     """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change.
 
     A line whose two sides a reader sees alike (only the markup changed: a rule's length, an escape) is
-    typeset once, unmarked; a link whose target changed is typeset with its target written after its words."""
-    (first_op, first_text), rest = row[0], row[1:]
-    start = _BLOCK_PREFIX.match(first_text)[0] if first_op != EQUAL else ""
-    segments = ([(EQUAL, start)] if start else []) + [(first_op, first_text[len(start):])] + rest
-    merged = "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
-    links = {n for n, m in enumerate(_LINK.finditer(merged)) if _MARKS.search(m[2])}
+    typeset once, unmarked; a link whose target changed is typeset with its target written after its
+    words; a line whose changes cut across its links' markup (a link removed, its target cut in two)
+    is diffed again with every link of both sides written so."""
+    links = {n for n, m in enumerate(_LINK.finditer(_merged(row))) if _MARKS.search(m[2])}
     old, new = (_typeset(side(row, op), links) for op in (DELETE, INSERT))
     if _comparable_html(old) == _comparable_html(new):
         return Markup('<div class="markup-only" title="only the Markdown markup changed here, not what a reader sees">{}</div>').format(
             Markup(new))
+    typeset = _typeset_marked(row, links)
+    if typeset is None:
+        every = set(range(max(len(_LINK.findall(side(row, op))) for op in (DELETE, INSERT))))
+        written = [r for r in rows(diff(*(_targets_written(side(row, op), every) for op in (DELETE, INSERT))).ops) if r]
+        typeset = _typeset_marked(_delimiters_kept(written[0]), set()) if every and len(written) == 1 else None
+    return typeset if typeset is not None else _source(row, "the Markdown markup changed here: shown as its source")
+
+
+def _delimiters_kept(row) -> list[tuple[int, str]]:
+    """A removal and an addition that both end, or both start, with a written target's delimiter (the word
+    diff keeps the space after it with it: ``…en⟩.`` and ``⟩ to learn…``), that delimiter left unchanged."""
+    out: list[tuple[int, str]] = []
+    for op, text in row:
+        if out and out[-1][0] == DELETE and op == INSERT and text and out[-1][1]:
+            removed = out.pop()[1]
+            if removed[0] == text[0] in (_TARGET_OPEN, _TARGET_CLOSE):
+                out.append((EQUAL, text[0]))
+                removed, text = removed[1:], text[1:]
+            tail = removed[-1:] if removed[-1:] in (_TARGET_OPEN, _TARGET_CLOSE) and text[:1] == removed[-1:] else ""
+            out += [(DELETE, removed[:-1] if tail else removed)] + ([(EQUAL, tail)] if tail else []) + [(INSERT, text[1:] if tail else text)]
+            continue
+        out.append((op, text))
+    return [(op, text) for op, text in out if text]
+
+
+def _merged(row) -> str:
+    """A row's text with its changes enclosed in marks, a mark opened at the line's start put after its block markup."""
+    (first_op, first_text), rest = row[0], row[1:]
+    start = _BLOCK_PREFIX.match(first_text)[0] if first_op != EQUAL else ""
+    segments = ([(EQUAL, start)] if start else []) + [(first_op, first_text[len(start):])] + rest
+    return "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
+
+
+def _typeset_marked(row, links: set[int]) -> Markup | None:
+    """A row typeset with its marks (``links`` written out), or None unless dropping one side's marks gives
+    exactly the other side typeset alone."""
+    merged = _merged(row)
+    if _DELIMITER_MARKED.search(_targets_written(merged, links)):
+        return None
     html = _typeset(merged, links)
-    for op, alone in ((DELETE, old), (INSERT, new)):
-        if _comparable_html(_one_side(html, op)) != _comparable_html(alone):
-            return _source(row, "the Markdown markup changed here: shown as its source")
+    for op in (DELETE, INSERT):
+        if _comparable_html(_one_side(html, op)) != _comparable_html(_typeset(side(row, op), links)):
+            return None
     return _marks_to_tags(html)
 
 
