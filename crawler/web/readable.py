@@ -51,7 +51,10 @@ _BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
 # A Markdown link, its words and its target; a changed target is written out between two more private-use marks.
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)")
 _TARGET_OPEN, _TARGET_CLOSE = "\ue004", "\ue005"
-_DELIMITER_MARKED = re.compile(f"[{_OPEN[DELETE]}{_OPEN[INSERT]}][^{_CLOSE[DELETE]}{_CLOSE[INSERT]}]*[{_TARGET_OPEN}{_TARGET_CLOSE}]")
+# A marked stretch may hold a written target whole, never one of its delimiters alone.
+_MARKED_STRETCH = re.compile(f"[{_OPEN[DELETE]}{_OPEN[INSERT]}][^{_CLOSE[DELETE]}{_CLOSE[INSERT]}]*")
+_WRITTEN_TARGET = re.compile(f"{_TARGET_OPEN}[^{_TARGET_OPEN}{_TARGET_CLOSE}]*{_TARGET_CLOSE}")
+_DELIMITER = re.compile(f"[{_TARGET_OPEN}{_TARGET_CLOSE}]")
 _ESCAPABLE = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation: a target written out is escaped, so it reads as typed
 
 
@@ -242,7 +245,7 @@ def _typeset_marked(row, links: set[int]) -> Markup | None:
     """A row typeset with its marks (``links`` written out), or None unless dropping one side's marks gives
     exactly the other side typeset alone."""
     merged = _merged(row)
-    if _DELIMITER_MARKED.search(_targets_written(merged, links)):
+    if any(_DELIMITER.search(_WRITTEN_TARGET.sub("", stretch)) for stretch in _MARKED_STRETCH.findall(_targets_written(merged, links))):
         return None
     html = _typeset(merged, links)
     for op in (DELETE, INSERT):
