@@ -682,6 +682,14 @@ async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_
 
 
 @pytest.mark.asyncio
+async def test_a_variant_never_captured_says_so_instead_of_showing_empty_tables(tmp_path):
+    db = us_history(tmp_path, {})
+    html = (await get(db, f"/-/variant/{US}")).text
+    assert "Never captured" in text_of(html) and "unknown" in text_of(html)
+    assert "<table" not in html
+
+
+@pytest.mark.asyncio
 async def test_the_document_variant_home_and_search_pages_lead_to_who_says_it(archive):
     who = "/-/document/acme/privacy-policy"
     assert f'action="{who}"' in (await get(archive, "/-/document/acme/privacy-policy")).text
