@@ -682,6 +682,23 @@ async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_
 
 
 @pytest.mark.asyncio
+async def test_the_document_page_offers_no_comparison_with_a_variant_never_captured(tmp_path):
+    db = tmp_path / "archive.db"
+    archive = Archive(db)
+    variants = tuple(Variant(id=f"acme/privacy-policy/{region.lower()}-en", document_id="acme/privacy-policy", service="Acme",
+                             document_type="privacy-policy", region=region, language="en", url=f"https://acme.example/{region}")
+                     for region in ("EEA", "UK", "US"))
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (
+        Document("acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", variants),)),)))
+    for variant in (EEA, US):
+        archive.record(Capture(variant_id=variant, requested_url="https://acme.example/", fetched_at="2021-06-02T00:00:00.000000Z",
+                               status=200, body=variant.encode()), Analysis("ok", f"{LOREM}\n\n{variant}"))
+    archive.close()
+    compare = [h for h in hrefs((await get(db, "/-/document/acme/privacy-policy")).text) if h.startswith("/-/compare/")]
+    assert compare == [f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"]
+
+
+@pytest.mark.asyncio
 async def test_a_variant_never_captured_says_so_instead_of_showing_empty_tables(tmp_path):
     db = us_history(tmp_path, {})
     html = (await get(db, f"/-/variant/{US}")).text

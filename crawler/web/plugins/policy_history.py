@@ -67,11 +67,12 @@ async def _rows(db, sql: str, params=()) -> list[dict]:
 
 def _pairs_to_compare(variants: list[dict]) -> list[tuple[dict, dict]]:
     """Comparisons worth one click: each variant against the first of its language (a word diff),
-    and each language of a region against the region's first (texts side by side)."""
+    and each language of a region against the region's first (texts side by side); only variants
+    the archive holds a version of, so that no click leads to a comparison with nothing."""
     pairs = []
     for key in ("language", "region"):
         first = {}
-        for v in variants:
+        for v in (v for v in variants if v["version_id"]):
             anchor = first.setdefault(v[key], v)
             if anchor is not v:
                 pairs.append((anchor, v))
