@@ -179,3 +179,18 @@ def test_no_page_is_wider_than_a_phone(archive, server, browser):
     page.screenshot(path=str(SCREENSHOTS / "compare-390.png"), full_page=True)
     context.close()
     assert wide == {}
+
+
+def test_a_reporter_follows_a_phrase_from_who_says_to_what_the_change_did_to_it(server, page):
+    page.goto(f"{server}/-/document/acme/privacy-policy")
+    page.get_by_label("Which variants say").fill("User Content")
+    page.get_by_role("button", name="Ask").click()
+    page.locator("tr.presence-yes").get_by_role("link", name="the change").click()
+    page.wait_for_load_state()
+    asked = page.locator("nav.asked")
+    assert asked.is_visible() and asked.inner_text().startswith("“User Content”: added by this change")
+    asked.get_by_role("link", name="1").click()
+    mark = page.locator("#term-user-content-1")
+    assert mark.inner_text() == "User Content"
+    assert mark.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    page.screenshot(path=str(SCREENSHOTS / "asked-phrase-diff.png"))
