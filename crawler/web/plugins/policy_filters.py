@@ -8,7 +8,6 @@ handler or a foreign image (images would also leak the reader to the policy's ho
 """
 
 import re
-from urllib.parse import quote
 
 import bleach
 from datasette import hookimpl
@@ -17,7 +16,6 @@ from markupsafe import Markup
 
 from crawler.common.clock import between
 from crawler.common.plural import count
-from crawler.text.terms import WATCHED
 
 _MARKDOWN = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
 _TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
@@ -100,22 +98,10 @@ def utc(value: str | None) -> str:
 def prepare_connection(conn):
     """``window_words(before, after)``: a window worded as the pages word it (``between`` is a keyword of
     SQL); ``markdown_html(text)``: the pieces of captured Markdown a change added or removed, typeset
-    safely, for feed entries' content; ``phrase_verdict(phrase, old, new)`` and ``url_quote(text)``
-    for their titles and links."""
+    safely, for feed entries' content."""
     conn.create_function("window_words", 2, between, deterministic=True)
     conn.create_function("markdown_html", 1, lambda text: str(fragment_markdown(text)), deterministic=True)
-    conn.create_function("phrase_verdict", 3, _phrase_verdict, deterministic=True)
-    conn.create_function("url_quote", 1, lambda text: quote(text or "", safe=""), deterministic=True)
 
-
-def _phrase_verdict(phrase: str, old: str, new: str) -> str | None:
-    """What a change did to a phrase a reader follows (``'Joint Venture' added``), as the diff page says
-    it; None for a watched term, whose feed entries list every watched term the change touches."""
-    from crawler.web.readable import verdicts  # here, not above: readable typesets with this module's safe_markdown
-
-    if phrase in WATCHED:
-        return None
-    return f"'{phrase}' {verdicts(old or '', new or '', [phrase]).get(phrase, 'in the words changed')}"
 
 
 @hookimpl
