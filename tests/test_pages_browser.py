@@ -194,3 +194,12 @@ def test_a_reporter_follows_a_phrase_from_who_says_to_what_the_change_did_to_it(
     assert mark.inner_text() == "User Content"
     assert mark.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
     page.screenshot(path=str(SCREENSHOTS / "asked-phrase-diff.png"))
+
+
+def test_at_a_phones_width_the_compare_page_stacks_what_only_one_side_says(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{server}/-/compare/acme/privacy-policy?a={EEA}&b={US}")
+    only_a, only_b = (page.locator(f".clause-gap .only-{side}").bounding_box() for side in "ab")
+    context.close()
+    assert only_b["y"] >= only_a["y"] + only_a["height"] and only_b["width"] > 300
