@@ -37,7 +37,8 @@ def test_a_change_that_cuts_across_a_links_markup_is_still_typeset_with_the_targ
 
 
 def test_a_link_within_the_policys_page_is_shown_as_its_words_not_a_link_that_leads_nowhere():
-    html = inline("Intro.\n\nSee [Cookies](#cookies) and [terms](https://a.example/).", "Intro.\n\nSee [Cookies](#cookies) and [our terms](https://a.example/).")
+    html = inline("Intro.\n\nSee [Cookies](#cookies \"Cookies\") and [terms](https://a.example/).",
+                  "Intro.\n\nSee [Cookies](#cookies \"Cookies\") and [our terms](https://a.example/).")
     assert "See Cookies and " in html and 'href="#' not in html and "](" not in visible(html)
 
 

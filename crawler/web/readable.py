@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import count
 
 from markupsafe import Markup, escape
 
@@ -183,7 +184,7 @@ def _source(row, title: str = "") -> Markup:
 def _targets_written(text: str, which: set[int]) -> str:
     """``text`` with its links numbered ``which`` (in order of appearance) written as their words followed by
     their target, so that a change of target is words a reader sees, not an attribute typesetting hides."""
-    number = iter(range(len(text)))
+    number = count()
     return _LINK.sub(lambda m: f"{m[1]} {_TARGET_OPEN}{_escaped(m[2])}{_TARGET_CLOSE}" if next(number) in which else m[0], text)
 
 
@@ -217,8 +218,9 @@ def edited(row) -> Markup:
 
 
 def _delimiters_kept(row) -> list[tuple[int, str]]:
-    """A removal and an addition that both end, or both start, with a written target's delimiter (the word
-    diff keeps the space after it with it: ``…en⟩.`` and ``⟩ to learn…``), that delimiter left unchanged."""
+    """A removal and the addition after it that both start with a written target's delimiter, or the
+    removal ending with the one the addition starts with (the word diff keeps the space after a
+    delimiter with it: ``…en⟩.`` against ``⟩ to learn…``): that delimiter left unchanged, out of the marks."""
     out: list[tuple[int, str]] = []
     for op, text in row:
         if out and out[-1][0] == DELETE and op == INSERT and text and out[-1][1]:

@@ -27,7 +27,7 @@ _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})")
 
 # A link to a place in the policy's own page (``[Cookies](#cookies)``): the archive's pages have no such
 # place, so it is shown as its words, not as a link that leads nowhere.
-_IN_PAGE_LINK = re.compile(r'<a href="#[^"]*">(.*?)</a>', re.DOTALL)
+_IN_PAGE_LINK = re.compile(r'<a href="#[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
 # A separator the policy draws with characters (``\*\*\*…``, escaped so Markdown keeps them): a rule.
 _DRAWN_RULE = re.compile(r"<p>([*_=~-])\1{2,}</p>")
 
