@@ -792,6 +792,15 @@ async def test_permalinks_and_citations_use_the_public_address_the_archive_is_pu
 
 
 @pytest.mark.asyncio
+async def test_feed_entries_link_to_the_public_address_the_archive_is_published_at(archive, us_change):
+    client = datasette_app(archive, base_url="https://archive.example.org/").client
+    diff = f"https://archive.example.org/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"
+    for feed, link in (("changes_feed.atom?term=biometric", f"{diff}?term=biometric#asked"), ("service_changes_feed.atom?service=Acme", diff)):
+        atom = ElementTree.fromstring((await client.get(f"/archive/{feed}")).text)
+        assert link in [e.find(f"{ATOM}link").get("href") for e in atom.iter(f"{ATOM}entry")], feed
+
+
+@pytest.mark.asyncio
 async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_changed_and_when(archive, us_change):
     window = between(first_capture(archive, US), us_change["detected_at"])
     for page_path, feed in (("/-/document/acme/privacy-policy", "document=acme%2Fprivacy-policy"), (f"/-/variant/{US}", f"variant={US.replace('/', '%2F')}")):
