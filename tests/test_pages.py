@@ -699,6 +699,17 @@ async def test_the_document_page_offers_no_comparison_with_a_variant_never_captu
 
 
 @pytest.mark.asyncio
+async def test_the_captures_table_leaves_out_the_columns_no_capture_fills(archive, tmp_path):
+    def headers(html):
+        return re.findall(r"<th[^>]*>([^<]+)</th>", html.split("<h2>Captures</h2>")[1])
+
+    imported = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM})
+    assert headers((await get(imported, f"/-/variant/{US}")).text) == [
+        "Fetched (UTC)", "Outcome", "Status", "Version", "Region / egress", "Renderer", "Source"]
+    assert "Kept" in headers((await get(archive, f"/-/variant/{US}")).text)
+
+
+@pytest.mark.asyncio
 async def test_a_variant_never_captured_says_so_instead_of_showing_empty_tables(tmp_path):
     db = us_history(tmp_path, {})
     html = (await get(db, f"/-/variant/{US}")).text

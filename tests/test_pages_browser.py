@@ -203,3 +203,10 @@ def test_at_a_phones_width_the_compare_page_stacks_what_only_one_side_says(serve
     only_a, only_b = (page.locator(f".clause-gap .only-{side}").bounding_box() for side in "ab")
     context.close()
     assert only_b["y"] >= only_a["y"] + only_a["height"] and only_b["width"] > 300
+
+
+def test_the_variant_pages_choice_of_versions_to_diff_is_read_whole(server, page):
+    page.goto(f"{server}/-/variant/{US}")
+    for label in page.locator("form[action='/-/diff'] label").all():
+        select, box = label.locator("select").bounding_box(), label.bounding_box()
+        assert select["x"] + select["width"] <= box["x"] + box["width"] + 1
