@@ -153,9 +153,9 @@ async def test_search_finds_the_variant_with_the_term_highlighted_and_links_its_
 
 
 @pytest.mark.asyncio
-async def test_search_lists_changes_that_added_the_term(archive, us_change):
+async def test_search_lists_changes_that_added_the_term_each_linked_to_its_diff_judging_it(archive, us_change):
     html = (await get(archive, "/-/search?q=voiceprints")).text
-    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}" in hrefs(html)
+    assert f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=voiceprints#asked" in hrefs(html)
 
 
 @pytest.mark.asyncio
@@ -652,6 +652,18 @@ async def test_who_says_a_term_answers_per_declared_variant_with_its_window_and_
 
 
 @pytest.mark.asyncio
+async def test_a_phrase_typed_in_is_judged_on_the_change_its_who_says_row_leads_to(archive, us_change):
+    """"the change" keeps the reader's phrase: the diff says what the change did to it, and its jump links reach its marks."""
+    who = (await get(archive, "/-/document/acme/privacy-policy?term=User%20Content")).text
+    link = f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=User%20Content#asked"
+    assert link in hrefs(who)
+    html = (await get(archive, link.split("#")[0])).text
+    asked = text_of(re.search(r'<nav class="jump asked".*?</nav>', html, re.DOTALL)[0]).strip()
+    assert asked == "“User Content”: added by this change · jump to 1"
+    assert re.search(r'<mark class="term" id="term-user-content-1" title="the phrase asked about: User Content">User Content</mark>', html)
+
+
+@pytest.mark.asyncio
 async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_path):
     db = tmp_path / "archive.db"
     archive = Archive(db)
@@ -667,6 +679,42 @@ async def test_who_says_a_term_never_reads_a_variant_without_captures_as_no(tmp_
     html = text_of((await get(db, "/-/document/acme/privacy-policy?term=faceprints")).text)
     assert "UK · en unknown never captured" in html
     assert "US · en yes as of 2021-06-02 since the first capture, 2021-06-02" in html
+
+
+@pytest.mark.asyncio
+async def test_the_document_page_offers_no_comparison_with_a_variant_never_captured(tmp_path):
+    db = tmp_path / "archive.db"
+    archive = Archive(db)
+    variants = tuple(Variant(id=f"acme/privacy-policy/{region.lower()}-en", document_id="acme/privacy-policy", service="Acme",
+                             document_type="privacy-policy", region=region, language="en", url=f"https://acme.example/{region}")
+                     for region in ("EEA", "UK", "US"))
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (
+        Document("acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", variants),)),)))
+    for variant in (EEA, US):
+        archive.record(Capture(variant_id=variant, requested_url="https://acme.example/", fetched_at="2021-06-02T00:00:00.000000Z",
+                               status=200, body=variant.encode()), Analysis("ok", f"{LOREM}\n\n{variant}"))
+    archive.close()
+    compare = [h for h in hrefs((await get(db, "/-/document/acme/privacy-policy")).text) if h.startswith("/-/compare/")]
+    assert compare == [f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"]
+
+
+@pytest.mark.asyncio
+async def test_the_captures_table_leaves_out_the_columns_no_capture_fills(archive, tmp_path):
+    def headers(html):
+        return re.findall(r"<th[^>]*>([^<]+)</th>", html.split("<h2>Captures</h2>")[1])
+
+    imported = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM})
+    assert headers((await get(imported, f"/-/variant/{US}")).text) == [
+        "Fetched (UTC)", "Outcome", "Status", "Version", "Region / egress", "Renderer", "Source"]
+    assert "Kept" in headers((await get(archive, f"/-/variant/{US}")).text)
+
+
+@pytest.mark.asyncio
+async def test_a_variant_never_captured_says_so_instead_of_showing_empty_tables(tmp_path):
+    db = us_history(tmp_path, {})
+    html = (await get(db, f"/-/variant/{US}")).text
+    assert "Never captured" in text_of(html) and "unknown" in text_of(html)
+    assert "<table" not in html
 
 
 @pytest.mark.asyncio
@@ -718,6 +766,26 @@ async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_pa
 
 
 @pytest.mark.asyncio
+async def test_a_text_the_variant_came_back_to_is_never_cited_as_seen_unchanged_across_the_other(tmp_path):
+    db = us_history(tmp_path, {"2026-01-23T01:00:00.000000Z": LOREM, "2026-01-25T13:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}",
+                               "2026-01-26T01:00:00.000000Z": LOREM})
+    [first] = rows(db, "select id from versions order by first_seen limit 1")
+    html = text_of((await get(db, f"/-/version/{first['id']}")).text)
+    assert "Seen from 2026-01-23 01:00:00 UTC to 2026-01-26 01:00:00 UTC, not throughout: the variant read v2 on 2026-01-25" in html
+    assert "other texts were captured between (v2 on 2026-01-25)" in html and "seen unchanged" not in html
+
+
+@pytest.mark.asyncio
+async def test_a_clause_page_says_whether_the_clause_still_stands_and_counts_its_words_in_english(tmp_path):
+    gone = "We sold your data to brokers until this year."
+    db = us_history(tmp_path, {"2026-01-23T01:00:00.000000Z": f"Hello\n\n{gone}\n\n{LOREM}", "2026-02-23T01:00:00.000000Z": f"Hello\n\n{LOREM}"})
+    ids = {r["text"]: r["id"] for r in rows(db, "select id, text from clauses")}
+    hello = text_of((await get(db, f"/-/clause/{ids['Hello']}")).text)
+    assert "1 word ·" in hello and "still there at the latest capture, 2026-02-23 01:00:00 UTC" in hello
+    assert "still there" not in text_of((await get(db, f"/-/clause/{ids[gone]}")).text)
+
+
+@pytest.mark.asyncio
 async def test_versions_are_numbered_within_their_variant(archive, us_change):
     html = (await get(archive, f"/-/variant/{US}")).text
     new = us_change["to_version_id"]
@@ -735,6 +803,15 @@ async def test_permalinks_and_citations_use_the_public_address_the_archive_is_pu
 
 
 @pytest.mark.asyncio
+async def test_feed_entries_link_to_the_public_address_the_archive_is_published_at(archive, us_change):
+    client = datasette_app(archive, base_url="https://archive.example.org/").client
+    diff = f"https://archive.example.org/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}"
+    for feed, link in (("changes_feed.atom?term=biometric", f"{diff}?term=biometric#asked"), ("service_changes_feed.atom?service=Acme", diff)):
+        atom = ElementTree.fromstring((await client.get(f"/archive/{feed}")).text)
+        assert link in [e.find(f"{ATOM}link").get("href") for e in atom.iter(f"{ATOM}entry")], feed
+
+
+@pytest.mark.asyncio
 async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_changed_and_when(archive, us_change):
     window = between(first_capture(archive, US), us_change["detected_at"])
     for page_path, feed in (("/-/document/acme/privacy-policy", "document=acme%2Fprivacy-policy"), (f"/-/variant/{US}", f"variant={US.replace('/', '%2F')}")):
@@ -744,6 +821,16 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
         titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
         assert f"Acme privacy-policy (US, en): 'biometric' added, {window}" in titles, page_path
         assert len(titles) == (2 if "document" in feed else 1)  # the document's German text changed too
+
+
+@pytest.mark.asyncio
+async def test_a_feed_for_a_phrase_says_what_each_change_did_to_it_and_links_to_its_diff_judging_it(archive, us_change):
+    window = between(first_capture(archive, US), us_change["detected_at"])
+    atom = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=User%20Content")).text)
+    [entry] = atom.iter(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == f"Acme privacy-policy (US, en): 'User Content' added, {window}"
+    assert entry.find(f"{ATOM}link").get("href") == (
+        f"/-/diff/{us_change['from_version_id']}/{us_change['to_version_id']}?term=User%20Content#asked")
 
 
 @pytest.mark.asyncio
@@ -772,6 +859,16 @@ async def test_a_search_snippet_shows_the_words_not_the_markdown(archive):
     found = [s for s in snippets(html) if "<mark>" in s]
     assert found and all("Notice" in re.sub(r"<[^>]*>", "", s) for s in found)
     assert not any(re.search(r"#|\*\*|\]\(", re.sub(r"<[^>]*>", "", s)) for s in found)
+
+
+def test_the_words_a_change_added_show_no_emphasis_markup_its_cuts_left_behind():
+    """A change's added text is pieces of Markdown cut anywhere (TikTok's "_Last updated: January 22,\n2026_"):
+    the home page's line and the feed entry show the words, not the underscores and asterisks cut off."""
+    from crawler.web.plugins.policy_filters import fragment_markdown, plain
+
+    pieces = "January 22\n\n2026_\n\n** Children_**\n\nwho use the user_id field"
+    assert plain(pieces) == "January 22 2026 Children who use the user_id field"
+    assert re.sub(r"<[^>]*>", "", str(fragment_markdown(pieces))).split() == plain(pieces).split()
 
 
 @pytest.mark.asyncio

@@ -159,3 +159,54 @@ def test_the_archive_pages_load_without_a_console_error(archive, server, page):
 def test_datasette_own_pages_keep_their_menu_script(server, page):
     page.goto(f"{server}/archive")
     assert "details.open && details != detailsClickedWithin" in page.content()
+
+
+def test_no_page_is_wider_than_a_phone(archive, server, browser):
+    """At 390 px, a wide table scrolls inside its box and long words wrap: the page itself never scrolls sideways."""
+    change = us_change(archive)
+    [version] = rows(archive, "select id from versions where variant_id = ? order by first_seen limit 1", [US])
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    wide = {}
+    for path in ("/", f"/-/variant/{US}", "/-/document/acme/privacy-policy?term=biometric", "/-/search?q=faceprints",
+                 f"/-/version/{version['id']}", f"/-/diff/{change['from_version_id']}/{change['to_version_id']}",
+                 f"/-/diff/{change['from_version_id']}/{change['to_version_id']}?layout=side",
+                 f"/-/compare/acme/privacy-policy?a={EEA}&b={US}"):
+        page.goto(f"{server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    page.screenshot(path=str(SCREENSHOTS / "compare-390.png"), full_page=True)
+    context.close()
+    assert wide == {}
+
+
+def test_a_reporter_follows_a_phrase_from_who_says_to_what_the_change_did_to_it(server, page):
+    page.goto(f"{server}/-/document/acme/privacy-policy")
+    page.get_by_label("Which variants say").fill("User Content")
+    page.get_by_role("button", name="Ask").click()
+    page.locator("tr.presence-yes").get_by_role("link", name="the change").click()
+    page.wait_for_load_state()
+    asked = page.locator("nav.asked")
+    assert asked.is_visible() and asked.inner_text().startswith("“User Content”: added by this change")
+    asked.get_by_role("link", name="1").click()
+    mark = page.locator("#term-user-content-1")
+    assert mark.inner_text() == "User Content"
+    assert mark.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    page.screenshot(path=str(SCREENSHOTS / "asked-phrase-diff.png"))
+
+
+def test_at_a_phones_width_the_compare_page_stacks_what_only_one_side_says(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{server}/-/compare/acme/privacy-policy?a={EEA}&b={US}")
+    only_a, only_b = (page.locator(f".clause-gap .only-{side}").bounding_box() for side in "ab")
+    context.close()
+    assert only_b["y"] >= only_a["y"] + only_a["height"] and only_b["width"] > 300
+
+
+def test_the_variant_pages_choice_of_versions_to_diff_is_read_whole(server, page):
+    page.goto(f"{server}/-/variant/{US}")
+    for label in page.locator("form[action='/-/diff'] label").all():
+        select, box = label.locator("select").bounding_box(), label.bounding_box()
+        assert select["x"] + select["width"] <= box["x"] + box["width"] + 1

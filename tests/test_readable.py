@@ -23,9 +23,39 @@ def test_a_word_changed_under_a_bold_heading_is_marked_in_typeset_text():
     assert not re.search(r"##|\*", visible(html))
 
 
-def test_a_link_whose_target_changed_is_shown_as_its_source_with_the_target_marked():
+def test_a_link_whose_target_changed_is_typeset_with_its_target_written_out_and_marked():
     html = inline("Read our [terms](https://a.example/terms) first.", "Read our [terms](https://b.example/terms) first.")
-    assert re.search(r'<p class="source"[^>]*>Read our \[terms\]\(https://<del>a</del><ins>b</ins>\.example/terms\) first\.</p>', html)
+    assert '<p>Read our terms <code class="link-target" title="where this link leads">https://<del>a</del><ins>b</ins>.example/terms</code> first.</p>' in html
+    assert "source" not in html
+
+
+def test_a_change_that_cuts_across_a_links_markup_is_still_typeset_with_the_target_written_out():
+    html = inline("Intro.\n\nFor more, refer to our [Children's Policy](https://a.example/kids?lang=en). End here.",
+                  "Intro.\n\nPlease see our [Children's Policy](https://a.example/kids) to learn more. End here.")
+    assert ('<p><del>For more, refer to </del><ins>Please see </ins>our Children\'s Policy <code class="link-target" title="where this link leads">'
+            'https://a.example/kids<del>?lang=en</del></code><ins> to learn more</ins>. End here.</p>') in html
+
+
+def test_a_link_within_the_policys_page_is_shown_as_its_words_not_a_link_that_leads_nowhere():
+    html = inline("Intro.\n\nSee [Cookies](#cookies \"Cookies\") and [terms](https://a.example/).",
+                  "Intro.\n\nSee [Cookies](#cookies \"Cookies\") and [our terms](https://a.example/).")
+    assert "See Cookies and " in html and 'href="#' not in html and "](" not in visible(html)
+
+
+def test_a_link_within_the_policys_page_whose_target_changed_still_shows_the_change():
+    html = inline("See [Cookies](#cookies) below.", "See [Cookies](#cookie-policy) below.")
+    assert "#<del>cookies</del><ins>cookie-policy</ins></code>" in html
+
+
+def test_a_separator_drawn_with_escaped_asterisks_is_a_rule():
+    html = inline("Intro.\n\n\\*\\*\\*\\*\\*\n\nEnd.", "Intro changed.\n\n\\*\\*\\*\\*\\*\n\nEnd.")
+    assert "<hr>" in html and "*" not in visible(html)
+
+
+def test_a_line_whose_markup_changed_but_not_what_a_reader_sees_is_typeset_unmarked():
+    html = inline("Intro.\n\n**What We Collect**\n------------------\n\nEnd.",
+                  "Intro.\n\n**What Information We Collect**\n-----------------------------\n\nEnd.")
+    assert '<div class="markup-only"' in html and "-" not in visible(html)
 
 
 def test_a_heading_whose_level_changed_still_shows_the_change():

@@ -93,3 +93,10 @@ def test_any_phrase_is_a_term(archive):
 def test_a_list_item_is_a_clause_of_its_own(archive):
     record(archive, US, "01", "What we collect:\n\n* Your name and email address.\n* Faceprints and voiceprints,\n  from your videos.\n* Your contacts.")
     assert presence(archive)[US.id].clauses == ["* Faceprints and voiceprints,\n  from your videos."]
+
+
+def test_a_term_in_emphasis_marked_with_underscores_is_found_without_them():
+    from crawler.text.terms import find
+
+    assert find("biometric", "We keep _biometric data_ and __faceprints__.") == ["biometric", "faceprints"]
+    assert find("children", "**_For Children_**") == ["children"]

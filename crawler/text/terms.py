@@ -62,10 +62,13 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def pattern(term: str) -> re.Pattern:
-    """A watched term's phrases in every language, or a literal phrase, as one word-start pattern."""
+    """A watched term's phrases in every language, or a literal phrase, as one word-start pattern.
+
+    A word is letters and digits: the underscores of Markdown emphasis (``_biometric data_``) bound it,
+    so that a term in emphasis is found, and found without them."""
     phrases = [p for by_lang in WATCHED.get(term, {}).values() for p in by_lang] or [term]
     alternatives = sorted({re.escape(_fold(p)) for p in phrases}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*")
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")[^\W_]*")
 
 
 def find(term: str, text: str) -> list[str]:

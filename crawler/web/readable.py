@@ -6,7 +6,9 @@ typeset with its marks carried through the renderer as characters no text holds,
 ``<ins>`` and ``<del>`` around the words they enclose; that typesetting is kept only when dropping
 one side's marks gives exactly the other text typeset alone, so a change the Markdown itself
 carries (a heading's level, a link's target, emphasis added) is never typeset away: that line is
-shown as its Markdown source, marked word by word as before.
+shown as its Markdown source, marked word by word as before. Two changes typesetting would hide are
+made visible instead: a link's new target is written out after its words, marked; and a line whose
+two sides typeset alike (a rule drawn longer, an escape added) is typeset once, said to be markup only.
 
 A paragraph removed in one place and added, reworded, in another (the clause index's rewording
 measure, ``clauses.REWORDED``) is shown where it now stands as a word diff from its old wording,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import count
 
 from markupsafe import Markup, escape
 
@@ -46,9 +49,28 @@ _SPACE = re.compile(r"\s+")
 _AROUND_TAGS = re.compile(r"\s*(<[^>]*>)\s*")
 # The block markup a line starts with (heading, list item, quote): a mark opened at the line's start goes after it.
 _BLOCK_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d{1,9}[.)]\s+|>\s*)*")
-# A term's phrases are folded (casefolded) to match; in a page's text they are matched regardless of case.
-_TERM_KEYS = {f"t{n}": term for n, term in enumerate(WATCHED)}
-_ANY_TERM = re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in _TERM_KEYS.items()), re.IGNORECASE)
+# A Markdown link, its words and its target; a changed target is written out between two more private-use marks.
+_LINK = re.compile(r"\[([^\]\n]*)\]\(([^()\s]*)\)")
+_TARGET_OPEN, _TARGET_CLOSE = "\ue004", "\ue005"
+# A marked stretch may hold a written target whole, never one of its delimiters alone.
+_MARKED_STRETCH = re.compile(f"[{_OPEN[DELETE]}{_OPEN[INSERT]}][^{_CLOSE[DELETE]}{_CLOSE[INSERT]}]*")
+_WRITTEN_TARGET = re.compile(f"{_TARGET_OPEN}[^{_TARGET_OPEN}{_TARGET_CLOSE}]*{_TARGET_CLOSE}")
+_DELIMITER = re.compile(f"[{_TARGET_OPEN}{_TARGET_CLOSE}]")
+_ESCAPABLE = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation: a target written out is escaped, so it reads as typed
+
+
+@lru_cache(maxsize=64)
+def _terms_pattern(asked: str) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for the term or phrase a reader asked about (first, so that its words are marked as
+    its own) and every watched term, and the term each of its groups stands for. A term's phrases are
+    folded (casefolded) to match; in a page's text they are matched regardless of case."""
+    keys = {f"t{n}": term for n, term in enumerate(dict.fromkeys(([asked] if asked else []) + list(WATCHED)))}
+    return re.compile("|".join(f"(?P<{group}>{pattern(term).pattern})" for group, term in keys.items()), re.IGNORECASE), keys
+
+
+def anchor_key(term: str) -> str:
+    """A term or phrase as it stands in its marks' anchors (``term-KEY-N``): ``biometric``, ``irish-data-protection``."""
+    return re.sub(r"[\W_]+", "-", term.casefold()).strip("-") or "term"
 
 
 def readable(ops) -> list[tuple[int, str]]:
@@ -159,16 +181,78 @@ def _source(row, title: str = "") -> Markup:
     return Markup('<p class="source" title="{}">{}</p>').format(title, out)
 
 
+def _targets_written(text: str, which: set[int]) -> str:
+    """``text`` with its links numbered ``which`` (in order of appearance) written as their words followed by
+    their target, so that a change of target is words a reader sees, not an attribute typesetting hides."""
+    number = count()
+    return _LINK.sub(lambda m: f"{m[1]} {_TARGET_OPEN}{_escaped(m[2])}{_TARGET_CLOSE}" if next(number) in which else m[0], text)
+
+
+def _escaped(target: str) -> str:
+    return _ESCAPABLE.sub(lambda m: "\\" + m[0], target)
+
+
+def _typeset(text: str, links: set[int]) -> str:
+    html = str(safe_markdown(_targets_written(text, links)))
+    return html.replace(_TARGET_OPEN, '<code class="link-target" title="where this link leads">').replace(_TARGET_CLOSE, "</code>")
+
+
 def edited(row) -> Markup:
-    """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change."""
+    """A line edited in place, typeset with its marks, or as its source when typesetting would hide a change.
+
+    A line whose two sides a reader sees alike (only the markup changed: a rule's length, an escape) is
+    typeset once, unmarked; a link whose target changed is typeset with its target written after its
+    words; a line whose changes cut across its links' markup (a link removed, its target cut in two)
+    is diffed again with every link of both sides written so."""
+    links = {n for n, m in enumerate(_LINK.finditer(_merged(row))) if _MARKS.search(m[2])}
+    old, new = (_typeset(side(row, op), links) for op in (DELETE, INSERT))
+    if _comparable_html(old) == _comparable_html(new):
+        return Markup('<div class="markup-only" title="only the Markdown markup changed here, not what a reader sees">{}</div>').format(
+            Markup(new))
+    typeset = _typeset_marked(row, links)
+    if typeset is None:
+        every = set(range(max(len(_LINK.findall(side(row, op))) for op in (DELETE, INSERT))))
+        written = [r for r in rows(diff(*(_targets_written(side(row, op), every) for op in (DELETE, INSERT))).ops) if r]
+        typeset = _typeset_marked(_delimiters_kept(written[0]), set()) if every and len(written) == 1 else None
+    return typeset if typeset is not None else _source(row, "the Markdown markup changed here: shown as its source")
+
+
+def _delimiters_kept(row) -> list[tuple[int, str]]:
+    """A removal and the addition after it that both start with a written target's delimiter, or the
+    removal ending with the one the addition starts with (the word diff keeps the space after a
+    delimiter with it: ``…en⟩.`` against ``⟩ to learn…``): that delimiter left unchanged, out of the marks."""
+    out: list[tuple[int, str]] = []
+    for op, text in row:
+        if out and out[-1][0] == DELETE and op == INSERT and text and out[-1][1]:
+            removed = out.pop()[1]
+            if removed[0] == text[0] in (_TARGET_OPEN, _TARGET_CLOSE):
+                out.append((EQUAL, text[0]))
+                removed, text = removed[1:], text[1:]
+            tail = removed[-1:] if removed[-1:] in (_TARGET_OPEN, _TARGET_CLOSE) and text[:1] == removed[-1:] else ""
+            out += [(DELETE, removed[:-1] if tail else removed)] + ([(EQUAL, tail)] if tail else []) + [(INSERT, text[1:] if tail else text)]
+            continue
+        out.append((op, text))
+    return [(op, text) for op, text in out if text]
+
+
+def _merged(row) -> str:
+    """A row's text with its changes enclosed in marks, a mark opened at the line's start put after its block markup."""
     (first_op, first_text), rest = row[0], row[1:]
     start = _BLOCK_PREFIX.match(first_text)[0] if first_op != EQUAL else ""
     segments = ([(EQUAL, start)] if start else []) + [(first_op, first_text[len(start):])] + rest
-    merged = "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
-    html = str(safe_markdown(merged))
+    return "".join(text if op == EQUAL else _OPEN[op] + text + _CLOSE[op] for op, text in segments)
+
+
+def _typeset_marked(row, links: set[int]) -> Markup | None:
+    """A row typeset with its marks (``links`` written out), or None unless dropping one side's marks gives
+    exactly the other side typeset alone."""
+    merged = _merged(row)
+    if any(_DELIMITER.search(_WRITTEN_TARGET.sub("", stretch)) for stretch in _MARKED_STRETCH.findall(_targets_written(merged, links))):
+        return None
+    html = _typeset(merged, links)
     for op in (DELETE, INSERT):
-        if _comparable_html(_one_side(html, op)) != _comparable_html(str(safe_markdown(side(row, op)))):
-            return _source(row, "the Markdown markup changed here: shown as its source")
+        if _comparable_html(_one_side(html, op)) != _comparable_html(_typeset(side(row, op), links)):
+            return None
     return _marks_to_tags(html)
 
 
@@ -282,8 +366,9 @@ def _inline_block(all_rows, indices, moved, pairs) -> Markup:
     return out + _unchanged(all_rows, run)
 
 
-def render(ops, layout: str) -> Rendered:
-    """The diff's ops typeset in ``layout`` (``inline`` or ``side``), watched terms in its changes marked."""
+def render(ops, layout: str, asked: str = "") -> Rendered:
+    """The diff's ops typeset in ``layout`` (``inline`` or ``side``), watched terms in its changes marked,
+    and the term or phrase the reader ``asked`` about."""
     ops = readable(ops)
     moved = moved_paragraphs(ops)
     all_rows = rows(ops)
@@ -291,8 +376,8 @@ def render(ops, layout: str) -> Rendered:
     counter: dict[str, int] = {}
     if layout == "side":
         blocks = [{"folded": b["folded"], "rows": [
-            {"old": terms_marked(_cell(all_rows, i, DELETE, moved, pairs), counter),
-             "new": terms_marked(_cell(all_rows, i, INSERT, moved, pairs), counter), "changed": changed(all_rows[i])}
+            {"old": terms_marked(_cell(all_rows, i, DELETE, moved, pairs), counter, asked),
+             "new": terms_marked(_cell(all_rows, i, INSERT, moved, pairs), counter, asked), "changed": changed(all_rows[i])}
             for i in b["rows"] if changed(all_rows[i]) or side(all_rows[i], INSERT).strip()]} for b in _blocks(all_rows)]
         return Rendered(None, [b for b in blocks if b["rows"]], len(moved), len(pairs.moved_to), counter)
     out = Markup()
@@ -303,16 +388,18 @@ def render(ops, layout: str) -> Rendered:
                 n, "" if n == 1 else "s", _unchanged(all_rows, block["rows"]))
         else:
             out += _inline_block(all_rows, block["rows"], moved, pairs)
-    inline = terms_marked(out, counter)
+    inline = terms_marked(out, counter, asked)
     return Rendered(inline, None, len(moved), len(pairs.moved_to), counter)
 
 
 _TERM_CONTAINERS = re.compile(r"<(/?)(ins|del|section)\b")
 
 
-def terms_marked(html: Markup, counter: dict[str, int]) -> Markup:
-    """Watched terms inside the changes of typeset ``html`` (``<ins>``, ``<del>``, a reworded pair)
-    marked, each with an anchor ``term-KEY-N`` numbered on across the page by ``counter``."""
+def terms_marked(html: Markup, counter: dict[str, int], asked: str = "") -> Markup:
+    """Watched terms, and the term or phrase ``asked`` about, inside the changes of typeset ``html``
+    (``<ins>``, ``<del>``, a reworded pair) marked, each with an anchor ``term-KEY-N`` (``anchor_key``)
+    numbered on across the page by ``counter``, which counts them by term."""
+    any_term, keys = _terms_pattern(asked)
     out, depth = [], 0
     for part in _PARTS.split(str(html)):
         tag = _TERM_CONTAINERS.match(part)
@@ -321,20 +408,22 @@ def terms_marked(html: Markup, counter: dict[str, int]) -> Markup:
         if part.startswith("<") or not depth:
             out.append(part)
             continue
-        out.append(_ANY_TERM.sub(lambda m: _anchor(_TERM_KEYS[m.lastgroup], m[0], counter), part))
+        out.append(any_term.sub(lambda m: _anchor(keys[m.lastgroup], m[0], counter), part))
     return Markup("".join(out))
 
 
 def _anchor(term: str, word: str, counter: dict[str, int]) -> str:
     counter[term] = counter.get(term, 0) + 1
-    return f'<mark class="term" id="term-{term}-{counter[term]}" title="watched term: {term}">{word}</mark>'
+    return Markup('<mark class="term" id="term-{}-{}" title="{}: {}">{}</mark>').format(
+        anchor_key(term), counter[term], "watched term" if term in WATCHED else "the phrase asked about", term, Markup(word))
 
 
-def verdicts(old: str, new: str) -> dict[str, str]:
-    """Each watched term the change touches, and how: ``added`` (no clause had it), ``removed`` (no
-    clause has it now) or ``reworded`` (the clauses that carry it changed)."""
+def verdicts(old: str, new: str, terms=WATCHED) -> dict[str, str]:
+    """Each of ``terms`` (the watched terms, or a phrase a reader asked about) that the change touches,
+    and how: ``added`` (no clause had it), ``removed`` (no clause has it now) or ``reworded`` (the
+    clauses that carry it changed)."""
     out = {}
-    for term in WATCHED:
+    for term in terms:
         before = {comparable(c) for c in clauses_with(term, old)}
         after = {comparable(c) for c in clauses_with(term, new)}
         if before != after:

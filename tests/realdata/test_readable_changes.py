@@ -86,3 +86,18 @@ def test_a_reader_jumps_from_the_top_of_a_real_diff_to_the_biometric_change(us):
         assert page.locator(".diff h4, .diff h5").count() > 0
         assert page.locator(".pair").first.is_visible()
         browser.close()
+
+
+@pytest.mark.asyncio
+async def test_no_real_diff_typesets_a_link_or_a_drawn_rule_as_markdown(us):
+    """Every change of the US history: links (in-page anchors too) and rules drawn with asterisks are typeset,
+    a changed target written out; only the lines shown as their source on purpose show ``[words](target)``."""
+    client = datasette_app(us).client
+    targets_written = 0
+    for change in rows(us, "select from_version_id, to_version_id from changes where variant_id = ?", [US]):
+        response = await client.get(f"/-/diff/{change['from_version_id']}/{change['to_version_id']}")
+        text = typeset(response.text)
+        assert "](" not in text and "*****" not in text, change
+        assert not re.search(r'href="#(?!term-|moved-|terms\b)', response.text), change
+        targets_written += response.text.count('<code class="link-target"')
+    assert targets_written >= 5

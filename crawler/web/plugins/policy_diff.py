@@ -5,8 +5,9 @@
                              ``<del>``, unchanged stretches folded, paragraphs that only moved marked
                              as moved, those moved and reworded shown with their old wording; each
                              watched term the change touches said added, removed or reworded, with
-                             links to its marks. A stored change's ops are reused (``diff.expand``);
-                             other pairs are diffed on the fly (``diff.diff``).
+                             links to its marks; ``?term=`` (a watched term or any phrase, as the "who
+                             says" page passes it) is judged and marked first. A stored change's ops
+                             are reused (``diff.expand``); other pairs are diffed on the fly (``diff.diff``).
 ``/-/compare/SERVICE/TYPE``  two variants as they stood at a date (``?a=&b=&at=YYYY-MM-DD``, default
                              now): the same language opens with the answer, the clauses only in one
                              and those reworded (``crawler/web/gap.py``, the clause index), then the
@@ -33,7 +34,7 @@ from crawler.web.gap import regional_gap
 from crawler.web.plugins import row_id
 from crawler.web.plugins.policy_history import screenshot_bytes, screenshot_of
 from crawler.web.publish import page
-from crawler.web.readable import render, verdicts
+from crawler.web.readable import anchor_key, render, verdicts
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -87,10 +88,12 @@ async def diff_page(datasette, request):
         computed = diff(old["text"], new["text"])
         ops, counts = computed.ops, (computed.words_added, computed.words_removed)
     layout = _layout(request)
+    asked = (request.args.get("term") or "").strip()
     return await page(datasette, request, "policy_diff.html", {
         "old": old, "new": new, "change": dict(stored) if stored else None, "added": counts[0], "removed": counts[1],
-        "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout),
-        "verdicts": verdicts(old["text"], new["text"]),
+        "layout": layout, "layout_urls": _layout_urls(request), **_rendered(ops, layout, asked),
+        "asked": asked, "asked_verdict": verdicts(old["text"], new["text"], [asked]).get(asked) if asked else None,
+        "verdicts": {t: v for t, v in verdicts(old["text"], new["text"]).items() if t != asked},
         "pictures": await _pictures(db, old["id"], new["id"]),
     })
 
@@ -124,10 +127,10 @@ def _layout_urls(request) -> dict:
     return {layout: request.path + "?" + urlencode(args + [("layout", layout)]) for layout in ("inline", "side")}
 
 
-def _rendered(ops, layout: str) -> dict:
-    rendered = render(ops, layout)
+def _rendered(ops, layout: str, asked: str = "") -> dict:
+    rendered = render(ops, layout, asked)
     return {"inline": rendered.inline, "blocks": rendered.blocks, "moved": rendered.moved, "reworded": rendered.reworded,
-            "marks": rendered.marks}
+            "marks": rendered.marks, "anchor_key": anchor_key}
 
 
 async def diff_form(datasette, request):

@@ -3,13 +3,22 @@ with none (an empty archive, a watched term no change has touched, a service tha
 was an HTTP 500, where a feed reader should get a valid feed it can poll until entries come.
 
 Registered last, so that this renderer of ``.atom`` replaces datasette-atom's, which it calls for
-every feed that has rows.
+every feed that has rows. The feed's SQL gets ``phrase_verdict(phrase, old, new)``,
+``url_quote(text)`` and ``public_path(path)``, for entries that say what a change did to the phrase
+followed and link to the diff judging it, at the archive's public address when ``--base-url``
+gives one (a feed reader elsewhere cannot follow a bare path).
 """
+
+from urllib.parse import quote
 
 from datasette import __version__, hookimpl
 from datasette.utils.asgi import Response
 from datasette_atom import REQUIRED_COLUMNS, can_render_atom, render_atom
 from feedgen.feed import FeedGenerator
+
+from crawler.text.terms import WATCHED
+from crawler.web.publish import PLUGIN
+from crawler.web.readable import verdicts
 
 
 def _title(datasette, request, sql: str, database: str, query_name: str | None) -> str:
@@ -34,3 +43,19 @@ def render(datasette, request, sql, columns, rows, database, table, query_name, 
 @hookimpl(trylast=True)
 def register_output_renderer():
     return {"extension": "atom", "render": render, "can_render": can_render_atom}
+
+
+def phrase_verdict(phrase: str, old: str | None, new: str | None) -> str | None:
+    """What a change did to a phrase a reader follows (``'Joint Venture' added``), as the diff page says
+    it; None for a watched term, whose feed entries list every watched term the change touches."""
+    if phrase in WATCHED:
+        return None
+    return f"'{phrase}' {verdicts(old or '', new or '', [phrase]).get(phrase, 'in the words changed')}"
+
+
+@hookimpl
+def prepare_connection(conn, datasette):
+    base = (datasette.plugin_config(PLUGIN) or {}).get("base_url") or ""
+    conn.create_function("phrase_verdict", 3, phrase_verdict, deterministic=True)
+    conn.create_function("url_quote", 1, lambda text: quote(text or "", safe=""), deterministic=True)
+    conn.create_function("public_path", 1, lambda path: base + datasette.urls.path(path), deterministic=True)

@@ -25,28 +25,43 @@ _HEADING = re.compile(r"<(/?)h([1-6])>")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})")
 
 
+# A link to a place in the policy's own page (``[Cookies](#cookies)``): the archive's pages have no such
+# place, so it is shown as its words, not as a link that leads nowhere.
+_IN_PAGE_LINK = re.compile(r'<a href="#[^"]*"[^>]*>(.*?)</a>', re.DOTALL)
+# A separator the policy draws with characters (``\*\*\*…``, escaped so Markdown keeps them): a rule.
+_DRAWN_RULE = re.compile(r"<p>([*_=~-])\1{2,}</p>")
+
+
 def safe_markdown(text: str | None) -> Markup:
     """Captured Markdown as HTML that cannot run anything: no raw HTML, links only to http(s) and mailto.
 
-    Its headings go two levels down, below the page's own title and section headings."""
+    Its headings go two levels down, below the page's own title and section headings; links within
+    the policy's page are shown as their words, and separators drawn with characters as rules."""
     html = _HEADING.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + 2)}>", _MARKDOWN.render(text or ""))
+    html = _DRAWN_RULE.sub("<hr>", _IN_PAGE_LINK.sub(r"\1", html))
     return Markup(bleach.clean(html, tags=_TAGS, attributes={"a": ["href", "title"]}, protocols=_PROTOCOLS, strip=True))
 
 
 _BLOCK_TAGS = re.compile(r"</?(?:p|ul|ol|li|blockquote|pre|table|thead|tbody|tr|th|td|hr|br)\b[^>]*>")
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 # What is left of Markdown cut mid-construct (a snippet starts and ends anywhere): emphasis runs, a
-# heading's marks, a link's brackets and target.
-_CUT_MARKUP = re.compile(r"\*{2,}|_{2,}|(?:^|(?<=\s))#{1,6}\s+|\]\([^)\s]*\)?|\[")
+# heading's marks, a link's brackets and target, an underscore of emphasis left at a word's edge.
+_CUT_MARKUP = re.compile(r"\*{2,}|_{2,}|(?:^|(?<=\s))#{1,6}\s+|\]\([^)\s]*\)?|\[|(?<!\w)_|_(?!\w)")
+
+
+def fragment_markdown(text: str | None) -> Markup:
+    """Pieces of captured Markdown (the words a change added or removed, cut anywhere) typeset, the
+    markup cut off at the pieces' ends dropped: for feed entries."""
+    parts = _TAG_OR_TEXT.split(str(safe_markdown(text)))
+    return Markup("".join(p if p.startswith("<") else _CUT_MARKUP.sub("", p) for p in parts))
 
 
 def inline_markdown(text: str | None) -> Markup:
     """Captured Markdown, or a piece of it, typeset as one run of text for a search snippet or a
-    feed line: emphasis and links kept, headings bold, blocks run together, markup cut off at the
-    piece's ends dropped."""
-    html = _HEADING.sub(lambda m: f"<{m[1]}strong>", str(safe_markdown(text)))
-    parts = _TAG_OR_TEXT.split(_BLOCK_TAGS.sub(" ", html))
-    return Markup(" ".join("".join(p if p.startswith("<") else _CUT_MARKUP.sub("", p) for p in parts).split()))
+    home page line: emphasis and links kept, headings bold, blocks run together, markup cut off at
+    the piece's ends dropped."""
+    html = _HEADING.sub(lambda m: f"<{m[1]}strong>", str(fragment_markdown(text)))
+    return Markup(" ".join(_BLOCK_TAGS.sub(" ", html).split()))
 
 
 def marked(html: Markup, words: list[str]) -> Markup:
@@ -61,10 +76,10 @@ def marked(html: Markup, words: list[str]) -> Markup:
 
 
 def plain(text: str | None) -> str:
-    """Captured Markdown as the words a reader sees, for snippets and feeds: no ``###``, ``**`` or
-    ``[label](url)``, just the label."""
-    html = _MARKDOWN.render(text or "")
-    return " ".join(bleach.clean(html, tags=set(), strip=True).split()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    """Captured Markdown, or pieces of it, as the words a reader sees, for a home page line: no
+    ``###``, ``**`` or ``[label](url)``, just the label, and no markup the pieces' ends cut off."""
+    words = bleach.clean(str(fragment_markdown(text)), tags=set(), strip=True)
+    return " ".join(words.split()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
 
 
 def day(value: str | None) -> str:
@@ -82,9 +97,11 @@ def utc(value: str | None) -> str:
 @hookimpl
 def prepare_connection(conn):
     """``window_words(before, after)``: a window worded as the pages word it (``between`` is a keyword of
-    SQL); ``markdown_html(text)``: captured Markdown typeset safely, for feed entries' content."""
+    SQL); ``markdown_html(text)``: the pieces of captured Markdown a change added or removed, typeset
+    safely, for feed entries' content."""
     conn.create_function("window_words", 2, between, deterministic=True)
-    conn.create_function("markdown_html", 1, lambda text: str(safe_markdown(text)), deterministic=True)
+    conn.create_function("markdown_html", 1, lambda text: str(fragment_markdown(text)), deterministic=True)
+
 
 
 @hookimpl

@@ -67,11 +67,12 @@ async def _rows(db, sql: str, params=()) -> list[dict]:
 
 def _pairs_to_compare(variants: list[dict]) -> list[tuple[dict, dict]]:
     """Comparisons worth one click: each variant against the first of its language (a word diff),
-    and each language of a region against the region's first (texts side by side)."""
+    and each language of a region against the region's first (texts side by side); only variants
+    the archive holds a version of, so that no click leads to a comparison with nothing."""
     pairs = []
     for key in ("language", "region"):
         first = {}
-        for v in variants:
+        for v in (v for v in variants if v["version_id"]):
             anchor = first.setdefault(v[key], v)
             if anchor is not v:
                 pairs.append((anchor, v))
@@ -149,9 +150,14 @@ async def version(datasette, request):
         (select id from versions where variant_id = :v and first_seen < :t order by first_seen desc limit 1) as previous,
         (select id from versions where variant_id = :v and first_seen > :t order by first_seen limit 1) as next""",
         {"v": ver["variant_id"], "t": ver["first_seen"]})).first()
+    # A text the variant came back to was not there throughout its first to last seen: the others seen between.
+    interrupted = await _rows(db, """select version_id, min(fetched_at) as first_seen, max(fetched_at) as last_seen
+        from captures where variant_id = ? and version_id != ? and fetched_at > ? and fetched_at < ?
+        group by version_id order by first_seen""", [ver["variant_id"], ver["id"], ver["first_seen"], ver["last_seen"]])
     permalink = public_url(datasette, request, f"/-/version/{ver['id']}")
     return await page(datasette, request, "policy_version.html", {
         "ver": ver, "capture": capture, "seen": seen, "previous": neighbours["previous"], "next": neighbours["next"],
+        "interrupted": interrupted,
         "permalink": permalink, "view": request.args.get("view", "markdown"), "pdf": _pdf(capture),
         "screenshot": await screenshot_of(db, ver["id"]),
     })
@@ -169,6 +175,8 @@ async def clause(datasette, request):
         join variant_labels as variants on variants.id = versions.variant_id
         where version_clauses.clause_id = ? group by versions.variant_id order by first_seen""", [found["id"]])
     for span in spans:
+        span["stands"] = (await db.execute("""select exists(select 1 from version_clauses where clause_id = ? and version_id =
+            (select id from versions where variant_id = ? order by last_seen desc limit 1))""", [found["id"], span["variant_id"]])).first()[0]
         span["appeared"] = (await db.execute("""select changes.from_version_id, changes.to_version_id, changes.detected_at,
               w.last_before, w.days
             from changes join change_windows as w on w.change_id = changes.id
