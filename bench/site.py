@@ -56,14 +56,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class VariantSite:
-    """``count`` variants over ``pages``, served from a thread on 127.0.0.1 (HTTP/1.0, as a plain site)."""
+    """``count`` variants over ``pages``, served from a thread on 127.0.0.1 (HTTP/1.0, as a plain site),
+    each answered after ``latency`` seconds (a far site's round trips, for the network-bound case)."""
 
-    def __init__(self, pages: list[bytes], count: int, content_type: str = "text/html; charset=utf-8"):
+    def __init__(self, pages: list[bytes], count: int, content_type: str = "text/html; charset=utf-8",
+                 latency: float = 0.0):
         self.bodies = [pages[i % len(pages)] for i in range(count)]
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                time.sleep(latency)
                 try:
                     body = site.bodies[int(self.path.rsplit("/", 1)[-1])]
                     status = 200

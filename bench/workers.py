@@ -9,22 +9,18 @@ second from a queue filled in advance, what bounds how many workers one archive 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 
 from bench.report import Figure
-from bench.site import ENV, PROJECT, _Server, fresh_db, run as run_command
+from bench.site import ENV, PROJECT, VariantSite, fresh_db, last_run, run as run_command, write_declarations
 from crawler.archive.store import Archive
 from crawler.capture.items import Capture
-from crawler.common.clock import parse, utcnow
+from crawler.common.clock import utcnow
 from crawler.declarations.catalog import load_catalog
 from crawler.fleet.queue import Queue, connect, local_redis
 from crawler.fleet.writer import Writer
@@ -42,49 +38,6 @@ PARAGRAPH = ("We collect information you provide when you create an account, suc
 def _page(i: int) -> bytes:
     return (f"<html><body><article class='policy'><h1>Policy {i}</h1>" + f"<p>{PARAGRAPH}</p>" * 20 +
             "</article></body></html>").encode()
-
-
-class SlowSite:
-    """Small policy pages on 127.0.0.1, each answered after ``LATENCY`` seconds."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                time.sleep(LATENCY)
-                body = _page(int(self.path.rsplit("/", 1)[-1]))
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, i: int) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v/{i}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _declarations(folder: Path, urls: list[str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    docs = [{"type": f"doc-{i}", "variants": [{"region": "US", "language": "en", "url": u, "select": ["article.policy"]}]}
-            for i, u in enumerate(urls)]
-    (folder / "bench.yml").write_text(json.dumps({"service": "Bench", "documents": docs}))
-    return folder
-
-
-def _seconds(db: Path) -> float:
-    """The last run's length, started_at to ended_at."""
-    with sqlite3.connect(db) as conn:
-        started, ended = conn.execute("SELECT started_at, ended_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    return (parse(ended) - parse(started)).total_seconds()
 
 
 def _through_workers(work: Path, policies: Path, workers: int) -> float:
@@ -106,9 +59,8 @@ def _through_workers(work: Path, policies: Path, workers: int) -> float:
                 p.terminate()
             for p in procs:
                 p.wait(30)
-    with sqlite3.connect(db) as conn:
-        new = conn.execute("SELECT new FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
-    return new / _seconds(db)
+    done = last_run(db)
+    return done["outcomes"].get("new", 0) / done["seconds"]
 
 
 def _writer_capacity(work: Path, policies: Path, captures: int) -> float:
@@ -142,9 +94,9 @@ def _writer_capacity(work: Path, policies: Path, captures: int) -> float:
 def run(work: Path, args) -> list[Figure]:
     pages = 40 if args.quick else 120
     os.environ.update(ENV)  # the writer's capacity loads the declarations in this process
-    site = SlowSite()
+    site = VariantSite([_page(i) for i in range(pages)], pages, latency=LATENCY)
     try:
-        policies = _declarations(work / "policies", [site.url(i) for i in range(pages)])
+        policies = write_declarations(work / "policies", site.urls, select=["article.policy"])
         rates = {}
         for workers in (1, 2, 4):
             rates[workers] = _through_workers(work, policies, workers)
