@@ -141,6 +141,16 @@ def test_an_older_capture_imported_later_takes_its_place_in_history(archive):
     assert effective_changes(archive) == [(versions["Text A"]["id"], versions["Text C"]["id"], "2020")]
 
 
+def test_an_older_capture_of_the_earliest_text_is_unchanged_and_moves_its_first_seen_back(archive):
+    archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C"))
+    archive.record(capture("2020-01-01T00:00:00Z"), Analysis("ok", "Text C"))
+
+    [version] = archive.db["versions"].rows
+    assert outcomes(archive) == ["new", "unchanged"]
+    assert version["first_seen"].startswith("2020") and version["last_seen"].startswith("2025")
+    assert [r["version_id"] for r in archive.db["captures"].rows] == [version["id"]] * 2
+
+
 def test_a_text_found_between_two_known_ones_supersedes_the_direct_change(archive):
     archive.record(capture("2025-01-01T00:00:00Z"), Analysis("ok", "Text C"))
     archive.record(capture("2019-01-01T00:00:00Z"), Analysis("ok", "Text A"))

@@ -75,17 +75,6 @@ async def test_sql_cannot_write_to_the_archive(archive):
     assert count.json() == [{"n": 3}]
 
 
-@pytest.mark.asyncio
-@pytest.mark.parametrize("path", ["/-/version/999999", "/archive/no_such_table", "/archive/no_such_table.json"])
-async def test_a_page_not_found_answers_404_without_a_traceback_in_the_log(archive, capfd, path):
-    response = await datasette_app(archive).client.get(path)
-    printed = "".join(capfd.readouterr())
-
-    assert response.status_code == 404
-    assert ("No such version" in response.text) if "version" in path else ("not found" in response.text.lower())
-    assert "Traceback" not in printed
-
-
 def test_serve_starts_a_real_datasette_on_the_archive(archive):
     with serving(archive) as base:
         body = urllib.request.urlopen(f"{base}/archive/changes", timeout=5).read().decode()

@@ -51,3 +51,14 @@ async def test_a_request_the_pages_cannot_serve_is_answered_with_why_not_a_serve
 async def test_search_syntax_and_dates_before_the_archive_are_read_as_words_and_times(archive, path, says):
     response = await datasette_app(archive).client.get(path)
     assert response.status_code == 200 and says in response.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/-/version/999999", "/archive/no_such_table", "/archive/no_such_table.json"])
+async def test_a_page_not_found_answers_404_without_a_traceback_in_the_log(archive, capfd, path):
+    response = await datasette_app(archive).client.get(path)
+    printed = "".join(capfd.readouterr())
+
+    assert response.status_code == 404
+    assert ("No such version" in response.text) if "version" in path else ("not found" in response.text.lower())
+    assert "Traceback" not in printed

@@ -405,11 +405,15 @@ class Archive:
             if why and self._unconfirmed(capture.variant_id, text_hash):
                 detail = f"{why}; a version once {CONFIRMATIONS} captures agree"
                 return self._insert_capture({**row, "outcome": SUSPECT, "detail": detail, "text_sha256": text_hash}, capture)
-        if before and before["text_sha256"] == text_hash:
-            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": before["id"]}, capture)
-            self.db.execute("UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?", [when, before["id"]])
+        # The text of the capture next to it in time: the one before, or, for a capture older than
+        # all (an import), the earliest, whose version then reaches back to it. No new text either way.
+        neighbour = before or after
+        if neighbour and neighbour["text_sha256"] == text_hash:
+            recorded = self._insert_capture({**row, "outcome": UNCHANGED, "version_id": neighbour["id"]}, capture)
+            self.db.execute("UPDATE versions SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?",
+                            [when, when, neighbour["id"]])
             if after:
-                flag_if_later_is_longer(self.db, recorded.capture_id, capture.variant_id, when, before["words"])
+                flag_if_later_is_longer(self.db, recorded.capture_id, capture.variant_id, when, neighbour["words"])
             return recorded
         recorded = self._insert_capture({**row, "outcome": CHANGED if before else NEW}, capture)
         words = len(text.split())
