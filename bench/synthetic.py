@@ -13,8 +13,8 @@ changes are computed in worker processes, the clause index is kept in memory (cl
 variant's current clauses, rewordings and counterparts linked as ``crawler.archive.clauses`` does),
 and rows go in with ``executemany`` a batch at a time, the triggers firing as they do for the
 crawler. It reproduces only the paths this generator's captures take in ``Archive.record`` (every
-capture readable, in order of time, a new text each time or a suspect one, far shorter than the
-version before) and raises otherwise; tests/test_synthetic.py checks that both writers leave the
+capture readable and in order of time: new, changed, unchanged, or suspect, far shorter than the
+version before) and raises otherwise (a text that returns, a suspect one confirmed); tests/test_synthetic.py checks that both writers leave the
 same tables.
 
 Services of 5 document types in 10 regions and languages each; every variant's texts are made of
@@ -44,7 +44,7 @@ from crawler.archive.cutshort import collapsed, flag_earlier
 from crawler.archive.schema import keep_headers
 from crawler.archive.store import CONFIRMATIONS, Archive, capture_row
 from crawler.common.digests import sha256
-from crawler.common.outcomes import CHANGED, NEW, SUSPECT
+from crawler.common.outcomes import CHANGED, NEW, SUSPECT, UNCHANGED
 from crawler.declarations.catalog import Catalog, Document, Rules, Service, Variant
 from crawler.text.clauses import REWORDED, clauses
 from crawler.text.classify import Analysis
@@ -162,14 +162,19 @@ _PARAGRAPHS: list[str] = []
 _KEYS: list[str] = []
 
 
+def _key(numbers: list[int]) -> str:
+    """``sha256(comparable(text))`` of the text made of these paragraphs: their keys joined."""
+    return sha256(" ".join(k for k in (_KEYS[p] for p in numbers) if k))
+
+
 def _prepared(task: tuple) -> tuple:
-    """A version's key, and the change from the version before as ``Archive._change`` writes it: its
-    word counts, added and removed text, compact diff and watched terms (in a worker process)."""
-    v, when, old, new, check, suspect = task
+    """The change from the version before as ``Archive._change`` writes it: its word counts, added
+    and removed text, compact diff and watched terms (in a worker process); ``check``: whether the
+    text's key is the one ``comparable`` gives."""
+    v, when, old, new, key, outcome, check = task
     text = "\n\n".join(_PARAGRAPHS[p] for p in new)
-    key = " ".join(k for k in (_KEYS[p] for p in new) if k)
-    if check and key != comparable(text):
-        raise AssertionError(f"the joined paragraph keys of a version of variant {v} are not its comparable() text")
+    if check and sha256(comparable(text)) != key:
+        raise AssertionError(f"the joined paragraph keys of a text of variant {v} are not its comparable() text")
     change = None
     if old is not None:
         d = diff("\n\n".join(_PARAGRAPHS[p] for p in old), text)
@@ -177,7 +182,7 @@ def _prepared(task: tuple) -> tuple:
         terms = [(term, side, json.dumps(matches, ensure_ascii=False))
                  for side, changed in (("added", added), ("removed", removed)) for term, matches in watched_in(changed).items()]
         change = (d.words_added, d.words_removed, added, removed, json.dumps(compact(d.ops), ensure_ascii=False), terms)
-    return v, when, new, sha256(key), change, suspect
+    return v, when, new, key, change, outcome
 
 
 class _Latest:
@@ -224,31 +229,34 @@ class _Bulk:
     def _row(self, table: str, row: tuple) -> None:
         self.rows.setdefault(table, []).append(row)
 
-    def add(self, v: int, when: str, numbers: list[int], key: str, change: tuple | None, suspect: bool) -> None:
+    def add(self, v: int, when: str, numbers: list[int], key: str, change: tuple | None, outcome: str) -> None:
         """Variant ``v``'s readable capture at ``when`` of the text made of paragraphs ``numbers``,
-        whose key is ``key`` and whose change from the variant's latest version ``_prepared`` made;
-        ``suspect`` when its text is a collapse of that version (``Archive._version``: no version then)."""
+        whose key is ``key``, with the outcome ``Archive._version`` gives it against the variant's
+        latest version (``_outcome``), and for a changed one the change ``_prepared`` made."""
         variant, latest = self.chosen[v], self.latest.get(v)
         words = sum(self.words[p] for p in numbers)
         if when < self.last_when:
             raise ValueError("the bulk writer takes captures in order of time")
-        if latest and (key in latest.keys or suspect != collapsed(words, latest.words)
-                       or suspect and latest.recent[-(CONFIRMATIONS - 1):] == [(SUSPECT, key)] * (CONFIRMATIONS - 1)):
-            raise ValueError(f"{variant.id} at {when}: an unchanged, returning or confirmed text, which only Archive.record writes")
+        if outcome == CHANGED and key in latest.keys or outcome == SUSPECT and latest.recent == [(SUSPECT, key)] * (CONFIRMATIONS - 1):
+            raise ValueError(f"{variant.id} at {when}: a returning or confirmed text, which only Archive.record writes")
         self.last_when = when
         capture_id = self.ids["captures"] = self.ids["captures"] + 1
         capture = Capture(variant_id=variant.id, requested_url=variant.url, final_url=variant.url, fetched_at=when, status=200,
                           headers=HEADERS, region=variant.region, language=variant.language, user_agent="synthetic")
         row = capture_row(capture, Analysis("ok", language=variant.language), None, None)
-        row.update(id=capture_id, headers_id=self.headers_id, http_date=self.http_date)
-        if suspect:
-            row.update(outcome=SUSPECT, detail=f"text collapsed from {latest.words} to {words} words; a version once "
-                                               f"{CONFIRMATIONS} captures agree", version_id=None, text_sha256=key)
+        row.update(id=capture_id, headers_id=self.headers_id, http_date=self.http_date, outcome=outcome)
+        if outcome in (SUSPECT, UNCHANGED):
+            if outcome == SUSPECT:
+                row.update(detail=f"text collapsed from {latest.words} to {words} words; a version once "
+                                  f"{CONFIRMATIONS} captures agree", version_id=None, text_sha256=key)
+            else:
+                row.update(version_id=latest.version_id, text_sha256=None)
+                self._row("versions_seen", (when, latest.version_id))
             self._capture(row)
-            latest.recent = [*latest.recent, (SUSPECT, key)][-(CONFIRMATIONS - 1):]
+            latest.recent = [*latest.recent, (outcome, key if outcome == SUSPECT else None)][-(CONFIRMATIONS - 1):]
             return
         version_id = self.ids["versions"] = self.ids["versions"] + 1
-        row.update(outcome=CHANGED if latest else NEW, version_id=version_id, text_sha256=None)
+        row.update(version_id=version_id, text_sha256=None)
         self._capture(row)
         text = "\n\n".join(self.paragraphs[p] for p in numbers)
         self._row("versions", (version_id, variant.id, key, when, when, capture_id, words, text))
@@ -326,6 +334,7 @@ class _Bulk:
         "versions": "INSERT INTO versions (id, variant_id, text_sha256, first_seen, last_seen, capture_id, words, text) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         "versions_fts": "INSERT INTO versions_fts (rowid, text) VALUES (?, ?)",
+        "versions_seen": "UPDATE versions SET last_seen = max(last_seen, ?) WHERE id = ?",
         "clauses": "INSERT INTO clauses (id, key_sha256, text, words) VALUES (?, ?, ?, ?)",
         "clauses_fts": "INSERT INTO clauses_fts (rowid, text) VALUES (?, ?)",
         "version_clauses": "INSERT INTO version_clauses (version_id, clause_id, position, section) VALUES (?, ?, ?, ?)",
@@ -412,13 +421,21 @@ def generate(db: Path, versions: int, variants: int, text_kb: float = 30, report
     return {"versions": written, "variants": len(chosen), "seconds": seconds, "bytes": db.stat().st_size}
 
 
+def _outcome(versioned: bool, same_key: bool, collapse: bool) -> str:
+    """A readable capture's outcome in ``Archive._version`` (captures in order of time): new, the
+    key of the variant's latest version (unchanged), far fewer words (suspect) or another key."""
+    if not versioned:
+        return NEW
+    return UNCHANGED if same_key else SUSPECT if collapse else CHANGED
+
+
 def _write_bulk(archive: Archive, texts: Texts, chosen: list[Variant], captures, workers: int, progress) -> int:
     """The captures through ``_Bulk``, their keys and diffs computed by ``workers`` processes a
     batch ahead of the writing (none: in this process)."""
     global _PARAGRAPHS, _KEYS
     _PARAGRAPHS, _KEYS = texts.paragraphs, [comparable(p) for p in texts.paragraphs]
     bulk = _Bulk(archive, texts.paragraphs, chosen)
-    versioned: dict[int, tuple[list[int], int]] = {}  # each variant's latest version: paragraphs, words
+    versioned: dict[int, tuple[list[int], int, str]] = {}  # each variant's latest version: paragraphs, words, key
     count = 0
 
     def tasks() -> list[tuple]:
@@ -426,12 +443,12 @@ def _write_bulk(archive: Archive, texts: Texts, chosen: list[Variant], captures,
         out = []
         for v, when, numbers in captures:
             count += 1
-            old, before = versioned.get(v, (None, 0))
-            words = sum(bulk.words[p] for p in numbers)
-            suspect = old is not None and collapsed(words, before)
-            out.append((v, when, None if suspect else old, numbers, count % CHECK_EVERY == 1, suspect))
-            if not suspect:
-                versioned[v] = numbers, words
+            key, words = _key(numbers), sum(bulk.words[p] for p in numbers)
+            old, before_words, before_key = versioned.get(v, (None, 0, None))
+            outcome = _outcome(old is not None, key == before_key, collapsed(words, before_words))
+            if outcome in (NEW, CHANGED):
+                versioned[v] = numbers, words, key
+            out.append((v, when, old if outcome == CHANGED else None, numbers, key, outcome, count % CHECK_EVERY == 1))
             if len(out) == BATCH * 4:
                 break
         return out
