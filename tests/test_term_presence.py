@@ -100,3 +100,17 @@ def test_a_term_in_emphasis_marked_with_underscores_is_found_without_them():
 
     assert find("biometric", "We keep _biometric data_ and __faceprints__.") == ["biometric", "faceprints"]
     assert find("children", "**_For Children_**") == ["children"]
+
+
+def test_find_finds_what_the_pattern_finds_scanning_the_whole_text(realdata):
+    """``find`` runs the pattern from the first place one of the term's phrases occurs: on real
+    policies, and where that place is inside a word (the look-behind must see the letter before it),
+    it finds what a scan of the whole text finds."""
+    from crawler.text.terms import WATCHED, _fold, find, pattern
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(realdata.glob("ota-*-versions/*/*/*.md"))[::5]]
+    texts += ["Xbiometric, then biometric.", "abiometrisch", "no such term here"]
+    for term in [*WATCHED, "data controller"]:
+        for text in texts:
+            assert find(term, text) == list(dict.fromkeys(m.group(0) for m in pattern(term).finditer(_fold(text)))), term
+    assert find("biometric", "Xbiometric, then biometric.") == ["biometric"]

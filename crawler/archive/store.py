@@ -66,6 +66,24 @@ _VARIANT_COLUMNS = ("id", "document_id", "service", "region", "language", "url",
                     "rules_sha256", "rules_changed_at")
 
 
+def capture_row(capture: Capture, analysis: Analysis, run_id: int | None, digest: str | None) -> dict:
+    """The ``captures`` row of a capture as ``record`` first writes it (the outcome its analysis says;
+    ``_version`` sets the outcome and version of a readable one). bench/synthetic.py's bulk writer
+    writes the same rows."""
+    return {
+        "variant_id": capture.variant_id, "run_id": run_id, "fetched_at": capture.fetched_at,
+        "outcome": analysis.outcome, "status": capture.status, "requested_url": capture.requested_url,
+        "final_url": capture.final_url, "content_type": capture.content_type, "body_sha256": digest,
+        "body_size": len(capture.body), "detail": "; ".join(filter(None, (*capture.failed_actions, analysis.detail))) or None,
+        "renderer": capture.renderer,
+        "region": capture.region, "language": capture.language, "proxy": capture.proxy,
+        "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
+        "memento_url": capture.memento_url, "detected_language": analysis.language,
+        "words": analysis.words, "page_words": analysis.page_words,
+        "worker": capture.worker, "worker_host": capture.worker_host, "request_id": capture.request_id,
+    }
+
+
 @dataclass(frozen=True)
 class Recorded:
     capture_id: int
@@ -311,18 +329,7 @@ class Archive:
         """
         digest = body_sha256 or self.keep_body(capture.body)
         with self.db.atomic():
-            row = {
-                "variant_id": capture.variant_id, "run_id": run_id, "fetched_at": capture.fetched_at,
-                "outcome": analysis.outcome, "status": capture.status, "requested_url": capture.requested_url,
-                "final_url": capture.final_url, "content_type": capture.content_type, "body_sha256": digest,
-                "body_size": len(capture.body), "detail": "; ".join(filter(None, (*capture.failed_actions, analysis.detail))) or None,
-                "renderer": capture.renderer,
-                "region": capture.region, "language": capture.language, "proxy": capture.proxy,
-                "user_agent": capture.user_agent, "elapsed_ms": capture.elapsed_ms, "source": capture.source,
-                "memento_url": capture.memento_url, "detected_language": analysis.language,
-                "words": analysis.words, "page_words": analysis.page_words,
-                "worker": capture.worker, "worker_host": capture.worker_host, "request_id": capture.request_id,
-            }
+            row = capture_row(capture, analysis, run_id, digest)
             recorded = self._insert_capture(row, capture) if analysis.outcome != OK else self._version(row, capture, analysis)
             if capture.pages:
                 self._keep_pages(recorded.capture_id, capture, analysis, page_digests)

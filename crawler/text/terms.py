@@ -61,19 +61,33 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
+def _phrases(term: str) -> tuple[str, ...]:
+    """A watched term's phrases in every language, or a literal phrase, folded."""
+    return tuple(sorted({_fold(p) for by_lang in WATCHED.get(term, {}).values() for p in by_lang} or {_fold(term)}))
+
+
+@lru_cache(maxsize=None)
 def pattern(term: str) -> re.Pattern:
     """A watched term's phrases in every language, or a literal phrase, as one word-start pattern.
 
     A word is letters and digits: the underscores of Markdown emphasis (``_biometric data_``) bound it,
     so that a term in emphasis is found, and found without them."""
-    phrases = [p for by_lang in WATCHED.get(term, {}).values() for p in by_lang] or [term]
-    alternatives = sorted({re.escape(_fold(p)) for p in phrases}, key=len, reverse=True)
+    alternatives = sorted(map(re.escape, _phrases(term)), key=len, reverse=True)
     return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")[^\W_]*")
 
 
 def find(term: str, text: str) -> list[str]:
-    """Distinct words and phrases of ``text`` that match ``term``, in order of first appearance."""
-    return list(dict.fromkeys(m.group(0) for m in pattern(term).finditer(_fold(text))))
+    """Distinct words and phrases of ``text`` that match ``term``, in order of first appearance.
+
+    A match starts with one of the term's phrases: the pattern, which tries its look-behind at every
+    character (0.8 ms on a text of 30 KB, most of the "who has it" page), runs only from the first
+    place a phrase occurs (a substring search, about a tenth of that), and not at all in a text that
+    holds none. Its look-behind still sees the character before that place."""
+    folded = _fold(text)
+    starts = [i for i in (folded.find(p) for p in _phrases(term)) if i >= 0]
+    if not starts:
+        return []
+    return list(dict.fromkeys(m.group(0) for m in pattern(term).finditer(folded, min(starts))))
 
 
 def watched_in(text: str) -> dict[str, list[str]]:
