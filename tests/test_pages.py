@@ -176,6 +176,21 @@ async def test_search_shows_each_variants_latest_matching_version_and_counts_var
 
 
 @pytest.mark.asyncio
+async def test_a_search_snippet_is_the_clause_that_matches_not_its_neighbours(archive):
+    """The snippet is cut from the clause index's paragraph, not from the whole version around it."""
+    row = next(r for r in (await get(archive, "/-/search?q=faceprints")).text.split("<tr>") if f"/-/variant/{US}" in r)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]
+    assert "<mark>faceprints</mark>" in snippet and re.sub(r"<[^>]*>", "", snippet).strip() == CLAUSE
+
+
+@pytest.mark.asyncio
+async def test_a_search_whose_words_no_one_clause_holds_still_shows_a_snippet(archive):
+    html = (await get(archive, "/-/search?q=faceprints%20providers")).text  # two paragraphs of the new US version
+    row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)
+    assert re.search(r'class="snippet">.*<mark>(faceprints|providers)</mark>', row, re.DOTALL)
+
+
+@pytest.mark.asyncio
 async def test_search_escapes_the_text_around_its_highlights(archive):
     html = (await get(archive, "/-/search?q=pwned")).text
     assert "<mark>pwned</mark>" in html
