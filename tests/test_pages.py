@@ -191,6 +191,40 @@ async def test_a_search_whose_words_no_one_clause_holds_still_shows_a_snippet(ar
 
 
 @pytest.mark.asyncio
+async def test_search_pages_through_the_variants_it_found(archive, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    def variants(html):
+        return [re.search(r'/-/variant/([^"]+)"', row)[1] for row in html.split("<tr>") if "/-/variant/" in row]
+
+    everyone = variants((await get(archive, "/-/search?q=collect")).text)
+    monkeypatch.setattr(policy_home, "HITS", 1)
+    seen, path = [], "/-/search?q=collect"
+    while path:
+        html = (await get(archive, path)).text
+        seen += variants(html)
+        assert f"Variants {len(seen)}–{len(seen)} of {len(everyone)}" in text_of(html)
+        later = re.search(r'<a href="([^"]+)" rel="next">next 1</a>', html)
+        path = later and later[1].replace("&amp;", "&")
+    assert len(everyone) > 1 and seen == everyone
+    assert '/-/search?q=collect&amp;start=1" rel="prev">previous 1</a>' in (await get(archive, "/-/search?q=collect&start=2")).text
+    assert "No variant this far" in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert variants((await get(archive, "/-/search?q=collect&start=x")).text) == everyone[:1]
+
+
+@pytest.mark.asyncio
+async def test_search_says_when_it_shows_only_the_newest_changes_and_where_the_rest_are(archive, us_change, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    assert "Older ones" not in (await get(archive, "/-/search?q=voiceprints")).text
+    monkeypatch.setattr(policy_home, "HITS", 1)
+    table = "/archive/changes_browse?_search=voiceprints&_sort_desc=detected_at"
+    assert table in hrefs((await get(archive, "/-/search?q=voiceprints")).text)
+    listed = (await get(archive, table.replace("changes_browse", "changes_browse.json") + "&_shape=array")).json()
+    assert us_change["id"] in [row["id"] for row in listed]
+
+
+@pytest.mark.asyncio
 async def test_search_escapes_the_text_around_its_highlights(archive):
     html = (await get(archive, "/-/search?q=pwned")).text
     assert "<mark>pwned</mark>" in html

@@ -100,20 +100,32 @@ async def search(datasette, request):
     db = datasette.get_database()
     q = (request.args.get("q") or "").strip()
     where, chosen = _filters(request)
+    start = _start(request)
     context = {"q": q, "chosen": chosen, "facets": {}, "variants": [], "changes": [], "database": db.name, "capped": False}
     if q:
         params = {"q": escape_fts(q), **chosen}
         try:
-            (matches, variants), changes = await asyncio.gather(_variant_hits(db, where, params), _change_hits(db, where, params))
+            (matches, found, variants), changes = await asyncio.gather(_variant_hits(db, where, params, start),
+                                                                       _change_hits(db, where, params))
         except (sqlite3.Error, ValueError) as exc:
             return Response.html(f"<p>The search {escape(q)!s} cannot be run ({escape(str(exc))!s}): search for words, "
                                  f"or a phrase in double quotes.</p>", status=400)
         context.update(
             facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
-            variants=variants, changes=changes,
+            variants=variants, changes=changes, hits=HITS, start=start, found=found,
+            earlier=_search_url(datasette, q, chosen, max(0, start - HITS)) if start else None,
+            later=_search_url(datasette, q, chosen, start + HITS) if start + HITS < found else None,
         )
     return await page(datasette, request, "policy_search.html", context)
+
+
+def _start(request) -> int:
+    """Where the page of variants starts in the list of them (``?start=``, from 0)."""
+    try:
+        return max(0, int(request.args.get("start") or 0))
+    except ValueError:
+        return 0
 
 
 def _facets(matches: list[dict]) -> dict:
@@ -123,8 +135,9 @@ def _facets(matches: list[dict]) -> dict:
             for name in FACETS}
 
 
-def _search_url(datasette, q: str, chosen: dict) -> str:
-    return datasette.urls.path("/-/search") + "?" + urlencode({"q": q, **{k: v for k, v in chosen.items() if v}})
+def _search_url(datasette, q: str, chosen: dict, start: int = 0) -> str:
+    return datasette.urls.path("/-/search") + "?" + urlencode({"q": q, **{k: v for k, v in chosen.items() if v},
+                                                               **({"start": start} if start else {})})
 
 
 def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
@@ -135,7 +148,7 @@ def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
 
 def _latest_per_variant(matches: list[dict]) -> list[dict]:
     """One hit per variant, grouped by service: its latest matching version (the newest id among
-    equal first_seen), with how many of its versions match."""
+    equal first_seen), with how many of its versions match. All of them: a page shows HITS."""
     hits: dict[str, dict] = {}
     for m in matches:
         hit = hits.get(m["variant_id"])
@@ -146,16 +159,18 @@ def _latest_per_variant(matches: list[dict]) -> list[dict]:
         if m["first_seen"] > hit["first_seen"]:
             hit.update(first_seen=m["first_seen"], version_id=m["id"])
     order = ("service", "type", "region", "language", "variant_id")
-    return sorted(hits.values(), key=lambda h: tuple((h[k] is not None, h[k] or "") for k in order))[:HITS]
+    return sorted(hits.values(), key=lambda h: tuple((h[k] is not None, h[k] or "") for k in order))
 
 
-async def _variant_hits(db, where: str, params: dict) -> tuple[list[dict], list[dict]]:
-    """The matching versions, and the variants' hits with a highlighted snippet each."""
+async def _variant_hits(db, where: str, params: dict, start: int) -> tuple[list[dict], int, list[dict]]:
+    """The matching versions, how many variants they are, and the page of those variants' hits
+    from ``start``, with a highlighted snippet each (only the page's are cut and typeset)."""
     matches = await _matches(db, where, params)
-    hits = _latest_per_variant(matches)
+    every = _latest_per_variant(matches)
+    hits = every[start:start + HITS]
     snippets = await _snippets(db, params["q"], [h["version_id"] for h in hits])
     typeset = _typesetter()
-    return matches, [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits]
+    return matches, len(every), [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits]
 
 
 # A version's first clause that matches (the clause index, docs/decisions/0014-clause-index.md): the
