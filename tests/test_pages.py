@@ -225,6 +225,22 @@ async def test_search_says_when_it_shows_only_the_newest_changes_and_where_the_r
 
 
 @pytest.mark.asyncio
+async def test_search_looks_at_the_newest_matches_only_and_a_facet_narrows_those(archive, monkeypatch):
+    """The bound that keeps a common word as cheap as a rare one holds with a facet chosen too: a
+    facet narrows the MATCHES newest matching versions its count counted, and the page says so."""
+    from crawler.web.plugins import policy_home
+
+    regions = set(re.findall(r"/-/search\?q=collect&amp;region=(\w+)", (await get(archive, "/-/search?q=collect")).text))
+    monkeypatch.setattr(policy_home, "MATCHES", 1)
+    html = (await get(archive, "/-/search?q=collect")).text
+    counted = set(re.findall(r"/-/search\?q=collect&amp;region=(\w+)", html))
+    assert len(counted) == 1 and "1 versions or more match" in text_of(html)
+    other = (regions - counted).pop()
+    narrowed = (await get(archive, f"/-/search?q=collect&region={other}")).text
+    assert "/-/variant/" not in narrowed.split("Changes that added")[0] and "narrowed" in text_of(narrowed)
+
+
+@pytest.mark.asyncio
 async def test_search_escapes_the_text_around_its_highlights(archive):
     html = (await get(archive, "/-/search?q=pwned")).text
     assert "<mark>pwned</mark>" in html

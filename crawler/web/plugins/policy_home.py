@@ -81,17 +81,19 @@ def _filters(request) -> tuple[str, dict]:
     return sql, chosen
 
 
-async def _matches(db, where: str, params: dict) -> list[dict]:
-    """The newest MATCHES versions whose text matches, with their labels: what hits and facets count.
-    A bound, so that a word in every policy costs no more than a rare one; one query, which hits and
+async def _matches(db, q: str) -> list[dict]:
+    """The newest MATCHES versions whose text matches, with their labels: what hits and facets count,
+    and what the chosen facets narrow (in Python: a facet narrows what its count counted). A bound,
+    so that a word in every policy costs no more than a rare one, with a facet chosen or not (in SQL
+    a rare facet value read every match to find MATCHES of its own); one query, which hits and
     facets both group here rather than run it once each."""
     rows = await db.execute(
         f"""select versions.id, versions.variant_id, versions.first_seen, variants.document_id,
               {', '.join(f'{column} as {name}' for name, column in FACETS.items())}
             from versions_fts join versions on versions.id = versions_fts.rowid
               join variant_labels as variants on variants.id = versions.variant_id
-            where versions_fts match :q {where} order by versions_fts.rowid desc limit {MATCHES}""",
-        params,
+            where versions_fts match :q order by versions_fts.rowid desc limit {MATCHES}""",
+        {"q": q},
     )
     return [dict(r) for r in rows]
 
@@ -105,13 +107,13 @@ async def search(datasette, request):
     if q:
         params = {"q": escape_fts(q), **chosen}
         try:
-            (matches, found, variants), changes = await asyncio.gather(_variant_hits(db, where, params, start),
-                                                                       _change_hits(db, where, params))
+            (matches, capped, found, variants), changes = await asyncio.gather(_variant_hits(db, chosen, params["q"], start),
+                                                                               _change_hits(db, where, params))
         except (sqlite3.Error, ValueError) as exc:
             return Response.html(f"<p>The search {escape(q)!s} cannot be run ({escape(str(exc))!s}): search for words, "
                                  f"or a phrase in double quotes.</p>", status=400)
         context.update(
-            facets=_linked(datasette, q, chosen, _facets(matches)), capped=len(matches) >= MATCHES, matches=MATCHES,
+            facets=_linked(datasette, q, chosen, _facets(matches)), capped=capped, matches=MATCHES,
             clear={name: _search_url(datasette, q, {**chosen, name: None}) for name in chosen},
             variants=variants, changes=changes, hits=HITS, start=start, found=found,
             earlier=_search_url(datasette, q, chosen, max(0, start - HITS)) if start else None,
@@ -162,15 +164,17 @@ def _latest_per_variant(matches: list[dict]) -> list[dict]:
     return sorted(hits.values(), key=lambda h: tuple((h[k] is not None, h[k] or "") for k in order))
 
 
-async def _variant_hits(db, where: str, params: dict, start: int) -> tuple[list[dict], int, list[dict]]:
-    """The matching versions, how many variants they are, and the page of those variants' hits
-    from ``start``, with a highlighted snippet each (only the page's are cut and typeset)."""
-    matches = await _matches(db, where, params)
+async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[dict], bool, int, list[dict]]:
+    """The matching versions of the chosen facets, whether more versions match than were looked at,
+    how many variants they are, and the page of those variants' hits from ``start``, with a
+    highlighted snippet each (only the page's are cut and typeset)."""
+    newest = await _matches(db, q)
+    matches = [m for m in newest if all(m[name] == value for name, value in chosen.items())]
     every = _latest_per_variant(matches)
     hits = every[start:start + HITS]
-    snippets = await _snippets(db, params["q"], [h["version_id"] for h in hits])
+    snippets = await _snippets(db, q, [h["version_id"] for h in hits])
     typeset = _typesetter()
-    return matches, len(every), [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits]
+    return matches, len(newest) >= MATCHES, len(every), [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits]
 
 
 # A version's first clause that matches (the clause index, docs/decisions/0014-clause-index.md): the
@@ -216,7 +220,9 @@ def _typesetter():
 
 
 async def _change_hits(db, where: str, params: dict) -> list[dict]:
-    """The newest changes whose added or removed text matches, newest first, with a snippet."""
+    """The newest changes whose added or removed text matches, newest first, with a snippet: the
+    HITS newest of the chosen facets among the MATCHES newest that match, the bound of the
+    versions' search (a rare facet value would otherwise read every match to find HITS of its own)."""
     rows = await db.execute(
         f"""select changes.id, changes.variant_id, changes.detected_at, changes.from_version_id, changes.to_version_id,
               changes.words_added, changes.words_removed, variants.service, variants.type, variants.region, variants.language,
@@ -224,7 +230,9 @@ async def _change_hits(db, where: str, params: dict) -> list[dict]:
               snippet(changes_fts, -1, '{OPEN}', '{CLOSE}', ' … ', 24) as snippet
             from changes_fts join changes on changes.id = changes_fts.rowid
               join variant_labels as variants on variants.id = changes.variant_id join change_windows as w on w.change_id = changes.id
-            where changes_fts match :q and changes.superseded_by is null and changes.visible {where}
+            where changes_fts match :q and changes_fts.rowid >= (select min(rowid) from
+                (select rowid from changes_fts where changes_fts match :q order by rowid desc limit {MATCHES}))
+              and changes.superseded_by is null and changes.visible {where}
             order by changes_fts.rowid desc limit {HITS}""",
         params,
     )
