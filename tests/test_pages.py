@@ -183,11 +183,25 @@ async def test_a_search_snippet_is_the_clause_that_matches_not_its_neighbours(ar
     assert "<mark>faceprints</mark>" in snippet and re.sub(r"<[^>]*>", "", snippet).strip() == CLAUSE
 
 
+def words(html: str) -> list[str]:
+    return re.findall(r"\w+", re.sub(r"<[^>]*>", "", html))
+
+
 @pytest.mark.asyncio
-async def test_a_search_whose_words_no_one_clause_holds_still_shows_a_snippet(archive):
+async def test_a_search_whose_words_no_one_clause_holds_shows_a_clause_with_one_of_them(archive, us_change):
     html = (await get(archive, "/-/search?q=faceprints%20providers")).text  # two paragraphs of the new US version
     row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)
-    assert re.search(r'class="snippet">.*<mark>(faceprints|providers)</mark>', row, re.DOTALL)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]
+    clauses = [" ".join(words(row["text"])) for row in rows(archive, """select clauses.text from version_clauses
+        join clauses on clauses.id = version_clauses.clause_id where version_id = ?""", [us_change["to_version_id"]])]
+    assert "<mark>" in snippet and any(" ".join(words(snippet)) in clause for clause in clauses)
+
+
+@pytest.mark.asyncio
+async def test_a_search_for_a_phrase_across_two_clauses_shows_it_from_the_whole_text(archive):
+    html = (await get(archive, '/-/search?q="User Content How We Share"')).text  # the end of one clause, a heading
+    row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)
+    assert re.search(r'class="snippet">.*<mark>User Content\. <strong>How We Share</mark>', row, re.DOTALL)
 
 
 @pytest.mark.asyncio

@@ -185,27 +185,35 @@ _CLAUSE_HITS = """select version_id, clause_id, min(position) from version_claus
     where version_id in (select value from json_each(:ids))
       and clause_id in (select rowid from clauses_fts where clauses_fts match :q)
     group by version_id"""
+_CLAUSE_SNIPPETS = f"""select rowid, snippet(clauses_fts, 0, '{OPEN}', '{CLOSE}', ' … ', 24) from clauses_fts
+    where clauses_fts match :q and rowid in (select value from json_each(:ids))"""
+
+
+def _any(q: str) -> str:
+    """An escaped query's words and phrases, any of them (``"a" OR "b"``)."""
+    return " OR ".join(re.findall(r'"[^"]*"', q))
 
 
 async def _snippets(db, q: str, version_ids: list[int]) -> dict[int, str]:
-    """Each version's snippet around the match: from its first clause that matches, or, for a
-    version no one clause of which matches (words of the query in different paragraphs), from its
-    whole text."""
-    first = {version_id: clause_id for version_id, clause_id, _ in await db.execute(_CLAUSE_HITS, {"q": q, "ids": json.dumps(version_ids)})}
-    clauses = await db.execute(
-        f"""select rowid, snippet(clauses_fts, 0, '{OPEN}', '{CLOSE}', ' … ', 24) from clauses_fts
-            where clauses_fts match :q and rowid in (select value from json_each(:ids))""",
-        {"q": q, "ids": json.dumps(sorted(set(first.values())))},
-    )
-    by_clause = {clause_id: snippet for clause_id, snippet in clauses}
-    whole = [version_id for version_id in version_ids if version_id not in first]
+    """Each version's snippet around the match: from its first clause that matches; for a version
+    no one clause of which matches (words of the query in different paragraphs), from its first
+    clause that has any of them; for a phrase across two clauses, from its whole text."""
+    found: dict[int, str] = {}
+    for query in dict.fromkeys([q, _any(q)]):
+        rest = [version_id for version_id in version_ids if version_id not in found]
+        if not rest:
+            break
+        first = {version_id: clause_id for version_id, clause_id, _ in await db.execute(_CLAUSE_HITS, {"q": query, "ids": json.dumps(rest)})}
+        snippets = {clause_id: snippet for clause_id, snippet in await db.execute(
+            _CLAUSE_SNIPPETS, {"q": query, "ids": json.dumps(sorted(set(first.values())))})}
+        found.update({version_id: snippets[clause_id] for version_id, clause_id in first.items()})
+    whole = [version_id for version_id in version_ids if version_id not in found]
     rows = await db.execute(
         f"""select rowid, snippet(versions_fts, 0, '{OPEN}', '{CLOSE}', ' … ', 24) from versions_fts
             where versions_fts match :q and rowid in (select value from json_each(:ids))""",
         {"q": q, "ids": json.dumps(whole)},
     ) if whole else []
-    return {**{version_id: by_clause.get(clause_id) for version_id, clause_id in first.items()},
-            **{version_id: snippet for version_id, snippet in rows}}
+    return {**found, **{version_id: snippet for version_id, snippet in rows}}
 
 
 def _typesetter():
