@@ -231,7 +231,7 @@ async def test_search_says_when_it_shows_only_the_newest_changes_and_where_the_r
     from crawler.web.plugins import policy_home
 
     assert "Older ones" not in (await get(archive, "/-/search?q=voiceprints")).text
-    monkeypatch.setattr(policy_home, "HITS", 1)
+    monkeypatch.setattr(policy_home, "CHANGES", 1)
     table = "/archive/changes_browse?_search=voiceprints&_sort_desc=detected_at"
     assert table in hrefs((await get(archive, "/-/search?q=voiceprints")).text)
     listed = (await get(archive, table.replace("changes_browse", "changes_browse.json") + "&_shape=array")).json()
