@@ -167,6 +167,16 @@ async def test_search_facets_count_variants_and_narrow_the_results(archive):
 
 
 @pytest.mark.asyncio
+async def test_a_search_facet_lists_its_most_common_values_and_says_how_many_more(archive, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    monkeypatch.setattr(policy_home, "FACET_VALUES", 1)
+    html = (await get(archive, "/-/search?q=providers")).text  # two US variants, one EEA
+    assert 'region=US">US</a> <span class="muted">2</span></li><li class="muted">and 1 more</li>' in html
+    assert "region=EEA" not in html
+
+
+@pytest.mark.asyncio
 async def test_search_shows_each_variants_latest_matching_version_and_counts_variants_in_facets(archive, us_change):
     html = (await get(archive, "/-/search?q=providers")).text  # the sharing paragraph: both US versions, the EEA one
     hits = {re.search(r'/-/variant/([^"]+)"', row).group(1): row for row in html.split("<tr>") if "/-/variant/" in row}

@@ -31,6 +31,7 @@ RECENT_FETCHED = 20 * RECENT_CHANGES
 # has a snippet to typeset, about 0.5 ms, the most of the page's cost that grows with what it shows.
 HITS = 50
 CHANGES = 25
+FACET_VALUES = 20  # values a facet lists, most variants first (a common word's services run to thousands)
 MATCHES = 5000  # matching versions that search looks at, newest first
 # Facet name -> column; the only SQL the request's parameters choose.
 FACETS = {"service": "variants.service", "type": "variants.type", "region": "variants.region", "language": "variants.language"}
@@ -150,8 +151,10 @@ def _search_url(datasette, q: str, chosen: dict, start: int = 0) -> str:
 
 
 def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
-    """Each facet value with its count and the search narrowed to it."""
-    return {name: [(value, n, _search_url(datasette, q, {**chosen, name: value})) for value, n in counts]
+    """Each facet's FACET_VALUES first values with their counts and the search narrowed to each, and
+    how many values it has besides."""
+    return {name: ([(value, n, _search_url(datasette, q, {**chosen, name: value})) for value, n in counts[:FACET_VALUES]],
+                   max(0, len(counts) - FACET_VALUES))
             for name, counts in facets.items()}
 
 
