@@ -4,7 +4,8 @@
 ``/-/search`` runs FTS5 over versions and changes, with highlighted snippets and facets on service,
 document type, region and language. Every query is indexed or bounded: totals come from ``max(id)``
 (nothing is ever deleted, so ids count rows) rather than full counts, and search looks at the newest
-``MATCHES`` matching versions only, and says so when there are more.
+``MATCHES`` matching versions and changes only (a chosen facet narrows those), says so when there
+are more, and cuts and typesets the snippets of one page of hits, from the clause index's clauses.
 """
 
 import asyncio
