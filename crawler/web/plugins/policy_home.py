@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from operator import itemgetter
 from urllib.parse import urlencode
 
 from datasette import hookimpl
@@ -86,13 +87,14 @@ def _filters(request) -> tuple[str, dict]:
     return sql, chosen
 
 
-async def _matching_variants(db, q: str) -> list[dict]:
+async def _matching_variants(db, q: str) -> list[sqlite3.Row]:
     """The variants of the newest MATCHES versions whose text matches, in the order the page lists
     them (by service, document type, region, language): each with its labels, its latest matching
     version and how many of its versions match. What hits and facets count, and what the chosen
     facets narrow (in Python: a facet narrows what its count counted). A bound, so that a word in
     every policy costs no more than a rare one, with a facet chosen or not (in SQL a rare facet
-    value read every match to find MATCHES of its own); grouped in SQL, not in Python (17 ms)."""
+    value read every match to find MATCHES of its own); grouped in SQL, not in Python (17 ms), and
+    left as rows: up to MATCHES of them, of which a page shows HITS."""
     # The latest version: the one with the greatest first_seen, then id (SQLite takes a group's bare
     # columns from the row of its one max()).
     rows = await db.execute(
@@ -105,7 +107,7 @@ async def _matching_variants(db, q: str) -> list[dict]:
             group by versions.variant_id order by service, type, region, language, versions.variant_id""",
         {"q": q},
     )
-    return [dict(r) for r in rows]
+    return list(rows)
 
 
 async def search(datasette, request):
@@ -140,9 +142,9 @@ def _start(request) -> int:
         return 0
 
 
-def _facets(variants: list[dict]) -> dict:
+def _facets(variants: list[sqlite3.Row]) -> dict:
     """Matching variants counted by service, document type, region and language, most first."""
-    return {name: sorted(Counter(v[name] for v in variants).items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return {name: sorted(Counter(map(itemgetter(name), variants)).items(), key=lambda kv: (-kv[1], str(kv[0])))
             for name in FACETS}
 
 
@@ -159,12 +161,12 @@ def _linked(datasette, q: str, chosen: dict, facets: dict) -> dict:
             for name, counts in facets.items()}
 
 
-async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[dict], bool, int, list[dict]]:
+async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[sqlite3.Row], bool, int, list[dict]]:
     """The matching variants of the chosen facets, whether more versions match than were looked at,
     how many variants match, and the page of their hits from ``start``, with a highlighted snippet
     each (only the page's are cut and typeset)."""
     newest = await _matching_variants(db, q)
-    every = [v for v in newest if all(v[name] == value for name, value in chosen.items())]
+    every = [v for v in newest if all(v[name] == value for name, value in chosen.items())] if chosen else newest
     hits = every[start:start + HITS]
     snippets = await _snippets(db, q, [h["version_id"] for h in hits])
     typeset = _typesetter()
