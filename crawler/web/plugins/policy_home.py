@@ -170,7 +170,8 @@ async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[sqli
     hits = every[start:start + HITS]
     snippets = await _snippets(db, q, [h["version_id"] for h in hits])
     typeset = _typesetter()
-    return every, sum(v["versions"] for v in newest) >= MATCHES, len(every), [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits]
+    return (every, sum(v["versions"] for v in newest) >= MATCHES, len(every),
+            [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits])
 
 
 # A version's first clause that matches (the clause index, docs/decisions/0014-clause-index.md): the
@@ -199,7 +200,8 @@ async def _snippets(db, q: str, version_ids: list[int]) -> dict[int, str]:
         rest = [version_id for version_id in version_ids if version_id not in found]
         if not rest:
             break
-        first = {version_id: clause_id for version_id, clause_id, _ in await db.execute(_CLAUSE_HITS, {"q": query, "ids": json.dumps(rest)})}
+        first = {version_id: clause_id for version_id, clause_id, _ in await db.execute(
+            _CLAUSE_HITS, {"q": query, "ids": json.dumps(rest)})}
         snippets = {clause_id: snippet for clause_id, snippet in await db.execute(
             _CLAUSE_SNIPPETS, {"q": query, "ids": json.dumps(sorted(set(first.values())))})}
         found.update({version_id: snippets[clause_id] for version_id, clause_id in first.items()})
