@@ -198,6 +198,13 @@ def words(html: str) -> list[str]:
 
 
 @pytest.mark.asyncio
+async def test_a_search_snippet_is_a_sentence_rather_than_the_heading_that_also_has_the_word(archive):
+    row = next(r for r in (await get(archive, "/-/search?q=collect")).text.split("<tr>") if f"/-/variant/{US}" in r)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]  # "## Information We Collect" comes first
+    assert "<mark>collect</mark> information you provide" in snippet and "Information We" not in snippet
+
+
+@pytest.mark.asyncio
 async def test_a_search_whose_words_no_one_clause_holds_shows_a_clause_with_one_of_them(archive, us_change):
     html = (await get(archive, "/-/search?q=faceprints%20providers")).text  # two paragraphs of the new US version
     row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)

@@ -174,11 +174,13 @@ async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[sqli
             [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits])
 
 
-# A version's first clause that matches (the clause index, docs/decisions/0014-clause-index.md): the
-# snippet is cut from that clause, a paragraph stored once for every version that holds it, rather
-# than from the whole version (about 30 KB to read and tokenize, 1.4 ms a hit at 100,000 versions).
-# The clauses that match are distinct texts, however many versions hold them.
-_CLAUSE_HITS = """select version_id, clause_id, min(position) from version_clauses
+# A version's first clause that matches, a heading only if no other clause does (the clause index,
+# docs/decisions/0014-clause-index.md): the snippet is cut from that clause, a paragraph stored once
+# for every version that holds it, rather than from the whole version (about 30 KB to read and
+# tokenize, 1.4 ms a hit at 100,000 versions). The clauses that match are distinct texts, however
+# many versions hold them.
+_CLAUSE_HITS = """select version_id, clause_id, min((clauses.text like '#%') * 1000000 + position) from version_clauses
+      join clauses on clauses.id = version_clauses.clause_id
     where version_id in (select value from json_each(:ids))
       and clause_id in (select rowid from clauses_fts where clauses_fts match :q)
     group by version_id"""
