@@ -167,12 +167,108 @@ async def test_search_facets_count_variants_and_narrow_the_results(archive):
 
 
 @pytest.mark.asyncio
+async def test_a_search_facet_lists_its_most_common_values_and_says_how_many_more(archive, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    monkeypatch.setattr(policy_home, "FACET_VALUES", 1)
+    html = (await get(archive, "/-/search?q=providers")).text  # two US variants, one EEA
+    assert 'region=US">US</a> <span class="muted">2</span></li><li class="muted">and 1 more</li>' in html
+    assert "region=EEA" not in html
+
+
+@pytest.mark.asyncio
 async def test_search_shows_each_variants_latest_matching_version_and_counts_variants_in_facets(archive, us_change):
     html = (await get(archive, "/-/search?q=providers")).text  # the sharing paragraph: both US versions, the EEA one
     hits = {re.search(r'/-/variant/([^"]+)"', row).group(1): row for row in html.split("<tr>") if "/-/variant/" in row}
     assert f'/-/version/{us_change["to_version_id"]}"' in hits[US] and "2 versions match" in hits[US]
     assert "1 version match" in hits[EEA] and DE not in hits
     assert 'region=US">US</a> <span class="muted">2</span>' in html and 'language=en">en</a> <span class="muted">3</span>' in html
+
+
+@pytest.mark.asyncio
+async def test_a_search_snippet_is_the_clause_that_matches_not_its_neighbours(archive):
+    """The snippet is cut from the clause index's paragraph, not from the whole version around it."""
+    row = next(r for r in (await get(archive, "/-/search?q=faceprints")).text.split("<tr>") if f"/-/variant/{US}" in r)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]
+    assert "<mark>faceprints</mark>" in snippet and re.sub(r"<[^>]*>", "", snippet).strip() == CLAUSE
+
+
+def words(html: str) -> list[str]:
+    return re.findall(r"\w+", re.sub(r"<[^>]*>", "", html))
+
+
+@pytest.mark.asyncio
+async def test_a_search_snippet_is_a_sentence_rather_than_the_heading_that_also_has_the_word(archive):
+    row = next(r for r in (await get(archive, "/-/search?q=collect")).text.split("<tr>") if f"/-/variant/{US}" in r)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]  # "## Information We Collect" comes first
+    assert "<mark>collect</mark> information you provide" in snippet and "Information We" not in snippet
+
+
+@pytest.mark.asyncio
+async def test_a_search_whose_words_no_one_clause_holds_shows_a_clause_with_one_of_them(archive, us_change):
+    html = (await get(archive, "/-/search?q=faceprints%20providers")).text  # two paragraphs of the new US version
+    row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)
+    snippet = re.search(r'class="snippet">(.*?)</td>', row, re.DOTALL)[1]
+    clauses = [" ".join(words(row["text"])) for row in rows(archive, """select clauses.text from version_clauses
+        join clauses on clauses.id = version_clauses.clause_id where version_id = ?""", [us_change["to_version_id"]])]
+    assert "<mark>" in snippet and any(" ".join(words(snippet)) in clause for clause in clauses)
+
+
+@pytest.mark.asyncio
+async def test_a_search_for_a_phrase_across_two_clauses_shows_it_from_the_whole_text(archive):
+    html = (await get(archive, '/-/search?q="User Content How We Share"')).text  # the end of one clause, a heading
+    row = next(r for r in html.split("<tr>") if f"/-/variant/{US}" in r)
+    assert re.search(r'class="snippet">.*<mark>User Content\. <strong>How We Share</mark>', row, re.DOTALL)
+
+
+@pytest.mark.asyncio
+async def test_search_pages_through_the_variants_it_found(archive, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    def variants(html):
+        return [re.search(r'/-/variant/([^"]+)"', row)[1] for row in html.split("<tr>") if "/-/variant/" in row]
+
+    everyone = variants((await get(archive, "/-/search?q=collect")).text)
+    monkeypatch.setattr(policy_home, "HITS", 1)
+    seen, path = [], "/-/search?q=collect"
+    while path:
+        html = (await get(archive, path)).text
+        seen += variants(html)
+        assert f"Variants {len(seen)}–{len(seen)} of {len(everyone)}" in text_of(html)
+        later = re.search(r'<a href="([^"]+)" rel="next">next 1</a>', html)
+        path = later and later[1].replace("&amp;", "&")
+    assert len(everyone) > 1 and seen == everyone
+    assert '/-/search?q=collect&amp;start=1" rel="prev">previous 1</a>' in (await get(archive, "/-/search?q=collect&start=2")).text
+    assert "No variant this far" in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert variants((await get(archive, "/-/search?q=collect&start=x")).text) == everyone[:1]
+
+
+@pytest.mark.asyncio
+async def test_search_says_when_it_shows_only_the_newest_changes_and_where_the_rest_are(archive, us_change, monkeypatch):
+    from crawler.web.plugins import policy_home
+
+    assert "Older ones" not in (await get(archive, "/-/search?q=voiceprints")).text
+    monkeypatch.setattr(policy_home, "CHANGES", 1)
+    table = "/archive/changes_browse?_search=voiceprints&_sort_desc=detected_at"
+    assert table in hrefs((await get(archive, "/-/search?q=voiceprints")).text)
+    listed = (await get(archive, table.replace("changes_browse", "changes_browse.json") + "&_shape=array")).json()
+    assert us_change["id"] in [row["id"] for row in listed]
+
+
+@pytest.mark.asyncio
+async def test_search_looks_at_the_newest_matches_only_and_a_facet_narrows_those(archive, monkeypatch):
+    """The bound that keeps a common word as cheap as a rare one holds with a facet chosen too: a
+    facet narrows the MATCHES newest matching versions its count counted, and the page says so."""
+    from crawler.web.plugins import policy_home
+
+    regions = set(re.findall(r"/-/search\?q=collect&amp;region=(\w+)", (await get(archive, "/-/search?q=collect")).text))
+    monkeypatch.setattr(policy_home, "MATCHES", 1)
+    html = (await get(archive, "/-/search?q=collect")).text
+    counted = set(re.findall(r"/-/search\?q=collect&amp;region=(\w+)", html))
+    assert len(counted) == 1 and "1 versions or more match" in text_of(html)
+    other = (regions - counted).pop()
+    narrowed = (await get(archive, f"/-/search?q=collect&region={other}")).text
+    assert "/-/variant/" not in narrowed.split("Changes that added")[0] and "narrowed" in text_of(narrowed)
 
 
 @pytest.mark.asyncio

@@ -6,6 +6,7 @@ import pytest
 
 from crawler.archive.store import Archive
 from crawler.web.plugins.policy_filters import _NUMBERS
+from crawler.web.plugins.policy_home import _CLAUSE_HITS
 
 
 @pytest.fixture
@@ -31,3 +32,11 @@ def test_listing_a_document_s_variants_searches_an_index(archive):
 def test_the_variant_status_page_s_order_reads_an_index_without_sorting(archive):
     steps = plan(archive, "select * from variant_status order by last_ok_at limit 51")
     assert steps == ["SCAN variant_freshness USING INDEX idx_variant_freshness_last_ok_at"]
+
+
+def test_a_search_hit_s_clause_is_found_by_its_version_not_by_every_version_holding_the_clause(archive):
+    """The search page's snippets: the hits' versions read by primary key, the matching clauses
+    listed once; never every version that holds a clause (idx_version_clauses_clause)."""
+    steps = plan(archive, _CLAUSE_HITS, {"ids": "[1, 2]", "q": "biometric"})
+    assert steps[0] == "SEARCH version_clauses USING PRIMARY KEY (version_id=?)"
+    assert not any("idx_version_clauses_clause" in step or step.startswith("SCAN version_clauses") for step in steps)
