@@ -3,7 +3,7 @@
 import pytest
 
 from crawler.declarations.catalog import Rules, Selector
-from crawler.text.extract import SelectorMiss, comparable, decode, extract, extract_counted, normalize
+from crawler.text.extract import SelectorMiss, comparable, comparable_normalized, decode, extract, extract_counted, normalize
 
 PAGE = """<html><body><nav>Menu</nav>
 <div id="all">
@@ -283,3 +283,16 @@ def test_an_image_beside_the_policy_keeps_its_alt_text_in_the_fallback():
 def test_comparable_normalises_a_text_normalize_would_change(raw, seen):
     """``comparable`` skips normalising a text already normalised: never one normalize would change."""
     assert comparable(raw) == comparable(normalize(raw)) == seen
+
+
+@pytest.mark.parametrize("raw, unsettled", [
+    ("We keep   your data.\n\n\n\nFor 30\u00a0days.", False),
+    ("caf\u0065\u200d\u0301 menu", True),  # the joiner kept the accent apart: normalize's output is not NFKC
+    ("the \u00c3\u200b\u00a9 sign", True),  # the space stood between the halves of a mojibake pair
+])
+def test_comparable_of_a_normalized_text_is_comparable(raw, unsettled):
+    """What ``analyse`` keys a new text by (``comparable_normalized``) is ``comparable``, also where
+    normalize's own output is one it would change again."""
+    text = normalize(raw)
+    assert (normalize(text) != text) == unsettled
+    assert comparable_normalized(text) == comparable(text)

@@ -18,7 +18,7 @@ from crawler.common.clock import parse as parse_time
 from crawler.common.digests import sha256
 from crawler.declarations.catalog import Rules, Variant
 from crawler.text.pdf import PDF_TYPE, UnreadablePdf, is_pdf, pdf_text
-from crawler.text.extract import SelectorMiss, comparable, decode, extract_counted, normalize
+from crawler.text.extract import SelectorMiss, comparable, comparable_normalized, decode, extract_counted, normalize
 
 
 # Fewer words (or, for scripts written without spaces, letters) than this is not a policy: a stub,
@@ -157,7 +157,7 @@ def analyse(status: int | None, body: bytes, content_type: str | None, url: str 
     words = len(list(islice(_WORD.finditer(text), MIN_WORDS)))  # counted whole only when under MIN_WORDS
     if words < MIN_WORDS and len(re.findall(r"\w", text)) < MIN_LETTERS:
         return Analysis(EMPTY, detail=f"extracted text has {words} words")
-    compared = comparable(text)
+    compared = comparable_normalized(text)
     tokens = compared.split()
     linked = sum(len(_WORD.findall(label)) for label in _LINK_LABEL.findall(text))
     # Each token of ``compared`` holds a word or more: the words are counted only when the links
@@ -190,7 +190,7 @@ def selection_coverage(body: bytes, rules: Rules) -> tuple[int, int]:
     """The visible words of what ``rules`` select from a page, and of the whole page (``validate
     --against``). Raises SelectorMiss when the selectors match nothing, NotText for bytes that are no page."""
     extracted = extract_counted(page_text(body), rules)
-    return len(comparable(extracted.text).split()), extracted.page_words
+    return len(comparable_normalized(extracted.text).split()), extracted.page_words
 
 
 def analyse_capture(capture: Capture, variant: Variant, is_text: bool = False) -> Analysis:
