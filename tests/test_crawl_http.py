@@ -212,3 +212,34 @@ def test_an_unchanged_recrawl_loads_no_browser_language_model_or_text_repair(tmp
     imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert imported, result.stderr[-3000:]
     assert imported & {"py3langid", "numpy", "playwright", "scrapy_playwright", "aiohttp", "ftfy", "tldextract"} == set()
+
+
+def test_extraction_is_prepared_once_in_a_thread_while_the_crawl_goes_on(monkeypatch):
+    """Loaded on the reactor at the first new page, the language model held the whole crawl
+    0.6-0.9 s (bench/peers.py): here its loading waits for the event loop to run on, and captures
+    arriving meanwhile share that one loading and one pool."""
+    import asyncio
+    import threading
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.archive import pipeline as module
+
+    loading, loop_ran = [], threading.Event()
+
+    def prepare():
+        loading.append(threading.current_thread())
+        assert loop_ran.wait(5), "the event loop stood still while extraction was prepared"
+
+    monkeypatch.setattr(module, "prepare_extraction", prepare)
+    monkeypatch.setattr(module, "extraction_pool", lambda workers: f"pool of {workers}")
+    pipeline = module.ArchivePipeline(get_crawler(settings_dict={"POLICYARCHIVE_EXTRACT_WORKERS": 2}))
+
+    async def two_first_captures():
+        first, second = asyncio.ensure_future(pipeline._extraction()), asyncio.ensure_future(pipeline._extraction())
+        await asyncio.sleep(0.05)
+        loop_ran.set()
+        return await first, await second
+
+    assert asyncio.run(two_first_captures()) == ("pool of 2", "pool of 2")
+    assert len(loading) == 1 and loading[0] is not threading.main_thread()
