@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from functools import lru_cache
 from operator import itemgetter
 from urllib.parse import urlencode
 
@@ -169,7 +170,7 @@ async def _variant_hits(db, chosen: dict, q: str, start: int) -> tuple[list[sqli
     every = [v for v in newest if all(v[name] == value for name, value in chosen.items())] if chosen else newest
     hits = every[start:start + HITS]
     snippets = await _snippets(db, q, [h["version_id"] for h in hits])
-    typeset = _typesetter()
+    typeset = lru_cache(maxsize=None)(highlighted)  # a snippet shared by variants (one clause) typeset once
     return (every, sum(v["versions"] for v in newest) >= MATCHES, len(every),
             [{**h, "snippet": typeset(snippets.get(h["version_id"]))} for h in hits])
 
@@ -214,17 +215,6 @@ async def _snippets(db, q: str, version_ids: list[int]) -> dict[int, str]:
         {"q": q, "ids": json.dumps(whole)},
     ) if whole else []
     return {**found, **{version_id: snippet for version_id, snippet in rows}}
-
-
-def _typesetter():
-    """``highlighted``, each distinct snippet typeset once: variants that share a clause share its snippet."""
-    done: dict[str | None, Markup] = {}
-
-    def typeset(snippet: str | None) -> Markup:
-        if snippet not in done:
-            done[snippet] = highlighted(snippet)
-        return done[snippet]
-    return typeset
 
 
 async def _change_hits(db, where: str, params: dict) -> list[dict]:
