@@ -21,19 +21,20 @@ from bench.site import US_RANGE, tiktok_pages
 from crawler.declarations.catalog import Rules, Selector
 from crawler.text.classify import analyse
 from crawler.text.extract import decode
-from crawler.text.parse import HIDDEN, parse
+from crawler.text.parse import HIDDEN, Page, parse, visible_words
 
 NAME = "parse"
 TITLE = "analyse per page on the real TikTok pages: the browser's parsing algorithm (lexbor) against libxml2"
 RULES = Rules(select=(Selector(start=US_RANGE["start"], end=US_RANGE["end"]),))
 
 
-def libxml2_parse(html: str) -> lxml.html.HtmlElement:
+def libxml2_parse(html: str) -> Page:
     """The page as ``extract`` parsed it before issue 15: libxml2, then what is never text dropped."""
     doc = lxml.html.fromstring(html)
     for el in doc.iter(*HIDDEN):
         el.drop_tree()
-    return doc
+    body = doc.find("body")
+    return Page(doc, visible_words(" ".join((body if body is not None else doc).itertext())))
 
 
 def analyse_all(pages: list[bytes]) -> float:

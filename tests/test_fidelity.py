@@ -4,7 +4,8 @@ and what a change must say: the watched terms it touches."""
 import pytest
 
 from crawler.archive.store import Archive
-from crawler.text.classify import Analysis
+from crawler.declarations.catalog import Rules
+from crawler.text.classify import SAMPLE, Analysis, analyse, detect_language
 from helpers import GERMAN, LOREM, Route, crawl, policy_page, rows, write_declaration
 from test_archive import CATALOG, capture
 
@@ -39,6 +40,23 @@ def test_a_page_in_another_language_than_declared_is_flagged_and_not_versioned(t
     [capture_row] = crawl_once(tmp_path, site, Route(body=policy_page(GERMAN)), language="en")
     assert capture_row["outcome"] == "wrong-language" and capture_row["detected_language"] == "de"
     assert rows(tmp_path / "a.db", "select * from versions") == []
+
+
+def _english_but_where_the_short_samples_look() -> str:
+    """English, with German over most of each short sample's window (start, middle, end): a third of
+    each longer sample."""
+    size, german = 12 * SAMPLE, SAMPLE * 4 // 5
+    text = list(((LOREM + " ") * (size // len(LOREM) + 1))[:size])
+    for at in (0, size // 2 - german // 2, size - german):
+        text[at:at + german] = ((GERMAN + " ") * (german // len(GERMAN) + 1))[:german]
+    return "".join(text)
+
+
+def test_a_text_is_refused_as_another_language_only_on_the_longer_samples():
+    text = _english_but_where_the_short_samples_look()
+    assert detect_language(text) == "de"  # the short look alone
+    assert detect_language(text, "en") == "en"
+    assert analyse(None, text.encode(), "text/plain", None, Rules(), is_text=True, language="en").outcome == "ok"
 
 
 def test_the_declared_language_is_recorded_as_detected(tmp_path, site):

@@ -320,30 +320,13 @@ class Extracted:
     page_words: int
 
 
-# A word's first letter or digit and the rest of its run: one match a word.
-_VISIBLE_WORD = re.compile(r"[^\W_]\S*")
-
-
-def visible_words(text: str) -> int:
-    """Words in plain text: runs without white space holding a letter or digit, counted by the
-    regex engine (a page holds 10,000 words or more) in one pass."""
-    return len(_VISIBLE_WORD.findall(text))
-
-
-def _page_words(doc: etree._Element) -> int:
-    """Words the page's body shows (scripts, styles and embedded objects are not in the tree)."""
-    body = doc.find("body")
-    return visible_words(" ".join((body if body is not None else doc).itertext()))
-
-
 def extract_counted(html: str, rules: Rules) -> Extracted:
     """The declared part of ``html`` as normalised Markdown, the page's main content when nothing is
     declared, with the words of the page it came from (counted before a range cuts the tree).
 
     Raises SelectorMiss when selectors are declared and none matches.
     """
-    doc = parse(html)
-    shown = _page_words(doc)
+    doc, shown = parse(html)
     if not rules.select:
         return Extracted(normalize(to_markdown([main_content(doc)])), shown)
     fragments: list[etree._Element] = []

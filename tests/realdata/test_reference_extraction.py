@@ -129,7 +129,7 @@ def test_the_fallback_keeps_the_policy_and_little_else_on_every_readable_snapsho
 
 
 def page_tokens(path) -> collections.Counter:
-    return tokens(" ".join(parse(decode(path.read_bytes())).find("body").itertext()))
+    return tokens(" ".join(parse(decode(path.read_bytes())).root.find("body").itertext()))
 
 
 def test_no_extraction_reaches_the_targets_on_another_rendering_and_the_fallback_scores_as_the_selectors(realdata):
