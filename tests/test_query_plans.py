@@ -4,6 +4,7 @@ document page 1.2 s (bench/README.md, benchmark 4)."""
 
 import pytest
 
+from crawler.archive.clauses import _SIBLING_VERSIONS
 from crawler.archive.store import Archive
 from crawler.web.plugins.policy_filters import _NUMBERS
 from crawler.web.plugins.policy_home import _CLAUSE_HITS
@@ -40,3 +41,10 @@ def test_a_search_hit_s_clause_is_found_by_its_version_not_by_every_version_hold
     steps = plan(archive, _CLAUSE_HITS, {"ids": "[1, 2]", "q": "biometric"})
     assert steps[0] == "SEARCH version_clauses USING PRIMARY KEY (version_id=?)"
     assert not any("idx_version_clauses_clause" in step or step.startswith("SCAN version_clauses") for step in steps)
+
+
+def test_a_new_version_s_sibling_variants_are_found_by_its_document_not_by_its_language(archive):
+    """Every new version looks for the other variants of its document in its language (clause
+    counterparts): by the language's index that read most of the catalog's variants each time."""
+    steps = plan(archive, _SIBLING_VERSIONS, [1])
+    assert "SEARCH other USING INDEX idx_variants_document_id_region_language (document_id=?)" in steps

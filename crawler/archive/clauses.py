@@ -81,6 +81,19 @@ def _held(conn: sqlite3.Connection, version_id: int) -> dict[int, str]:
         JOIN clauses ON clauses.id = version_clauses.clause_id WHERE version_clauses.version_id = ?""", [version_id]))
 
 
+# The versions of the other variants of a version's document in its language: each as it stood
+# when the version was first seen, and as it stands now. The language is compared without its
+# index (``+``): SQLite preferred it to the document's, and read every variant in the language,
+# most of a catalog (0.23 ms a new version at 2,000 variants, 0.005 by the document's index).
+_SIBLING_VERSIONS = """SELECT (SELECT id FROM versions WHERE variant_id = other.id AND first_seen <= version.first_seen
+                   ORDER BY first_seen DESC, id DESC LIMIT 1),
+                  (SELECT id FROM versions WHERE variant_id = other.id ORDER BY first_seen DESC, id DESC LIMIT 1)
+           FROM versions AS version JOIN variants AS own ON own.id = version.variant_id
+           JOIN variants AS other ON other.document_id = own.document_id AND +other.language IS own.language
+             AND other.id != own.id
+           WHERE version.id = ?"""
+
+
 def link_counterparts(conn: sqlite3.Connection, version_id: int, previous_id: int | None = None) -> None:
     """Link each clause version ``version_id`` brought to its variant (not in ``previous_id``) to the
     closest clause of each other variant of its document in its language, as that variant stood when
@@ -88,19 +101,14 @@ def link_counterparts(conn: sqlite3.Connection, version_id: int, previous_id: in
     they end, not the order they began), when they are at least REWORDED alike and that variant's
     text does not hold this clause. A clause held before was compared when it was new, or when the
     other variant's clause was: so any two clauses standing at once in two such variants are compared."""
+    others = {found for row in conn.execute(_SIBLING_VERSIONS, [version_id]) for found in row if found is not None}
+    if not others:
+        return
     mine = _held(conn, version_id)
     before = _held(conn, previous_id) if previous_id is not None else {}
     new = {cid: comparable(text) for cid, text in mine.items() if cid not in before}
     if not new:
         return
-    others = {found for row in conn.execute(
-        """SELECT (SELECT id FROM versions WHERE variant_id = other.id AND first_seen <= version.first_seen
-                   ORDER BY first_seen DESC, id DESC LIMIT 1),
-                  (SELECT id FROM versions WHERE variant_id = other.id ORDER BY first_seen DESC, id DESC LIMIT 1)
-           FROM versions AS version JOIN variants AS own ON own.id = version.variant_id
-           JOIN variants AS other ON other.document_id = own.document_id AND other.language IS own.language
-             AND other.id != own.id
-           WHERE version.id = ?""", [version_id]) for found in row if found is not None}
     for other_id in others:
         candidates = {comparable(text): cid for cid, text in _held(conn, other_id).items() if cid not in mine}
         if not candidates:
