@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import sqlite3
 import traceback
+import zlib
 from contextlib import closing
 from pathlib import Path
 
@@ -74,6 +75,24 @@ def test_identical_bodies_are_stored_once_and_compressed(archive):
     [row] = archive.db["bodies"].rows
     assert row["size"] == len(body) and row["stored_size"] < len(body) / 4
     assert archive.body(row["sha256"]) == body
+
+
+def test_new_bodies_are_stored_with_zstandard_and_read_back_as_received(archive):
+    body = b"<html>" + "<p>Nous collectons vos donn\u00e9es.</p>".encode() * 500 + b"\x00\xff</html>"
+    digest = archive.keep_body(body)
+
+    row = archive.db.execute("select compression, content from bodies where sha256 = ?", [digest]).fetchone()
+    assert row[0] == "zstd" and row[1].startswith(b"\x28\xb5\x2f\xfd")  # Zstandard's frame magic number
+    assert archive.body(digest) == body
+
+
+@pytest.mark.parametrize("codec, stored", [("zlib", zlib.compress), (None, bytes)], ids=["zlib", "raw"])
+def test_bodies_stored_before_zstandard_are_still_read(archive, codec, stored):
+    """Archives hold the bodies earlier versions stored, zlib-compressed (and raw before): none is rewritten."""
+    body = b"<html>" + b"<p>We collect data.</p>" * 500 + b"</html>"
+    archive.db.execute("insert into bodies (sha256, size, stored_size, compression, content) values (?, ?, ?, ?, ?)",
+                       [sha256(body), len(body), len(stored(body)), codec, stored(body)])
+    assert archive.body(sha256(body)) == body
 
 
 def test_a_body_kept_before_it_is_recorded_is_hashed_once(archive, monkeypatch):

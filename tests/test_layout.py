@@ -130,12 +130,27 @@ def _declared(extra: str | None = None) -> set[str]:
     return {canonicalize_name(re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0]) for spec in specs}
 
 
+def _imports(tree):
+    """The imports of ``tree``, but those under ``if sys.version_info >= (3, N):`` for a later Python
+    than this one: the standard library there (``compression.zstd`` from 3.14), where this one takes
+    the ``else``, a backport that must be declared."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        later = (isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and isinstance(node.test.ops[0], ast.GtE)
+                 and ast.unparse(node.test.left) == "sys.version_info"
+                 and sys.version_info < ast.literal_eval(node.test.comparators[0]))
+        pending += node.orelse if later else ast.iter_child_nodes(node)
+
+
 def _third_party(trees) -> set[str]:
     """The top-level names of every module ``trees`` import that neither the standard library nor the
     project itself provides."""
     names = set()
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in _imports(tree):
             if isinstance(node, ast.Import):
                 names |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

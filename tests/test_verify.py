@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from crawler.archive.compression import CODEC, pack, unpack
 from helpers import LOREM, policy_page, policyarchive, rows, two_region_archive, write_declaration
 
 VARIANT = "acme/privacy-policy/us-en"
@@ -75,9 +76,9 @@ def test_a_clean_archive_verifies_and_the_chain_head_is_printed(db):
 @pytest.mark.parametrize("where", ["bytes", "compressed bytes"])
 def test_one_flipped_byte_of_a_stored_body_fails_naming_the_body_and_its_capture(db, where):
     [body] = rows(db, "select sha256, content from bodies where sha256 = (select body_sha256 from captures where id = 2)")
-    raw = bytearray(zlib.decompress(body["content"]) if where == "bytes" else body["content"])
+    raw = bytearray(unpack(CODEC, body["content"]) if where == "bytes" else body["content"])
     raw[len(raw) // 2] ^= 0x01
-    stored = zlib.compress(bytes(raw), 9) if where == "bytes" else bytes(raw)
+    stored = pack(bytes(raw)) if where == "bytes" else bytes(raw)
     tamper(db, "update bodies set content = ? where sha256 = ?", [stored, body["sha256"]])
 
     result = verify(db)

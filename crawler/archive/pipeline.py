@@ -18,7 +18,8 @@ from contextlib import ExitStack
 from scrapy import signals
 
 from crawler.archive.lock import archive_lock
-from crawler.archive.store import Archive, Recorded, pack
+from crawler.archive.compression import pack
+from crawler.archive.store import Archive, Recorded
 from crawler.capture.items import Capture
 from crawler.common.digests import sha256
 from crawler.common.exits import EXIT_OK, EXIT_SOME_FAILED, run_exit_code
@@ -109,7 +110,7 @@ class ArchivePipeline:
 
     async def _keep_body(self, body: bytes) -> str | None:
         """``Archive.keep_body``, hashing and compressing in threads: both release the GIL, so a
-        500 KB page costs the reactor microseconds instead of about 1 ms to hash and 8 to compress."""
+        500 KB page costs the reactor microseconds instead of about 1 ms to hash and 1 to compress."""
         if not body:
             return None
         digest = await asyncio.to_thread(sha256, body)

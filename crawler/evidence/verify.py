@@ -25,6 +25,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from crawler.archive import custody
 from crawler.evidence import export, signing
 from crawler.archive import open_read_only
+from crawler.archive.compression import Undecodable, unpack
 from crawler.common.digests import sha256
 from crawler.common.plural import count
 
@@ -107,9 +108,9 @@ def check_bodies(db: sqlite_utils.Database, report: Report) -> Iterator[str]:
     for digest, size, compression, content in db.execute("SELECT sha256, size, compression, content FROM bodies"):
         report.checked["bodies"] += 1
         try:
-            raw = zlib.decompress(content) if compression == "zlib" else content
-        except zlib.error as exc:
-            yield f"body {digest} ({_users(db, digest)}): stored bytes cannot be decompressed ({exc}): the body was altered"
+            raw = unpack(compression, content)
+        except Undecodable as exc:
+            yield f"body {digest} ({_users(db, digest)}): {exc}: the body was altered"
             continue
         if sha256(raw) != digest:
             yield f"body {digest} ({_users(db, digest)}): stored bytes hash to {sha256(raw)}: the body was altered"

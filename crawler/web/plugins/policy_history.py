@@ -16,12 +16,12 @@ lends an imported file or a Wayback Machine capture a URL, region or egress poli
 """
 
 import json
-import zlib
 
 import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
+from crawler.archive.compression import unpack
 from crawler.archive.history import folded, term_presence
 from crawler.archive.provenance import vouched
 from crawler.archive.screenshots import as_png
@@ -229,7 +229,7 @@ async def capture_page_body(datasette, request):
 
 
 def _download(row: dict, name: str) -> Response:
-    body = zlib.decompress(row["content"]) if row["compression"] == "zlib" else row["content"]
+    body = unpack(row["compression"], row["content"])
     suffix = "pdf" if is_pdf(body, row["content_type"]) else "html" if "html" in (row["content_type"] or "") else "bin"
     return Response(body, content_type="application/octet-stream", headers={
         "content-disposition": f'attachment; filename="{name}-{row["body_sha256"][:12]}.{suffix}"',
