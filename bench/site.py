@@ -57,11 +57,13 @@ class _Server(ThreadingHTTPServer):
 
 class VariantSite:
     """``count`` variants over ``pages``, served from a thread on 127.0.0.1 (HTTP/1.0, as a plain site),
-    each answered after ``latency`` seconds (a far site's round trips, for the network-bound case)."""
+    each answered after ``latency`` seconds (a far site's round trips, for the network-bound case).
+    ``distinct`` makes each variant's bytes its own (a comment naming it at the end: the same text), as
+    a real catalog's pages are: the archive then stores and compresses every page of a first crawl."""
 
     def __init__(self, pages: list[bytes], count: int, content_type: str = "text/html; charset=utf-8",
-                 latency: float = 0.0):
-        self.bodies = [pages[i % len(pages)] for i in range(count)]
+                 latency: float = 0.0, distinct: bool = False):
+        self.bodies = [pages[i % len(pages)] + (f"<!-- variant {i} -->".encode() if distinct else b"") for i in range(count)]
         site = self
 
         class Handler(BaseHTTPRequestHandler):
