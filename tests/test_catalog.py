@@ -280,3 +280,62 @@ def test_a_wrong_page_action_names_the_field_at_fault(tmp_path, action, field, m
 def test_a_selector_neither_css_nor_a_range_names_the_field_at_fault(tmp_path):
     [error] = errors_of(tmp_path, GOOD.replace('{start: "#us", end: "#eea"}', '{start: "#us", until: "#eea"}'))
     assert error.startswith(f"{tmp_path / 'acme.yml'}:8: documents[0].variants[0].select[1].until: unknown field"), error
+
+
+def test_a_file_not_in_utf8_names_the_line_of_the_first_byte_that_is_not(tmp_path):
+    path = tmp_path / "acme.yml"
+    path.write_bytes(GOOD.replace("Acme.example.com/de", "acme.example.com/dé").replace("/de/", "/dé/").encode("latin-1"))
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(path)
+    assert [str(e) for e in exc.value.errors] == [
+        f"{path}:15: (file): byte 0xe9 is not UTF-8 (invalid continuation byte): save the file as UTF-8"]
+
+
+def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
+    (tmp_path / "acme.yml").write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert len(load_catalog(tmp_path).variants) == 2
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07"])
+def test_a_control_character_names_its_line(tmp_path, character):
+    [error] = errors_of(tmp_path, GOOD.replace("fetch: browser", f"fetch: brow{character}ser"))
+    assert error == f"{tmp_path / 'acme.yml'}:16: (yaml): character #x{ord(character):04x}: control characters are not allowed"
+
+
+def test_a_tab_used_for_indentation_is_named_as_a_tab(tmp_path):
+    [error] = errors_of(tmp_path, GOOD.replace("      - region: EEA", "\t- region: EEA"))
+    assert error == f"{tmp_path / 'acme.yml'}:13: (yaml): found character that cannot start any token: a tab; YAML indents with spaces"
+
+
+@pytest.mark.parametrize("value, line, why", [
+    ("1" * 5000, 6, "cannot be read as int: Exceeds the limit (4300 digits)"),
+    ("!!timestamp 2021-13-45", 6, "'2021-13-45' cannot be read as timestamp: month must be in 1..12"),
+    ("!!timestamp soon", 6, "'soon' cannot be read as timestamp: "),
+    ("!!float abc", 6, "'abc' cannot be read as float: could not convert string to float: 'abc'"),
+])
+def test_a_value_yaml_cannot_build_names_its_line_not_a_traceback(tmp_path, value, line, why):
+    [error] = errors_of(tmp_path, GOOD.replace("language: en", f"language: {value}"))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:{line}: (yaml): ") and why in error, error
+
+
+@pytest.mark.parametrize("key, kind", [("1", "int"), ("yes", "bool"), ("~", "null"), (".inf", "float")])
+def test_a_key_yaml_reads_as_no_text_is_refused_not_ignored(tmp_path, key, kind):
+    [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", f"        fetch: browser\n        {key}: x"))
+    assert error == (f"{tmp_path / 'acme.yml'}:17: (yaml): the key {key!r} is read as {kind}, not as a field name: "
+                     f"write it in quotes ('{key}') or correct it")
+
+
+def test_a_quoted_key_that_looks_like_a_number_is_a_field_name(tmp_path):
+    (tmp_path / "acme.yml").write_text(GOOD.replace("        fetch: browser", "        fetch: browser\n        headers: {'1': x}"))
+    assert load_catalog(tmp_path).variants[1].headers == {"1": "x"}
+
+
+@pytest.mark.parametrize("written, read_as", [
+    ("region: NO", "is read as the boolean false (YAML reads unquoted yes, no, on, off, true and false so): "
+                   "write the value in quotes, as 'NO' for Norway"),
+    ("region: 123", "is read as the number 123: write the value in quotes"),
+    ("region:", "is empty: write a value"),
+])
+def test_a_value_yaml_reads_as_no_text_says_how_it_was_read(tmp_path, written, read_as):
+    [error] = errors_of(tmp_path, GOOD.replace("region: US", written))
+    assert error == f"{tmp_path / 'acme.yml'}:5: documents[0].variants[0].region: {read_as}"

@@ -217,6 +217,20 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     pure-Python parser's 10 s.
     """
 
+    def construct_object(self, node: yaml.Node, deep: bool = False):
+        """A value YAML's constructors cannot build (an integer of 5,000 digits, ``!!timestamp
+        2021-13-45``, ``!!float abc``) raises ValueError and the like with no line: it is made a
+        YAML error at the value's line."""
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:
+            written = node.value if isinstance(node.value, str) else ""
+            shown = repr(written if len(written) <= 40 else written[:40] + "...")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown} cannot be read as {node.tag.rsplit(':', 1)[-1]}: {exc}", node.start_mark) from None
+
 
 _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
@@ -258,6 +272,9 @@ def _bounded(root: yaml.Node) -> None:
         stack += _children(node)
 
 
+_STR, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"
+
+
 class DuplicateKey(yaml.YAMLError):
     """A key written twice in one mapping: YAML keeps the last value and drops the first without a
     word, so a second ``select:`` or ``url:`` would silently replace the one above it."""
@@ -268,8 +285,22 @@ class DuplicateKey(yaml.YAMLError):
         self.problem, self.problem_mark = str(self), key.start_mark
 
 
+class KeyNotText(yaml.YAMLError):
+    """A key YAML reads as no text (``1:``, ``yes:``, ``~:``, ``.inf:``): the schema checks the
+    names of fields as text, so such a key would be neither a field nor refused as unknown."""
+
+    def __init__(self, key: yaml.Node):
+        if isinstance(key, yaml.ScalarNode):
+            super().__init__(f"the key {key.value!r} is read as {key.tag.rsplit(':', 1)[-1]}, not as a field name: "
+                             f"write it in quotes ('{key.value}') or correct it")
+        else:
+            super().__init__("a key is a list or a mapping, not a field name")
+        self.problem, self.problem_mark = str(self), key.start_mark
+
+
 def _unique_keys(root: yaml.Node) -> None:
-    """Raise DuplicateKey at the first key written twice in one mapping, anywhere in the tree as written."""
+    """Raise DuplicateKey at the first key written twice in one mapping, and KeyNotText at the first
+    key that is no text, anywhere in the tree as written."""
     seen, stack = set(), [root]
     while stack:
         node = stack.pop()
@@ -279,6 +310,8 @@ def _unique_keys(root: yaml.Node) -> None:
         if isinstance(node, yaml.MappingNode):
             keys = {}
             for key, _ in node.value:
+                if key.tag not in (_STR, _MERGE):
+                    raise KeyNotText(key)
                 if isinstance(key, yaml.ScalarNode) and key.value != "<<":
                     if key.value in keys:
                         raise DuplicateKey(key, keys[key.value])
@@ -371,7 +404,20 @@ def _explained(err, lines: dict, source: str) -> list[DeclarationError]:
         forms = ", ".join("{" + ", ".join(f"{key}: ..." for key in b["required"]) + "}" if "required" in b else f"a {b.get('type', 'value')}"
                           for b in err.validator_value)
         return [DeclarationError(source, line_of(lines, path), field_name(path), f"{err.instance!r} is none of the forms allowed here: {forms}")]
+    if err.validator == "type" and err.validator_value == "string" and (err.instance is None or isinstance(err.instance, (bool, int, float))):
+        return [DeclarationError(source, line_of(lines, path), field_name(path), _not_text(err.instance))]
     return [DeclarationError(source, line_of(lines, path), field_name(path), err.message)]
+
+
+def _not_text(value: object) -> str:
+    """Why a value YAML read as no text is not the text expected: unquoted ``no`` (Norway's code,
+    Norwegian's tag) is the boolean false to YAML, ``1`` a number, an empty value null."""
+    if value is None:
+        return "is empty: write a value"
+    if isinstance(value, bool):
+        return (f"is read as the boolean {str(value).lower()} (YAML reads unquoted yes, no, on, off, true and "
+                f"false so): write the value in quotes, as 'NO' for Norway")
+    return f"is read as the number {value!r}: write the value in quotes"
 
 
 def _meant_branch(err) -> list | None:
@@ -567,18 +613,39 @@ def read_yaml(path: Path | str, what: str = "declaration") -> tuple[object, dict
     """A YAML file's data and the line of each of its fields, or CatalogError saying where it broke."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
         raise CatalogError([DeclarationError(source, 1, "(file)", f"cannot read: {exc}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CatalogError([DeclarationError(source, line, "(file)", f"byte 0x{raw[exc.start]:02x} is not UTF-8 "
+                                             f"({exc.reason}): save the file as UTF-8")]) from None
     try:
         node, data = _parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise CatalogError([DeclarationError(source, line, "(yaml)", str(getattr(exc, "problem", exc)))]) from None
+        line, problem = _yaml_problem(exc, text)
+        raise CatalogError([DeclarationError(source, line, "(yaml)", problem)]) from None
     if node is None:
         raise CatalogError([DeclarationError(source, 1, "(file)", f"empty {what}")])
     return data, _lines(node)
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """The line of a YAML error and what is wrong there, on one line. A character YAML refuses
+    (a NUL, a control character) is reported by its position in the text, not a line; a tab where
+    YAML looks for indentation is named as a tab."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return text.count("\n", 0, exc.position) + 1, f"character #x{character:04x}: {exc.reason}"
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return 1, str(exc).replace("\n", " ")
+    problem = str(getattr(exc, "problem", None) or exc).replace("\n", " ")
+    if text[mark.index:mark.index + 1] == "\t" and "tab" not in problem:
+        problem += ": a tab; YAML indents with spaces"
+    return mark.line + 1, problem
 
 
 def load_file(path: Path | str) -> Service:
