@@ -128,3 +128,20 @@ def test_a_disk_that_fills_up_mid_run_leaves_an_incomplete_run_that_says_so_and_
         assert run["status"] == "incomplete" and run["exit_code"] == EXIT_SOME_FAILED
         assert run["detail"].startswith(f"{run['attempted']} of 12 planned captures recorded")
     assert not any(body[-64:].decode() in result.stderr for body in bodies.values())
+
+
+@pytest.mark.parametrize("status", [304, 302, 999], ids=["not-modified", "redirect-without-location", "unknown-status"])
+def test_an_answer_that_is_not_the_page_is_an_http_error_with_its_status(tmp_path, site, status):
+    """A 304 to a request that asked nothing conditional, a 302 with no Location, a status no RFC
+    names: the server answered, so the capture keeps the status and is an HTTP error, not a
+    network error; the version stays, with no change."""
+    site.set("/p", policy_page(LOREM))
+    write_declaration(tmp_path / "policies", "Acme", [
+        {"region": "US", "language": "en", "url": site.url("/p"), "select": ["article.policy"]}])
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    site.set("/p", Route(status=status, body=b"<p>Moved, maybe.</p>" if status == 999 else b""))
+    result = crawl(tmp_path / "a.db", tmp_path / "policies")
+    [capture] = rows(tmp_path / "a.db", "select outcome, status, detail, version_id from captures where run_id = 2")
+    assert capture == {"outcome": "http-error", "status": status, "detail": f"HTTP {status}", "version_id": None}
+    assert result.returncode == 3
+    assert len(rows(tmp_path / "a.db", "select id from versions")) == 1 and rows(tmp_path / "a.db", "select id from changes") == []

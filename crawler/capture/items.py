@@ -42,7 +42,7 @@ class Capture:
     @property
     def failed_page(self) -> int | None:
         """The number (1-based) of the page whose fetch failed: no page after it is fetched."""
-        return next((n for n, page in enumerate(self.pages, 1) if page.error or (page.status or 0) >= 400), None)
+        return next((n for n, page in enumerate(self.pages, 1) if page.error or not 200 <= (page.status or 200) < 300), None)
 
     def __repr__(self) -> str:
         """The fields and the body's size, never the body: Scrapy logs an item it could not process

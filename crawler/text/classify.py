@@ -131,7 +131,7 @@ def classify_response(status: int | None, body: bytes, error_kind: str | None, e
         return Analysis(EMPTY, detail="empty file") if _blank(body) else None
     if status in (401, 403, 429):
         return Analysis(BLOCKED, detail=f"HTTP {status}")
-    if status >= 400:
+    if not 200 <= status < 300:  # an error, or an answer that is not the page (304, a 302 with no Location)
         return Analysis(HTTP_ERROR, detail=f"HTTP {status}")
     if _blank(body):
         return Analysis(EMPTY, detail="empty body")

@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator, Iterator
 
 import scrapy
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.capture.actions import DEFAULT_TIMEOUT, run_actions
@@ -200,7 +201,13 @@ class PoliciesSpider(scrapy.Spider):
 
     async def failed(self, failure: Failure) -> AsyncIterator[Capture]:
         """A request that got no usable response; one whose page Chromium was refused (a redirect
-        to a host not allowed) is ``blocked``, with the refused URL, like Scrapy's own refusals."""
+        to a host not allowed) is ``blocked``, with the refused URL, like Scrapy's own refusals.
+        A response whose status the spider did not ask for (a 304, a 302 without a Location, a 999)
+        reaches here as Scrapy's HttpError: it is recorded as the answer it is, status and bytes."""
+        if failure.check(HttpError):
+            async for capture in self.parse(failure.value.response):
+                yield capture
+            return
         request = failure.request
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         kind = failure_kind(message)
