@@ -14,6 +14,10 @@ import socketserver
 import struct
 import threading
 import time
+import zlib
+
+import brotli
+from scrapy.utils._compression import zstd
 
 from helpers import LOREM
 
@@ -43,6 +47,9 @@ FAULTS = {
     "gzip-bomb": ("en", "too-large"), "windows-1252-declared": ("fr", "unchanged"),
     "windows-1252-undeclared": ("fr", "unchanged"), "shift-jis-declared": ("ja", "unchanged"),
     "shift-jis-undeclared": ("ja", "unchanged"), "malformed-html": ("en", "unchanged"),
+    "gzip-cut-short": ("en", "network-error"), "deflate-cut-short": ("en", "network-error"),
+    "br-cut-short": ("en", "network-error"), "zstd-cut-short": ("en", "network-error"),
+    "gzip-two-members": ("en", "unchanged"), "deflate-raw": ("en", "unchanged"), "br-whole": ("en", "unchanged"),
 }
 MAX_SIZE = 1_000_000
 
@@ -151,6 +158,36 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def fault_gzip_bomb(self) -> None:
         self.send(200, gzip.compress(b"\0" * (MAX_SIZE * 50)), {"Content-Encoding": "gzip"})
+
+    def cut_short(self, encoding: str, compressed: bytes) -> None:
+        """A compressed page whose stream stops halfway, in a response complete as HTTP (its
+        Content-Length is what is sent): a proxy that lost its upstream, a cache that kept half."""
+        self.send(200, compressed[: len(compressed) // 2], {"Content-Encoding": encoding})
+
+    def fault_gzip_cut_short(self) -> None:
+        self.cut_short("gzip", gzip.compress(page("en")))
+
+    def fault_deflate_cut_short(self) -> None:
+        self.cut_short("deflate", zlib.compress(page("en")))
+
+    def fault_br_cut_short(self) -> None:
+        self.cut_short("br", brotli.compress(page("en")))
+
+    def fault_zstd_cut_short(self) -> None:
+        self.cut_short("zstd", zstd.compress(page("en")))
+
+    def fault_gzip_two_members(self) -> None:
+        """Whole, though its trailer covers only its second half: gzip members one after another."""
+        body = page("en")
+        self.send(200, gzip.compress(body[:200]) + gzip.compress(body[200:]), {"Content-Encoding": "gzip"})
+
+    def fault_deflate_raw(self) -> None:
+        """Whole: deflate without zlib's wrapper, as some servers send it."""
+        compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        self.send(200, compressor.compress(page("en")) + compressor.flush(), {"Content-Encoding": "deflate"})
+
+    def fault_br_whole(self) -> None:
+        self.send(200, brotli.compress(page("en")), {"Content-Encoding": "br"})
 
     def fault_windows_1252_declared(self) -> None:
         self.send(200, page("fr", "windows-1252", "cp1252"), {"Content-Type": "text/html; charset=windows-1252"})

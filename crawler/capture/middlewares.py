@@ -1,18 +1,22 @@
 """Downloader middlewares: every request, redirects included, passes the host check; retries wait
 as long as the server asks; meta-refresh redirects are followed without decoding every page to
-look for one."""
+look for one; a compressed body cut short is a failed fetch, not a shorter page."""
 
 from __future__ import annotations
 
 import asyncio
 import codecs
 import logging
+import struct
+import zlib
 from urllib.parse import urljoin
 
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
+from scrapy.utils._compression import brotli, zstd  # the modules Scrapy decodes br and zstd with
 from scrapy.utils.response import response_status_message
 
 from crawler.declarations.hosts import allowed_private_hosts, refusal
@@ -96,3 +100,53 @@ def _ascii_compatible(encoding: str) -> bool:
         return codecs.encode("refresh", encoding) == b"refresh"
     except LookupError:
         return False
+
+
+class CompressedBodyCutShort(Exception):
+    """A compressed body that ends before its stream does."""
+
+
+class WholeBodies(HttpCompressionMiddleware):
+    """Scrapy's decompression, refusing a body whose compressed stream is cut short. Scrapy returns
+    as much as a truncated gzip, deflate, brotli or zstd stream gives (the connection dropped
+    behind a proxy that closed the response cleanly, a cache that stored half a page): that is the
+    start of the page, which would be versioned as a shorter policy. The request fails instead,
+    as a response shorter than its Content-Length does."""
+
+    @staticmethod
+    def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
+        decoded = HttpCompressionMiddleware._decode(body, encoding, max_size)
+        if not _whole(body, encoding, decoded):
+            raise CompressedBodyCutShort(f"the {encoding.decode()} body ends before its compressed stream does "
+                                         f"({len(body):,} bytes received, {len(decoded):,} decompressed): cut short")
+        return decoded
+
+
+def _whole(body: bytes, encoding: bytes, decoded: bytes) -> bool:
+    """Whether ``body``'s compressed stream reaches its end. Scrapy has already decompressed it within
+    DOWNLOAD_MAXSIZE, so decompressing it again here is bounded; a gzip body is first checked by its
+    trailer (the CRC-32 and size of what it holds), which costs a tenth of decompressing it."""
+    if encoding in (b"gzip", b"x-gzip"):
+        if len(body) >= 18 and body[-8:] == struct.pack("<II", zlib.crc32(decoded), len(decoded) & 0xFFFFFFFF):
+            return True
+        return _ends(zlib.decompressobj(16 + zlib.MAX_WBITS), body)  # several members, or cut short: the first must end
+    if encoding == b"deflate":  # zlib's wrapper, or raw deflate as some servers send it (Scrapy reads both)
+        return _ends(zlib.decompressobj(), body) or _ends(zlib.decompressobj(-zlib.MAX_WBITS), body)
+    if encoding == b"zstd":
+        return _ends(zstd.ZstdDecompressor(), body)
+    if encoding == b"br":
+        decompressor = brotli.Decompressor()
+        try:
+            decompressor.process(body)
+        except brotli.error:
+            return False
+        return decompressor.is_finished()
+    return True
+
+
+def _ends(stream, body: bytes) -> bool:
+    try:
+        stream.decompress(body)
+    except (zlib.error, zstd.ZstdError):
+        return False
+    return stream.eof

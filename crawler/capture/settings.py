@@ -71,12 +71,11 @@ PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000
 # included, and those imports (tldextract for cookies, aiohttp for the remote control, ...) were a
 # third of a crawl's start-up (issue 20). Left out: cookies (COOKIES_ENABLED is off), robots.txt
 # (not obeyed), the HTTP cache, HTTP auth (a declaration's headers carry it), OffsiteMiddleware
-# (no allowed_domains: HostGuard decides), Scrapy's meta refresh and retry (replaced below).
+# (no allowed_domains: HostGuard decides), Scrapy's meta refresh, retry and decompression (replaced below).
 DOWNLOADER_MIDDLEWARES_BASE = {
     "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
     "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
-    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
     "scrapy.downloadermiddlewares.stats.DownloaderStats": 850,
@@ -86,6 +85,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.capture.middlewares.HostGuard": 650,
     "crawler.capture.middlewares.MetaRefresh": 580,
     "crawler.capture.middlewares.RetryAfter": 550,
+    "crawler.capture.middlewares.WholeBodies": 590,  # Scrapy's decompression, refusing a stream cut short
 }
 # Requests come from declarations only: no depth, URL length or meta-copy checks. The Referer
 # middleware stays: the redirect middlewares hand it each hop.
