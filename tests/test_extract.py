@@ -25,6 +25,12 @@ def test_a_range_without_end_runs_to_the_end_of_the_page():
     assert text.startswith("# Other policy\n\nWe collect less.") and "EEA" not in text and "Footer" in text
 
 
+@pytest.mark.parametrize("end", ["#gone", "nav"], ids=["end-missing", "end-before-start"])
+def test_a_range_whose_end_is_not_after_its_start_is_a_miss_not_the_rest_of_the_page(end):
+    with pytest.raises(SelectorMiss, match=f"matches its end '{end}'"):
+        extract(PAGE, Rules(select=(Selector(start="#eea", end=end),)))
+
+
 def test_a_range_beside_other_selectors_leaves_their_text_whole():
     text = extract(PAGE, Rules(select=(Selector(css="#all"), Selector(start="#us", end="#eea"))))
     assert text.count("We collect faceprints.") == 2 and "We collect less." in text and "Menu" not in text

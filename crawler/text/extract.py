@@ -274,7 +274,9 @@ def _select(doc: etree._Element, selector: Selector, alone: bool) -> list[etree.
     end = None
     if selector.end:
         ends = [e for e in _css(selector.end)(root) if _follows(start, e, root)]
-        end = ends[0] if ends else None
+        if not ends:  # the page was redesigned: running on to its end would version its footer as the policy's
+            raise SelectorMiss(f"no element after the start of select {selector.to_json()} matches its end {selector.end!r}")
+        end = ends[0]
     body = _in_range(root, start, end)
     return [body.find("body") if body.find("body") is not None else body]
 
