@@ -339,3 +339,14 @@ def test_a_quoted_key_that_looks_like_a_number_is_a_field_name(tmp_path):
 def test_a_value_yaml_reads_as_no_text_says_how_it_was_read(tmp_path, written, read_as):
     [error] = errors_of(tmp_path, GOOD.replace("region: US", written))
     assert error == f"{tmp_path / 'acme.yml'}:5: documents[0].variants[0].region: {read_as}"
+
+
+@pytest.mark.parametrize("header, name, why", [
+    ('"Bad Name": x', "Bad Name", "'Bad Name' is not a header name (letters, digits and !#$%&'*+-.^_`|~; no spaces or colons)"),
+    ('"X-A:": x', "X-A:", "'X-A:' is not a header name (letters, digits and !#$%&'*+-.^_`|~; no spaces or colons)"),
+    ('X-A: "a\\r\\nInjected: b"', "X-A", "'a\\r\\nInjected: b' holds a line break or a control character: a header is one line"),
+    ('X-A: "a\\0b"', "X-A", "'a\\x00b' holds a line break or a control character: a header is one line"),
+])
+def test_a_header_that_cannot_be_sent_fails_validate(tmp_path, header, name, why):
+    [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", f"        fetch: browser\n        headers:\n          {header}"))
+    assert error == f"{tmp_path / 'acme.yml'}:18: documents[0].variants[1].headers.{name}: {why}"

@@ -516,6 +516,7 @@ def _semantic_errors(data: dict, lines: dict, source: str) -> list[DeclarationEr
                 errors += _check_css(var["wait_for"], base + ("wait_for",), lines, source)
             errors += _check_actions(var, base, lines, source)
             errors += _check_pages(var, base, lines, source)
+            errors += _check_headers(var, base, lines, source)
     return errors
 
 
@@ -542,6 +543,27 @@ def _check_pages(var: dict, base: tuple, lines: dict, source: str) -> list[Decla
             errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
                                            f"{url!r} is also {field_name(seen[url][len(base):])}: a page is declared once"))
         seen.setdefault(url, where)
+    return errors
+
+
+# A header name is an HTTP token (RFC 9110, 5.6.2); a value is one line without control characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_headers(var: dict, base: tuple, lines: dict, source: str) -> list[DeclarationError]:
+    """Each header can be sent as written: a name with a space or a colon fails every fetch of the
+    variant, night after night; a line break in a value would end the header and start another."""
+    errors = []
+    for name, value in var.get("headers", {}).items():
+        where = base + ("headers", name)
+        if not _HEADER_NAME.fullmatch(name):
+            errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
+                                           f"{name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~; "
+                                           f"no spaces or colons)"))
+        elif _HEADER_BREAK.search(value):
+            errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
+                                           f"{value!r} holds a line break or a control character: a header is one line"))
     return errors
 
 
