@@ -145,3 +145,23 @@ def test_an_answer_that_is_not_the_page_is_an_http_error_with_its_status(tmp_pat
     assert capture == {"outcome": "http-error", "status": status, "detail": f"HTTP {status}", "version_id": None}
     assert result.returncode == 3
     assert len(rows(tmp_path / "a.db", "select id from versions")) == 1 and rows(tmp_path / "a.db", "select id from changes") == []
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", f'{{"title": "Privacy", "text": "{LOREM} {LOREM}"}}'),
+    ("text/css", f"body {{ color: #333; }} /* {LOREM} */"),
+    ("application/javascript", f"var policy = '{LOREM}';"),
+    ("image/svg+xml", f"<svg xmlns='http://www.w3.org/2000/svg'><text>{LOREM}</text></svg>"),
+], ids=["json", "css", "javascript", "svg"])
+def test_a_body_served_as_data_code_or_media_is_recorded_empty_not_versioned(tmp_path, site, content_type, body):
+    """The policy's URL now answers with an API's JSON, a script or an image: their words are no
+    version of the policy, and the policy's last version stays current."""
+    site.set("/p", policy_page(LOREM))
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p")}])
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    site.set("/p", Route(body=body.encode(), headers={"Content-Type": content_type}))
+    crawl(tmp_path / "a.db", tmp_path / "policies")
+    [capture] = rows(tmp_path / "a.db", "select outcome, detail, version_id, body_sha256 from captures where run_id = 2")
+    assert capture["outcome"] == "empty" and capture["version_id"] is None and capture["body_sha256"] is not None
+    assert capture["detail"].startswith(f"not a page: served as {content_type}")
+    assert len(rows(tmp_path / "a.db", "select id from versions")) == 1 and rows(tmp_path / "a.db", "select id from changes") == []

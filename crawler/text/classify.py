@@ -185,9 +185,20 @@ class NotText(ValueError):
     """Bytes that are no text (an image, an archive, a font) where a page was expected."""
 
 
+# Media types of data, code and media: a body served as one is no page, whatever words it holds (an
+# API's JSON where the policy was, a script, a stylesheet, an SVG image). HTML, XHTML, XML, plain
+# text and untyped bodies are read; PDF is read before this.
+_NOT_A_PAGE = re.compile(r"\s*(?:(?:image|audio|video|font|model)/|[\w.+-]+/(?:[\w.-]+\+)?(?:x-)?"
+                         r"(?:json|javascript|ecmascript|css|wasm)\s*(?:;|$))", re.IGNORECASE)
+
+
 def page_text(body: bytes, content_type: str | None = None) -> str:
-    """The page's bytes as text (``extract.decode``); NotText when they are no text, rather than
-    words of no language that would be counted, compared and language-detected."""
+    """The page's bytes as text (``extract.decode``); NotText when they are no text, or are served as
+    a type that is no page, rather than words of no language, or a JSON document's, that would be
+    counted, compared, language-detected and versioned."""
+    if content_type and _NOT_A_PAGE.match(content_type):
+        raise NotText(f"not a page: served as {content_type.split(';')[0].strip()}, a type of data, code or media "
+                      f"(the URL may now answer with an API's data or a file)")
     decoded = decode(body, content_type)
     controls = len(_CONTROL.findall(decoded, 0, _SAMPLE)) / max(min(len(decoded), _SAMPLE), 1)
     if controls > MAX_CONTROL_SHARE:
