@@ -350,3 +350,14 @@ def test_a_value_yaml_reads_as_no_text_says_how_it_was_read(tmp_path, written, r
 def test_a_header_that_cannot_be_sent_fails_validate(tmp_path, header, name, why):
     [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", f"        fetch: browser\n        headers:\n          {header}"))
     assert error == f"{tmp_path / 'acme.yml'}:18: documents[0].variants[1].headers.{name}: {why}"
+
+
+@pytest.mark.parametrize("character, name", [
+    ("\u200b", "U+200B ZERO WIDTH SPACE"), ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    ("\u00ad", "U+00AD SOFT HYPHEN"), ("\x7f", "U+007F a control character"),
+])
+def test_a_url_holding_an_invisible_character_fails_validate(tmp_path, character, name):
+    escaped = character.encode("unicode_escape").decode()
+    [error] = errors_of(tmp_path, GOOD.replace("url: https://acme.example.com/privacy", f'url: "https://acme.example.com/priv{escaped}acy"'))
+    assert error == (f"{tmp_path / 'acme.yml'}:7: documents[0].variants[0].url: holds an invisible character, {name}, "
+                     f"after 'https://acme.example.com/priv': delete it")

@@ -536,7 +536,7 @@ def _check_pages(var: dict, base: tuple, lines: dict, source: str) -> list[Decla
                     errors += _check_css(css, where + (name, j) + ((part,) if part else ()), lines, source)
     seen: dict[str, tuple] = {}
     for where, url in urls:
-        reason = refusal(url)
+        reason = _invisible_in(url) or refusal(url)
         if reason:
             errors.append(DeclarationError(source, line_of(lines, where), field_name(where), reason))
         elif url in seen:
@@ -565,6 +565,17 @@ def _check_headers(var: dict, base: tuple, lines: dict, source: str) -> list[Dec
             errors.append(DeclarationError(source, line_of(lines, where), field_name(where),
                                            f"{value!r} holds a line break or a control character: a header is one line"))
     return errors
+
+
+def _invisible_in(url: str) -> str | None:
+    """Why ``url`` cannot be the address it looks like: it holds a character that shows nothing (a
+    zero-width space, a byte order mark, a control character), left by copying it from a page or a
+    document. Spaces are refused by the schema; these pass for the URL and fetch another page."""
+    for i, character in enumerate(url):
+        if unicodedata.category(character) in ("Cc", "Cf"):
+            name = unicodedata.name(character, "a control character")
+            return f"holds an invisible character, U+{ord(character):04X} {name}, after {url[:i]!r}: delete it"
+    return None
 
 
 def _check_actions(var: dict, base: tuple, lines: list[str], source: str) -> list[DeclarationError]:
