@@ -361,3 +361,10 @@ def test_a_url_holding_an_invisible_character_fails_validate(tmp_path, character
     [error] = errors_of(tmp_path, GOOD.replace("url: https://acme.example.com/privacy", f'url: "https://acme.example.com/priv{escaped}acy"'))
     assert error == (f"{tmp_path / 'acme.yml'}:7: documents[0].variants[0].url: holds an invisible character, {name}, "
                      f"after 'https://acme.example.com/priv': delete it")
+
+
+def test_a_selector_that_translates_but_cannot_run_fails_validate(tmp_path):
+    """``svg|rect`` is CSS, but its namespace prefix is one the extraction's engine does not know:
+    every capture of the variant would fail at extraction."""
+    [error] = errors_of(tmp_path, GOOD.replace('remove: [".icon"]', 'remove: ["svg|rect"]'))
+    assert error.startswith(f"{tmp_path / 'acme.yml'}:9: documents[0].variants[0].remove[0]: invalid CSS selector 'svg|rect': "), error

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import jsonschema
 import yaml
-from cssselect import GenericTranslator, SelectorError
+from cssselect import SelectorError
+from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from crawler.common.clock import parse as parse_time
 from crawler.declarations import ids
@@ -438,11 +440,26 @@ def _unknown_field(name: str, allowed: dict) -> str:
     return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field (fields here: {', '.join(sorted(allowed))})"
 
 
-def _check_css(css: str, where: tuple, lines: dict, source: str) -> list[DeclarationError]:
+_BLANK_PAGE = etree.fromstring("<html><body></body></html>")
+
+
+@lru_cache(maxsize=4096)
+def css_problem(css: str) -> str | None:
+    """Why the extraction's CSS engine (lxml's, with cssselect's HTML translator) cannot run ``css``,
+    or None. The selector is compiled and run on a blank page as the extraction runs it: one that
+    translates but cannot be evaluated (``svg|rect``, a namespace prefix XPath does not know) would
+    otherwise fail every capture of its variant."""
     try:
-        GenericTranslator().css_to_xpath(css)
-    except SelectorError as exc:
-        return [DeclarationError(source, line_of(lines, where), field_name(where), f"invalid CSS selector {css!r}: {exc}")]
+        CSSSelector(css, translator="html")(_BLANK_PAGE)
+    except (SelectorError, etree.XPathError) as exc:
+        return str(exc)
+    return None
+
+
+def _check_css(css: str, where: tuple, lines: dict, source: str) -> list[DeclarationError]:
+    problem = css_problem(css)
+    if problem:
+        return [DeclarationError(source, line_of(lines, where), field_name(where), f"invalid CSS selector {css!r}: {problem}")]
     return []
 
 

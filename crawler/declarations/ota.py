@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from cssselect import GenericTranslator, SelectorError
 
-from crawler.declarations.catalog import slugify
+from crawler.declarations.catalog import css_problem, slugify
 
 LICENCE = "European Union Public Licence v1.2"
 # OTA keys with no policyarchive equivalent; each one present is a listed loss.
@@ -47,21 +46,13 @@ class Converted:
         return f"{slugify(self.service)}.yml"
 
 
-def _css_problem(css: str) -> str | None:
-    try:
-        GenericTranslator().css_to_xpath(css)
-    except SelectorError as exc:
-        return str(exc)
-    return None
-
-
 def _selectors(raw, where: str, losses: list[str], removing: bool = False) -> list:
     """OTA's ``select`` or ``remove`` (a string, a range or a list of them) as policyarchive's, with
     each selector it cannot take listed in ``losses``."""
     out = []
     for item in raw if isinstance(raw, list) else [raw] if raw else []:
         if isinstance(item, str):
-            problem = _css_problem(item)
+            problem = css_problem(item)
             if problem:
                 losses.append(f"{where}: selector {item!r} left out: the CSS engine cannot read it ({problem})")
             else:
@@ -70,7 +61,7 @@ def _selectors(raw, where: str, losses: list[str], removing: bool = False) -> li
             losses.append(f"{where}: a range to remove ({json.dumps(item)}) is not supported")
         elif set(item) - {"startBefore", "endBefore"}:
             losses.append(f"{where}: range {json.dumps(item)} left out: only startBefore/endBefore ranges convert")
-        elif any(_css_problem(css) for css in item.values()):
+        elif any(css_problem(css) for css in item.values()):
             losses.append(f"{where}: range {json.dumps(item)} left out: the CSS engine cannot read it")
         else:
             out.append({"start": item["startBefore"], **({"end": item["endBefore"]} if "endBefore" in item else {})})
