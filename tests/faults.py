@@ -50,6 +50,7 @@ FAULTS = {
     "gzip-cut-short": ("en", "network-error"), "deflate-cut-short": ("en", "network-error"),
     "br-cut-short": ("en", "network-error"), "zstd-cut-short": ("en", "network-error"),
     "gzip-two-members": ("en", "unchanged"), "deflate-raw": ("en", "unchanged"), "br-whole": ("en", "unchanged"),
+    "empty-gzip": ("en", "empty"),
 }
 MAX_SIZE = 1_000_000
 
@@ -185,6 +186,10 @@ class _Handler(socketserver.StreamRequestHandler):
         """Whole: deflate without zlib's wrapper, as some servers send it."""
         compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
         self.send(200, compressor.compress(page("en")) + compressor.flush(), {"Content-Encoding": "deflate"})
+
+    def fault_empty_gzip(self) -> None:
+        """Nothing, labelled gzip: an empty page, not a stream cut short."""
+        self.send(200, b"", {"Content-Encoding": "gzip"})
 
     def fault_br_whole(self) -> None:
         self.send(200, brotli.compress(page("en")), {"Content-Encoding": "br"})

@@ -125,7 +125,10 @@ class WholeBodies(HttpCompressionMiddleware):
 def _whole(body: bytes, encoding: bytes, decoded: bytes) -> bool:
     """Whether ``body``'s compressed stream reaches its end. Scrapy has already decompressed it within
     DOWNLOAD_MAXSIZE, so decompressing it again here is bounded; a gzip body is first checked by its
-    trailer (the CRC-32 and size of what it holds), which costs a tenth of decompressing it."""
+    trailer (the CRC-32 and size of what it holds), which costs a tenth of decompressing it. An
+    empty body (a 204, a 304, an empty page labelled gzip) has no stream to cut."""
+    if not body:
+        return True
     if encoding in (b"gzip", b"x-gzip"):
         if len(body) >= 18 and body[-8:] == struct.pack("<II", zlib.crc32(decoded), len(decoded) & 0xFFFFFFFF):
             return True
