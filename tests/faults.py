@@ -50,7 +50,8 @@ FAULTS = {
     "gzip-cut-short": ("en", "network-error"), "deflate-cut-short": ("en", "network-error"),
     "br-cut-short": ("en", "network-error"), "zstd-cut-short": ("en", "network-error"),
     "gzip-two-members": ("en", "unchanged"), "deflate-raw": ("en", "unchanged"), "br-whole": ("en", "unchanged"),
-    "empty-gzip": ("en", "empty"),
+    "empty-gzip": ("en", "empty"), "deflate-bomb": ("en", "too-large"), "br-bomb": ("en", "too-large"),
+    "zstd-bomb": ("en", "too-large"),
 }
 MAX_SIZE = 1_000_000
 
@@ -193,6 +194,15 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def fault_br_whole(self) -> None:
         self.send(200, brotli.compress(page("en")), {"Content-Encoding": "br"})
+
+    def fault_deflate_bomb(self) -> None:
+        self.send(200, zlib.compress(b"\0" * (MAX_SIZE * 50)), {"Content-Encoding": "deflate"})
+
+    def fault_br_bomb(self) -> None:
+        self.send(200, brotli.compress(b"\0" * (MAX_SIZE * 50), quality=1), {"Content-Encoding": "br"})
+
+    def fault_zstd_bomb(self) -> None:
+        self.send(200, zstd.compress(b"\0" * (MAX_SIZE * 50)), {"Content-Encoding": "zstd"})
 
     def fault_windows_1252_declared(self) -> None:
         self.send(200, page("fr", "windows-1252", "cp1252"), {"Content-Type": "text/html; charset=windows-1252"})
