@@ -51,7 +51,7 @@ FAULTS = {
     "br-cut-short": ("en", "network-error"), "zstd-cut-short": ("en", "network-error"),
     "gzip-two-members": ("en", "unchanged"), "deflate-raw": ("en", "unchanged"), "br-whole": ("en", "unchanged"),
     "empty-gzip": ("en", "empty"), "deflate-bomb": ("en", "too-large"), "br-bomb": ("en", "too-large"),
-    "zstd-bomb": ("en", "too-large"),
+    "zstd-bomb": ("en", "too-large"), "charset-base64": ("fr", "unchanged"), "charset-punycode": ("fr", "unchanged"),
 }
 MAX_SIZE = 1_000_000
 
@@ -203,6 +203,14 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def fault_zstd_bomb(self) -> None:
         self.send(200, zstd.compress(b"\0" * (MAX_SIZE * 50)), {"Content-Encoding": "zstd"})
+
+    def fault_charset_base64(self) -> None:
+        """A charset label that names a Python codec but no text encoding: a browser ignores it."""
+        self.send(200, page("fr", "base64"), {"Content-Type": "text/html; charset=base64"})
+
+    def fault_charset_punycode(self) -> None:
+        """A label of a codec that is text but not ASCII-compatible, refusing the page's bytes."""
+        self.send(200, page("fr", "punycode"), {"Content-Type": "text/html; charset=punycode"})
 
     def fault_windows_1252_declared(self) -> None:
         self.send(200, page("fr", "windows-1252", "cp1252"), {"Content-Type": "text/html; charset=windows-1252"})

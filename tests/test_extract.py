@@ -78,6 +78,14 @@ def test_link_targets_do_not_tell_versions_apart_but_words_do():
     assert comparable("[opt out](http://a.example/x)") != comparable("[opt in](http://a.example/x)")
 
 
+@pytest.mark.parametrize("label", ["base64", "hex", "rot13", "idna", "punycode", "undefined"])
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_charset_label_that_names_no_text_encoding_is_ignored_as_a_browser_ignores_it(label, where):
+    body = "<html><head><meta charset='{}'></head><body><p>Café policy</p></body></html>".format(label if where == "meta" else "utf-8")
+    header = f"text/html; charset={label}" if where == "header" else "text/html"
+    assert "<p>Café policy</p>" in decode(body.encode(), header)
+
+
 def test_decode_honours_a_declared_legacy_charset():
     body = "<html><head><meta charset='windows-1252'></head><body>Résumé “quoted”</body></html>".encode("cp1252")
     assert "Résumé “quoted”" in decode(body)

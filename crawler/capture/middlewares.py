@@ -5,7 +5,6 @@ look for one; a compressed body cut short is a failed fetch, not a shorter page.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import struct
 import zlib
@@ -92,13 +91,19 @@ class MetaRefresh(MetaRefreshMiddleware):
         if isinstance(response, HtmlResponse) and _ascii_compatible(response.encoding) \
                 and b"refresh" not in response.body[:_REFRESH_WINDOW].lower():
             return response
-        return super().process_response(request, response)
+        try:
+            return super().process_response(request, response)
+        except (LookupError, UnicodeError):
+            # A charset label naming a codec Scrapy cannot read the page with (charset=base64,
+            # punycode): a browser ignores such a label; the page is kept as it came, and the
+            # extraction reads it as a browser does.
+            return response
 
 
 def _ascii_compatible(encoding: str) -> bool:
     try:
-        return codecs.encode("refresh", encoding) == b"refresh"
-    except LookupError:
+        return "refresh".encode(encoding) == b"refresh"
+    except (LookupError, UnicodeError):  # unknown, or no text encoding (base64, hex)
         return False
 
 

@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from html_to_markdown import ConversionOptions, PreprocessingOptions
 from html_to_markdown import convert as html_to_markdown
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, read_bom
 
 from crawler.declarations.catalog import Rules, Selector
 from crawler.text.maintext import main_content
@@ -115,7 +115,14 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     mislabelled (a real cp1252 text is almost never valid UTF-8): read as labelled it would be
     mojibake, and a new version of the same words.
     """
-    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    try:
+        encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    except (LookupError, UnicodeError):
+        # A label naming a codec that is no text encoding (charset=base64, hex, idna, punycode): a
+        # browser knows no such charset and ignores it; so is it here, and the bytes tell.
+        bom_encoding, bom = read_bom(body)
+        encoding = bom_encoding or _detect(body)
+        text = body[len(bom or b""):].decode(encoding, "replace")
     if encoding in _LATIN_LABELS and not body.isascii():
         try:
             text = body.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
