@@ -25,7 +25,9 @@ VALID = {
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                     st.text(string.printable, max_size=12), st.sampled_from(["##x", "a[", "ftp://x", "file:///etc/passwd",
                                                                               "http://10.0.0.1/", "javascript:alert(1)", "2021-13-45"]))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)), max_leaves=6)
+# Keys YAML reads as no text (1:, true:, null:) as well as text ones.
+keys = st.one_of(st.text(max_size=6), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(keys, inner, max_size=3)), max_leaves=6)
 
 
 def paths(node, prefix=()):
