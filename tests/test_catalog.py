@@ -368,3 +368,9 @@ def test_a_selector_that_translates_but_cannot_run_fails_validate(tmp_path):
     every capture of the variant would fail at extraction."""
     [error] = errors_of(tmp_path, GOOD.replace('remove: [".icon"]', 'remove: ["svg|rect"]'))
     assert error.startswith(f"{tmp_path / 'acme.yml'}:9: documents[0].variants[0].remove[0]: invalid CSS selector 'svg|rect': "), error
+
+
+@pytest.mark.parametrize("field, line", [("wait_for", 17), ("proxy", 17)])
+def test_an_empty_value_that_would_be_silently_ignored_fails_validate(tmp_path, field, line):
+    [error] = errors_of(tmp_path, GOOD.replace("        fetch: browser", f"        fetch: browser\n        {field}: ''"))
+    assert error == f"{tmp_path / 'acme.yml'}:{line}: documents[0].variants[1].{field}: '' should be non-empty"
