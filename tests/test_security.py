@@ -3,7 +3,7 @@
 
 import pytest
 
-from helpers import LOREM, Route, policy_page, policyarchive, rows, write_declaration
+from helpers import LOREM, Route, crawl, policy_page, policyarchive, rows, write_declaration
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "data:text/html,<p>x</p>", "javascript:alert(1)", "ftp://acme.example.com/p"])
@@ -59,6 +59,19 @@ def test_proxy_credentials_reach_the_proxy_but_never_the_archive_or_the_logs(tmp
     assert "s3cret" not in result.stdout + result.stderr
     for path in tmp_path.glob("a.db*"):
         assert b"s3cret" not in path.read_bytes()
+
+
+def test_a_declared_proxy_that_is_not_set_is_not_fetched_directly_in_its_name(tmp_path, site):
+    """``proxy: EU`` with no POLICYARCHIVE_PROXY_EU: fetched from this machine, the page would be
+    another region's and its citation would name an egress it never went through."""
+    site.set("/p", policy_page(LOREM))
+    write_declaration(tmp_path / "policies", "Acme", [{"region": "US", "language": "en", "url": site.url("/p"), "proxy": "EU"}])
+    result = crawl(tmp_path / "a.db", tmp_path / "policies")
+
+    assert result.returncode == 3 and site.hits == []
+    [capture] = rows(tmp_path / "a.db", "select outcome, proxy, detail from captures")
+    assert capture["outcome"] == "error" and capture["proxy"] is None
+    assert "proxy 'EU' is declared, but POLICYARCHIVE_PROXY_EU is not set" in capture["detail"]
 
 
 @pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "0177.0.0.1", "0", "[::ffff:127.0.0.1]", "127.0.0.1."])

@@ -46,6 +46,10 @@ def failure_kind(message: str) -> str:
     return NETWORK_ERROR
 
 
+class NoProxy(LookupError):
+    """A variant declares an egress (``proxy``) this machine has no proxy for."""
+
+
 @contextmanager
 def _refusing() -> Iterator[None]:
     """Declarations that do not validate, or ``-a only=`` ids that name nothing, stop a bare ``scrapy
@@ -108,11 +112,17 @@ class PoliciesSpider(scrapy.Spider):
             yield request
 
     def egress(self, variant: Variant) -> tuple[str | None, str | None]:
-        """(name, proxy URL) of the variant's egress: its ``proxy`` field, else its region."""
+        """(name, proxy URL) of the variant's egress: its ``proxy`` field, else its region; direct
+        (None, None) when neither has a proxy set. A declared ``proxy`` that no proxy set here
+        answers is NoProxy: fetched directly, the page would come from wherever this machine is,
+        and its capture would name an egress it never went through."""
         for name in filter(None, (variant.proxy, variant.region)):
             if name.upper() in self.proxies:
                 return name.upper(), self.proxies[name.upper()]
-        return (variant.proxy.upper(), None) if variant.proxy else (None, None)
+        if variant.proxy:
+            raise NoProxy(f"proxy {variant.proxy!r} is declared, but POLICYARCHIVE_PROXY_{variant.proxy.upper()} is not "
+                          f"set: not fetched, as the page would come from this machine, not through {variant.proxy}")
+        return None, None
 
     def request_for(self, variant: Variant, pages: tuple[Capture, ...] = ()) -> scrapy.Request:
         """The request of the variant's page after ``pages`` (the pages of a multi-page document
