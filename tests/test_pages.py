@@ -855,6 +855,53 @@ async def test_a_window_within_one_day_is_told_by_its_hours(tmp_path):
 
 
 @pytest.mark.asyncio
+async def test_a_window_within_one_minute_is_told_by_its_seconds(tmp_path):
+    """Two crawls a few seconds apart (the demo's) are not dated "between 03:08 and 03:08 UTC"."""
+    db = us_history(tmp_path, {"2026-12-06T03:08:20.000000Z": LOREM, "2026-12-06T03:08:33.000000Z": f"{LOREM}\n\n{CLAUSE}"})
+    for path in (f"/-/variant/{US}", "/"):
+        html = text_of((await get(db, path)).text)
+        assert "on 2026-12-06, between 03:08:20 and 03:08:33 UTC" in html, path
+
+
+def fail_latest(db, when: str) -> None:
+    """A crawl run at ``when`` whose one capture of the US variant is an HTTP 404."""
+    archive = Archive(db)
+    run = archive.start_run("cli")
+    archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at=when, status=404, body=b"gone"),
+                   Analysis("http-error", detail="HTTP 404"), run_id=run)
+    archive.end_run(run, "finished", exit_code=3)
+    archive.close()
+
+
+@pytest.mark.asyncio
+async def test_a_variant_whose_latest_capture_failed_says_so_and_since_when_its_text_is_unknown(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM, "2021-05-30T14:04:40.000000Z": LOREM})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    html = text_of((await get(db, f"/-/variant/{US}")).text)
+    assert ("The latest capture failed: 2026-12-06 03:10:33 UTC, http-error (HTTP 404). The last readable capture "
+            "was 2021-05-30 14:04:40 UTC: what the page has said since is unknown.") in html
+
+
+@pytest.mark.asyncio
+async def test_a_variant_whose_latest_capture_was_read_says_nothing_failed(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    fail_latest(db, "2021-05-02T00:00:00.000000Z")
+    archive = Archive(db)
+    archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at="2021-05-03T00:00:00.000000Z",
+                           status=200, body=b"again"), Analysis("ok", LOREM))
+    archive.close()
+    assert "The latest capture failed" not in (await get(db, f"/-/variant/{US}")).text
+
+
+@pytest.mark.asyncio
+async def test_home_counts_the_last_runs_failures_not_only_what_it_read(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    html = text_of((await get(db, "/")).text)
+    assert "finished; 1 attempted: 1 http-error." in html and "0 new" not in html
+
+
+@pytest.mark.asyncio
 async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
     db = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM, "2025-09-13T00:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}"})
     html = text_of((await get(db, f"/-/variant/{US}")).text)
