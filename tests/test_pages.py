@@ -904,8 +904,10 @@ async def test_home_counts_the_last_runs_failures_not_only_what_it_read(tmp_path
 @pytest.mark.asyncio
 async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
     db = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM, "2025-09-13T00:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}"})
-    html = text_of((await get(db, f"/-/variant/{US}")).text)
-    assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
+    timeline = text_of((await get(db, f"/-/variant/{US}")).text)
+    who_says = text_of((await get(db, "/-/document/acme/privacy-policy?term=biometric")).text.split('id="who-has"')[1].split("</section>")[0])
+    for html in (timeline, who_says):
+        assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
 
 
 @pytest.mark.asyncio
