@@ -966,6 +966,16 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
         titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
         assert f"Acme privacy-policy (US, en): 'biometric' added, {window}" in titles, page_path
         assert len(titles) == (2 if "document" in feed else 1)  # the document's German text changed too
+        assert atom.findtext(f"{ATOM}title") == f"policyarchive changes: {feed.split('=')[0]} '{feed.split('=')[1].replace('%2F', '/')}'"
+
+
+@pytest.mark.asyncio
+async def test_the_feed_of_the_whole_archive_keeps_its_name_and_a_terms_feed_is_named_by_its_term(archive):
+    whole = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom")).text)
+    assert whole.findtext(f"{ATOM}title") == "policyarchive changes"
+    term = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=biometric&service=Acme")).text)
+    assert term.findtext(f"{ATOM}title") == "policyarchive changes: term 'biometric' and service 'Acme'"
+    assert len(list(term.iter(f"{ATOM}entry"))) == 1
 
 
 @pytest.mark.asyncio
