@@ -894,6 +894,16 @@ async def test_a_variant_whose_latest_capture_was_read_says_nothing_failed(tmp_p
 
 
 @pytest.mark.asyncio
+async def test_a_variant_only_ever_captured_in_failure_is_unknown_but_not_never_captured(tmp_path):
+    db = us_history(tmp_path, {})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    who_says = text_of((await get(db, "/-/document/acme/privacy-policy?term=biometric")).text.split('id="who-has"')[1])
+    assert "US · en unknown never captured successfully" in who_says
+    variant = text_of((await get(db, f"/-/variant/{US}")).text)
+    assert "The latest capture failed: 2026-12-06 03:10:33 UTC, http-error (HTTP 404). No capture has been readable yet" in variant
+
+
+@pytest.mark.asyncio
 async def test_home_counts_the_last_runs_failures_not_only_what_it_read(tmp_path):
     db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
     fail_latest(db, "2026-12-06T03:10:33.000000Z")
