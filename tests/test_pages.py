@@ -239,7 +239,8 @@ async def test_search_pages_through_the_variants_it_found(archive, monkeypatch):
         path = later and later[1].replace("&amp;", "&")
     assert len(everyone) > 1 and seen == everyone
     assert '/-/search?q=collect&amp;start=1" rel="prev">previous 1</a>' in (await get(archive, "/-/search?q=collect&start=2")).text
-    assert "No variant this far" in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert f"No variant this far: {len(everyone)} variants match." in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert "No variant this far: 1 variant matches." in (await get(archive, "/-/search?q=faceprints&start=99")).text
     assert variants((await get(archive, "/-/search?q=collect&start=x")).text) == everyone[:1]
 
 
