@@ -905,6 +905,21 @@ async def test_a_variant_only_ever_captured_in_failure_is_unknown_but_not_never_
 
 
 @pytest.mark.asyncio
+async def test_compare_with_a_variant_never_captured_says_none_yet_or_none_by_the_date_asked(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    archive = Archive(db)
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (Document(
+        "acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", tuple(Variant(
+            id=variant, document_id="acme/privacy-policy", service="Acme", document_type="privacy-policy", region=region,
+            language="en", url=f"https://acme.example/{region.lower()}") for variant, region in ((US, "US"), (EEA, "EEA")))),)),)))
+    archive.close()
+    latest = text_of((await get(db, f"/-/compare/acme/privacy-policy?a={US}&b={EEA}")).text)
+    assert "EEA · en: no version captured yet" in latest
+    dated = text_of((await get(db, f"/-/compare/acme/privacy-policy?a={US}&b={EEA}&at=2021-06-03")).text)
+    assert "EEA · en: no version captured by then" in dated
+
+
+@pytest.mark.asyncio
 async def test_home_counts_the_last_runs_failures_not_only_what_it_read(tmp_path):
     db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
     fail_latest(db, "2026-12-06T03:10:33.000000Z")
