@@ -239,7 +239,8 @@ async def test_search_pages_through_the_variants_it_found(archive, monkeypatch):
         path = later and later[1].replace("&amp;", "&")
     assert len(everyone) > 1 and seen == everyone
     assert '/-/search?q=collect&amp;start=1" rel="prev">previous 1</a>' in (await get(archive, "/-/search?q=collect&start=2")).text
-    assert "No variant this far" in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert f"No variant this far: {len(everyone)} variants match." in (await get(archive, "/-/search?q=collect&start=99")).text
+    assert "No variant this far: 1 variant matches." in (await get(archive, "/-/search?q=faceprints&start=99")).text
     assert variants((await get(archive, "/-/search?q=collect&start=x")).text) == everyone[:1]
 
 
@@ -855,10 +856,84 @@ async def test_a_window_within_one_day_is_told_by_its_hours(tmp_path):
 
 
 @pytest.mark.asyncio
+async def test_a_window_within_one_minute_is_told_by_its_seconds(tmp_path):
+    """Two crawls a few seconds apart (the demo's) are not dated "between 03:08 and 03:08 UTC"."""
+    db = us_history(tmp_path, {"2026-12-06T03:08:20.000000Z": LOREM, "2026-12-06T03:08:33.000000Z": f"{LOREM}\n\n{CLAUSE}"})
+    for path in (f"/-/variant/{US}", "/"):
+        html = text_of((await get(db, path)).text)
+        assert "on 2026-12-06, between 03:08:20 and 03:08:33 UTC" in html, path
+
+
+def fail_latest(db, when: str) -> None:
+    """A crawl run at ``when`` whose one capture of the US variant is an HTTP 404."""
+    archive = Archive(db)
+    run = archive.start_run("cli")
+    archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at=when, status=404, body=b"gone"),
+                   Analysis("http-error", detail="HTTP 404"), run_id=run)
+    archive.end_run(run, "finished", exit_code=3)
+    archive.close()
+
+
+@pytest.mark.asyncio
+async def test_a_variant_whose_latest_capture_failed_says_so_and_since_when_its_text_is_unknown(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM, "2021-05-30T14:04:40.000000Z": LOREM})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    html = text_of((await get(db, f"/-/variant/{US}")).text)
+    assert ("The latest capture failed: 2026-12-06 03:10:33 UTC, http-error (HTTP 404). The last readable capture "
+            "was 2021-05-30 14:04:40 UTC: what the page has said since is unknown.") in html
+
+
+@pytest.mark.asyncio
+async def test_a_variant_whose_latest_capture_was_read_says_nothing_failed(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    fail_latest(db, "2021-05-02T00:00:00.000000Z")
+    archive = Archive(db)
+    archive.record(Capture(variant_id=US, requested_url="https://acme.example/us", fetched_at="2021-05-03T00:00:00.000000Z",
+                           status=200, body=b"again"), Analysis("ok", LOREM))
+    archive.close()
+    assert "The latest capture failed" not in (await get(db, f"/-/variant/{US}")).text
+
+
+@pytest.mark.asyncio
+async def test_a_variant_only_ever_captured_in_failure_is_unknown_but_not_never_captured(tmp_path):
+    db = us_history(tmp_path, {})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    who_says = text_of((await get(db, "/-/document/acme/privacy-policy?term=biometric")).text.split('id="who-has"')[1])
+    assert "US · en unknown never captured successfully" in who_says
+    variant = text_of((await get(db, f"/-/variant/{US}")).text)
+    assert "The latest capture failed: 2026-12-06 03:10:33 UTC, http-error (HTTP 404). No capture has been readable yet" in variant
+
+
+@pytest.mark.asyncio
+async def test_compare_with_a_variant_never_captured_says_none_yet_or_none_by_the_date_asked(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    archive = Archive(db)
+    archive.sync_catalog(Catalog(services=(Service("Acme", "acme", "acme.yml", (Document(
+        "acme/privacy-policy", "Acme", "privacy-policy", "Acme privacy", tuple(Variant(
+            id=variant, document_id="acme/privacy-policy", service="Acme", document_type="privacy-policy", region=region,
+            language="en", url=f"https://acme.example/{region.lower()}") for variant, region in ((US, "US"), (EEA, "EEA")))),)),)))
+    archive.close()
+    latest = text_of((await get(db, f"/-/compare/acme/privacy-policy?a={US}&b={EEA}")).text)
+    assert "EEA · en: no version captured yet" in latest
+    dated = text_of((await get(db, f"/-/compare/acme/privacy-policy?a={US}&b={EEA}&at=2021-06-03")).text)
+    assert "EEA · en: no version captured by then" in dated
+
+
+@pytest.mark.asyncio
+async def test_home_counts_the_last_runs_failures_not_only_what_it_read(tmp_path):
+    db = us_history(tmp_path, {"2021-05-01T00:00:00.000000Z": LOREM})
+    fail_latest(db, "2026-12-06T03:10:33.000000Z")
+    html = text_of((await get(db, "/")).text)
+    assert "finished; 1 attempted: 1 http-error." in html and "0 new" not in html
+
+
+@pytest.mark.asyncio
 async def test_a_window_of_more_than_a_week_says_the_archive_did_not_look(tmp_path):
     db = us_history(tmp_path, {"2021-05-30T00:00:00.000000Z": LOREM, "2025-09-13T00:00:00.000000Z": f"{LOREM}\n\n{CLAUSE}"})
-    html = text_of((await get(db, f"/-/variant/{US}")).text)
-    assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
+    timeline = text_of((await get(db, f"/-/variant/{US}")).text)
+    who_says = text_of((await get(db, "/-/document/acme/privacy-policy?term=biometric")).text.split('id="who-has"')[1].split("</section>")[0])
+    for html in (timeline, who_says):
+        assert "between 2021-05-30 and 2025-09-13 no capture for 1567 days before it" in html
 
 
 @pytest.mark.asyncio
@@ -917,6 +992,16 @@ async def test_a_document_and_a_variant_have_feeds_whose_entries_say_what_change
         titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
         assert f"Acme privacy-policy (US, en): 'biometric' added, {window}" in titles, page_path
         assert len(titles) == (2 if "document" in feed else 1)  # the document's German text changed too
+        assert atom.findtext(f"{ATOM}title") == f"policyarchive changes: {feed.split('=')[0]} '{feed.split('=')[1].replace('%2F', '/')}'"
+
+
+@pytest.mark.asyncio
+async def test_the_feed_of_the_whole_archive_keeps_its_name_and_a_terms_feed_is_named_by_its_term(archive):
+    whole = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom")).text)
+    assert whole.findtext(f"{ATOM}title") == "policyarchive changes"
+    term = ElementTree.fromstring((await get(archive, "/archive/changes_feed.atom?term=biometric&service=Acme")).text)
+    assert term.findtext(f"{ATOM}title") == "policyarchive changes: term 'biometric' and service 'Acme'"
+    assert len(list(term.iter(f"{ATOM}entry"))) == 1
 
 
 @pytest.mark.asyncio

@@ -205,6 +205,18 @@ def test_at_a_phones_width_the_compare_page_stacks_what_only_one_side_says(serve
     assert only_b["y"] >= only_a["y"] + only_a["height"] and only_b["width"] > 300
 
 
+def test_at_a_phones_width_a_search_hits_snippet_is_read_whole_not_a_column_a_word_wide(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{server}/-/search?q=faceprints")
+    snippet = page.locator("td.snippet").first
+    box, table = snippet.bounding_box(), page.locator("table.cards").first
+    inside = table.evaluate("t => t.scrollWidth <= t.clientWidth")
+    page.screenshot(path=str(SCREENSHOTS / "search-390.png"), full_page=True)
+    context.close()
+    assert box["width"] > 300 and box["x"] + box["width"] <= 390 and inside
+
+
 def test_the_variant_pages_choice_of_versions_to_diff_is_read_whole(server, page):
     page.goto(f"{server}/-/variant/{US}")
     for label in page.locator("form[action='/-/diff'] label").all():

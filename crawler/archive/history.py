@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from crawler.common.clock import parse
 from crawler.text import terms
 from crawler.text.clauses import clauses_with
 
@@ -23,6 +24,11 @@ class Window:
     before: str | None
     after: str
     change: tuple[int, int] | None = None
+
+    @property
+    def days(self) -> float | None:
+        """How long the archive did not look: from ``before`` to ``after``, in days."""
+        return (parse(self.after) - parse(self.before)).total_seconds() / 86400 if self.before else None
 
 
 @dataclass(frozen=True)

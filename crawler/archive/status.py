@@ -98,7 +98,8 @@ def _cut_short_lines(db: sqlite_utils.Database, declared: list[str] | None) -> l
         f"  {r['variant_id']}: {count(r['n'], 'capture')} up to {r['last'][:19]}Z: {r['detail']}" for r in rows]
 
 
-def _counts(run: dict) -> str:
+def outcome_counts(run: dict) -> str:
+    """A run's captures by outcome, those it had: `1 changed, 3 unchanged, 1 http-error`."""
     outcomes = ("new", "changed", "unchanged") + FAILURES
     return ", ".join(f"{run[o.replace('-', '_')]} {o}" for o in outcomes if run.get(o.replace("-", "_"))) or "nothing captured"
 
@@ -116,7 +117,7 @@ def _run_lines(db: sqlite_utils.Database, run: dict, busy: bool) -> list[str]:
     lines = [
         f"run {run['id']}  {run['started_at'][:19]}Z -> {run['ended_at'][:19] + 'Z' if run['ended_at'] else '...'}  {run['trigger']}"
         f"{'  only ' + run['only'] if run['only'] else ''}: {status}{exit_text}",
-        f"    {variants} attempted: {_counts(run)}; {count(run.get('new_versions') or 0, 'new version')}",
+        f"    {variants} attempted: {outcome_counts(run)}; {count(run.get('new_versions') or 0, 'new version')}",
     ]
     if run.get("detail"):
         lines.append(f"    why: {run['detail']}")

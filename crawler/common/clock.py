@@ -29,7 +29,8 @@ def parse(text: str) -> datetime:
 def between(before: str, after: str) -> str:
     """A window between two archive times, as a reader says it: ``between 2021-05-30 and 2021-06-02``,
     or ``on 2021-06-02, between 09:12 and 14:30 UTC`` when both fall on one day ("between D and D"
-    reads as an error and hides how narrow the window is)."""
+    reads as an error and hides how narrow the window is), to the second when both fall in one minute."""
     if before[:10] != after[:10]:
         return f"between {before[:10]} and {after[:10]}"
-    return f"on {after[:10]}, between {before[11:16]} and {after[11:16]} UTC"
+    end = 16 if before[11:16] != after[11:16] else 19
+    return f"on {after[:10]}, between {before[11:end]} and {after[11:end]} UTC"

@@ -6,10 +6,13 @@ Registered last, so that this renderer of ``.atom`` replaces datasette-atom's, w
 every feed that has rows. The feed's SQL gets ``phrase_verdict(phrase, old, new)``,
 ``url_quote(text)`` and ``public_path(path)``, for entries that say what a change did to the phrase
 followed and link to the diff judging it, at the archive's public address when ``--base-url``
-gives one (a feed reader elsewhere cannot follow a bare path).
+gives one (a feed reader elsewhere cannot follow a bare path). A feed narrowed to a term, service,
+document or variant is named by it (``policyarchive changes: term 'biometric'``), so a reader's
+feeds are told apart in her feed reader.
 """
 
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from datasette import __version__, hookimpl
 from datasette.utils.asgi import Response
@@ -28,15 +31,19 @@ def _title(datasette, request, sql: str, database: str, query_name: str | None) 
 
 
 def render(datasette, request, sql, columns, rows, database, table, query_name, view_name, data):
+    narrowed = " and ".join(f"{name} {request.args[name]!r}" for name in ("term", "service", "document", "variant") if request.args.get(name))
+    title = _title(datasette, request, sql, database, query_name)
     if rows or not REQUIRED_COLUMNS.issubset(columns):
-        return render_atom(datasette, request, sql, columns, rows, database, table, query_name, view_name, data)
+        response = render_atom(datasette, request, sql, columns, rows, database, table, query_name, view_name, data)
+        if rows and narrowed:  # a reader's feeds, one per term, document or variant, each named by what it follows
+            named = (f"<title>{escape(t)}</title>".encode() for t in (title, f"{title}: {narrowed}"))
+            response.body = response.body.replace(*named, 1)
+        return response
     feed = FeedGenerator()  # dated now, as nothing in it has a date
     feed.generator(generator="Datasette", version=__version__, uri="https://github.com/simonw/datasette")
     feed.id(request.url)
     feed.link(href=request.url, rel="self")
-    narrowed = [f"{name} {request.args[name]!r}" for name in ("term", "service", "document", "variant") if request.args.get(name)]
-    title = _title(datasette, request, sql, database, query_name)
-    feed.title(f"{title}: no change matches {' and '.join(narrowed)} yet" if narrowed else title)
+    feed.title(f"{title}: no change matches {narrowed} yet" if narrowed else title)
     return Response(feed.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
 
 

@@ -101,7 +101,7 @@ async def document(datasette, request):
     presence = await _who_has(db, doc["id"], term) if term else None
     return await page(datasette, request, "policy_document.html", {
         "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
-        "term": term, "presence": presence,
+        "term": term, "presence": presence, "attempted": {v["variant_id"] for v in variants if v["last_capture"]},
         "clause_ids": await clause_ids(db, [c for p in presence or [] for c in p.clauses]),
         "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED), "database": db.name,
     })

@@ -23,6 +23,7 @@ from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
 from crawler.archive.history import folded
+from crawler.archive.status import outcome_counts
 from crawler.web.plugins.policy_filters import inline_markdown
 from crawler.web.publish import page
 
@@ -76,7 +77,7 @@ async def home(datasette, request):
         [RECENT_FETCHED],
     )
     return await page(datasette, request, "policy_home.html", {
-        "holds": dict(holds), "documents": [dict(r) for r in documents], "last_run": dict(last_run) if last_run else None,
+        "holds": dict(holds), "documents": [dict(r) for r in documents], "last_run": dict(last_run, counts=outcome_counts(dict(last_run))) if last_run else None,
         "changes": folded([dict(r) for r in changes])[:RECENT_CHANGES], "database": db.name, "title": datasette.metadata("title") or "policyarchive",
         "queries": await datasette.get_canned_queries(db.name, request.actor),
     })
