@@ -223,6 +223,26 @@ def test_a_broken_subscription_is_named_by_file_line_and_field_and_nothing_is_se
     assert webhook.paths == []
 
 
+def test_subscriptions_in_alerts_yaml_are_read_as_in_alerts_yml_never_as_a_declaration(demo, webhook):
+    """Declarations may end in .yaml; so may the subscriptions file, which was read as a service's
+    declaration ("service is required") under that name."""
+    site, policies = demo
+    subscribe(policies, {"name": "a", "to": [webhook.url()], "services": ["Lumne"]}).rename(policies / "alerts.yaml")
+    result = policyarchive("validate", "--policies", str(policies))
+    assert result.returncode == 1, result.stderr
+    assert f"{policies / 'alerts.yaml'}:6: alerts[0].services[0]: 'Lumne' names nothing declared" in result.stderr
+    assert "service" not in result.stderr.replace("services[0]", "")
+
+
+def test_subscriptions_in_both_alerts_yml_and_alerts_yaml_are_refused_naming_both(demo, webhook):
+    site, policies = demo
+    subscribe(policies, {"name": "b", "to": [webhook.url()]}).rename(policies / "alerts.yaml")
+    subscribe(policies, {"name": "a", "to": [webhook.url()]})
+    result = policyarchive("validate", "--policies", str(policies))
+    assert result.returncode == 1
+    assert f"{policies / 'alerts.yaml'}:1: (file): alerts.yml holds alert subscriptions too: keep them in one of the two" in result.stderr
+
+
 def test_alerts_test_sends_one_message_and_names_a_failure(demo, webhook):
     site, policies = demo
     with socket.socket() as closed:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.declarations.catalog import (ALERTS_FILE, Catalog, CatalogError, DeclarationError, field_name, line_of,
+from crawler.declarations.catalog import (ALERTS_FILES, Catalog, CatalogError, DeclarationError, field_name, line_of,
                                           read_yaml, schema_errors)
 
 _NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
@@ -81,13 +81,19 @@ def where(url: str) -> str:
 
 
 def alerts_path(policies: str | Path) -> Path:
-    """Where a declarations folder keeps its subscriptions (a file given as --policies: its folder)."""
+    """Where a declarations folder keeps its subscriptions (a file given as --policies: its folder):
+    alerts.yml, or alerts.yaml; CatalogError when both are there, as either could be the one meant."""
     folder = Path(policies)
-    return (folder if folder.is_dir() else folder.parent) / ALERTS_FILE
+    folder = folder if folder.is_dir() else folder.parent
+    found = [folder / name for name in ALERTS_FILES if (folder / name).exists()]
+    if len(found) > 1:
+        raise CatalogError([DeclarationError(str(found[1]), 1, "(file)",
+                                             f"{found[0].name} holds alert subscriptions too: keep them in one of the two")])
+    return found[0] if found else folder / ALERTS_FILES[0]
 
 
 def load_subscriptions(policies: str | Path, catalog: Catalog) -> list[Subscription]:
-    """The subscriptions beside ``policies`` (none when there is no alerts.yml), or CatalogError
+    """The subscriptions beside ``policies`` (none without alerts.yml or alerts.yaml), or CatalogError
     naming every problem by file, line and field."""
     path = alerts_path(policies)
     if not path.exists():

@@ -711,14 +711,15 @@ def load_file(path: Path | str) -> Service:
 
 
 # The alert subscriptions live beside the declarations, in a file of their own
-# (crawler/declarations/alerts.py): it is not a service's declaration.
-ALERTS_FILE = "alerts.yml"
+# (crawler/declarations/alerts.py), under either extension a declaration may have: it is not a
+# service's declaration.
+ALERTS_FILES = ("alerts.yml", "alerts.yaml")
 
 
 def declaration_files(paths: list[Path | str]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(f for f in list(p.glob("*.yml")) + list(p.glob("*.yaml")) if f.name != ALERTS_FILE) if p.is_dir() else [p]
+        files += sorted(f for f in list(p.glob("*.yml")) + list(p.glob("*.yaml")) if f.name not in ALERTS_FILES) if p.is_dir() else [p]
     return files
 
 
