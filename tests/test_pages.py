@@ -289,6 +289,17 @@ async def test_document_page_compares_us_and_eea_in_one_click(archive):
 
 
 @pytest.mark.asyncio
+async def test_document_page_s_compare_form_starts_on_its_first_one_click_comparison(archive):
+    """Not on the first two variants in order (EEA · de and EEA · en here, and in a real catalog
+    often a variant never captured), which a reporter's first click would compare."""
+    html = (await get(archive, "/-/document/acme/privacy-policy")).text
+    form = html.split('<form class="inline" action="/-/compare/acme/privacy-policy"')[1].split("</form>")[0]
+    chosen = re.findall(r'<select name="(\w)">.*?<option value="([^"]+)" selected', form, re.S)
+    assert chosen == [("a", EEA), ("b", US)]
+    assert f"/-/compare/acme/privacy-policy?a={EEA}&b={US}" in hrefs(html)
+
+
+@pytest.mark.asyncio
 async def test_document_page_lists_its_variants_with_their_current_version(archive, us_change):
     html = (await get(archive, "/-/document/acme/privacy-policy")).text
     for variant in (US, EEA, DE):

@@ -79,6 +79,17 @@ def _pairs_to_compare(variants: list[dict]) -> list[tuple[dict, dict]]:
     return pairs
 
 
+def _form_pair(variants: list[dict], pairs: list[tuple[dict, dict]]) -> tuple[str | None, str | None]:
+    """The compare form's pair before anyone picks one: the first one-click comparison, else the
+    first two variants the archive holds a version of, else the first two. The first two in
+    order could be a variant never captured, and the form's first click then compared nothing."""
+    if pairs:
+        return pairs[0][0]["variant_id"], pairs[0][1]["variant_id"]
+    held = [v["variant_id"] for v in variants if v["version_id"]]
+    ids = held + [v["variant_id"] for v in variants if v["variant_id"] not in held]
+    return (ids + [None, None])[0], (ids[1:] + [None])[0]
+
+
 async def _who_has(db, document_id: str, term: str) -> list:
     """``term_presence`` for the document, run on Datasette's own read-only connection."""
     return await db.execute_fn(lambda conn: term_presence(sqlite_utils.Database(conn), term, document_id))
@@ -99,8 +110,10 @@ async def document(datasette, request):
         where changes.variant_id in (select id from variants where document_id = ?) and changes.superseded_by is null and changes.visible
         order by changes.detected_at desc limit ?""", [doc["id"], CHANGES_FETCHED])
     presence = await _who_has(db, doc["id"], term) if term else None
+    pairs = _pairs_to_compare(variants)
     return await page(datasette, request, "policy_document.html", {
-        "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": _pairs_to_compare(variants),
+        "doc": doc, "variants": variants, "changes": folded(changes)[:CHANGES_SHOWN], "pairs": pairs,
+        "form_pair": _form_pair(variants, pairs),
         "term": term, "presence": presence, "attempted": {v["variant_id"] for v in variants if v["last_capture"]},
         "clause_ids": await clause_ids(db, [c for p in presence or [] for c in p.clauses]),
         "watched": [t for t in WATCHED if t != term], "watched_all": list(WATCHED), "database": db.name,
