@@ -85,9 +85,9 @@ def _form_pair(variants: list[dict], pairs: list[tuple[dict, dict]]) -> tuple[st
     order could be a variant never captured, and the form's first click then compared nothing."""
     if pairs:
         return pairs[0][0]["variant_id"], pairs[0][1]["variant_id"]
-    held = [v["variant_id"] for v in variants if v["version_id"]]
-    ids = held + [v["variant_id"] for v in variants if v["variant_id"] not in held]
-    return (ids + [None, None])[0], (ids[1:] + [None])[0]
+    held_first = sorted(variants, key=lambda v: not v["version_id"])  # stable: in order within each
+    first, second = ([v["variant_id"] for v in held_first] + [None, None])[:2]
+    return first, second
 
 
 async def _who_has(db, document_id: str, term: str) -> list:
